@@ -1,0 +1,394 @@
+"""One error hierarchy for every provider (STYLE.md §6).
+
+```
+ProviderError
+├── ProviderUnavailable            could not talk to the upstream at all
+│   ├── ProviderTimeout
+│   ├── ConnectionRefused
+│   ├── DNSFailure
+│   └── TLSFailure
+├── ProviderStatusError            the upstream answered, but not with what we wanted
+│   ├── AuthError                  401, ToolJet 403 "Unauthorized"
+│   ├── ForbiddenError             403/451 with a ``reason``
+│   ├── NotFoundError              404
+│   ├── ConflictError              409, or our own read-modify-write conflict check
+│   ├── RateLimitedError           429 (``retry_after``), or the client-side limiter
+│   ├── RejectedError              400/422 (``messages``)
+│   └── UpstreamBroken             5xx, HTML where JSON was expected, malformed JSON, redirects
+└── Unsupported                    the vendor/version/plan cannot do this
+```
+
+``str(error)`` is always the plain-language operator message. Status → class mapping lives in
+:func:`error_from_response` and nowhere else. Nothing here ever sees the API token; :func:`redact` is applied to
+every upstream text anyway, so a server echoing our headers back cannot leak it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = [
+    "AuthError",
+    "ConflictError",
+    "ConnectionRefused",
+    "DNSFailure",
+    "ForbiddenError",
+    "NotFoundError",
+    "ProviderError",
+    "ProviderStatusError",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "RateLimitedError",
+    "RejectedError",
+    "ServerError",
+    "TLSFailure",
+    "Unsupported",
+    "UpstreamBroken",
+    "error_from_response",
+    "normalize_upstream_message",
+    "redact",
+]
+
+_MAX_BODY = 2000
+
+
+def redact(text: str | None, *secrets: str | None) -> str | None:
+    """Replace every occurrence of a secret in ``text`` with ``[redacted]``."""
+    if text is None:
+        return None
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+class ProviderError(Exception):
+    """Base class. ``message`` is for operators; the rest is for the alert's details and the audit row."""
+
+    default_message = "The upstream system returned an error."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status_code: int | None = None,
+        upstream_message: str | None = None,
+        details: list[str] | tuple[str, ...] = (),
+        request_id: str | None = None,
+        upstream_request_id: str | None = None,
+        body: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.status_code = status_code
+        self.upstream_message = upstream_message
+        self.details = list(details)
+        self.request_id = request_id
+        self.upstream_request_id = upstream_request_id
+        self.body = body[:_MAX_BODY] if body else body
+        self.method = method
+        self.path = path
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary (for audit rows and stored probe results)."""
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "status_code": self.status_code,
+            "upstream_message": self.upstream_message,
+            "details": self.details,
+            "request_id": self.request_id,
+            "upstream_request_id": self.upstream_request_id,
+        }
+
+
+class ProviderUnavailable(ProviderError):
+    default_message = "The instance could not be reached."
+
+
+class ProviderTimeout(ProviderUnavailable):
+    default_message = "The instance did not answer in time (timeout). It may be overloaded or down."
+
+
+class ConnectionRefused(ProviderUnavailable):
+    default_message = (
+        "The connection was refused: nothing is listening at that address. Check the base URL and port, "
+        "and that the instance is running."
+    )
+
+
+class DNSFailure(ProviderUnavailable):
+    default_message = "The host name in the base URL could not be resolved (DNS failure). Check the spelling."
+
+
+class TLSFailure(ProviderUnavailable):
+    default_message = (
+        "The secure (TLS) connection failed: the certificate is invalid, expired, self-signed or for another "
+        "host name."
+    )
+
+
+class ProviderStatusError(ProviderError):
+    default_message = "The instance answered with an error."
+
+
+class AuthError(ProviderStatusError):
+    default_message = "The instance rejected the API token (wrong or revoked token). Paste a valid token."
+
+
+FORBIDDEN_REASONS = ("api_disabled", "unlicensed", "plan", "missing_scope", "other")
+
+
+class ForbiddenError(ProviderStatusError):
+    default_message = "The instance refused this request (forbidden)."
+
+    def __init__(
+        self, message: str | None = None, *, reason: str = "other", scope: str | None = None, **kw: Any
+    ):
+        self.reason = reason if reason in FORBIDDEN_REASONS else "other"
+        self.scope = scope
+        super().__init__(message, **kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "reason": self.reason, "scope": self.scope}
+
+
+class NotFoundError(ProviderStatusError):
+    default_message = "The instance says this object does not exist (any more)."
+
+
+class ConflictError(ProviderStatusError):
+    default_message = "This was changed upstream in the meantime, or it already exists. Reload and try again."
+
+    def __init__(self, message: str | None = None, *, current: Any = None, expected: Any = None, **kw: Any):
+        self.current = current
+        self.expected = expected
+        super().__init__(message, **kw)
+
+
+class RateLimitedError(ProviderStatusError):
+    default_message = "The instance is rate-limiting us. Try again shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kw: Any):
+        self.retry_after = retry_after
+        if message is None and retry_after is not None:
+            message = f"The instance is rate-limiting us. Try again in {max(1, round(retry_after))} s."
+        super().__init__(message, **kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
+class RejectedError(ProviderStatusError):
+    default_message = "The instance rejected the request as invalid."
+
+    @property
+    def messages(self) -> list[str]:
+        return self.details or ([self.upstream_message] if self.upstream_message else [])
+
+
+class UpstreamBroken(ProviderStatusError):
+    default_message = (
+        "The instance had an internal error. Try again later; if it persists, check the instance."
+    )
+
+
+ServerError = UpstreamBroken
+
+
+class Unsupported(ProviderError):
+    default_message = "This instance does not support that operation."
+
+    def __init__(self, message: str | None = None, *, capability: str | None = None, **kw: Any):
+        self.capability = capability
+        super().__init__(message, **kw)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Upstream message normalisation and the one status → class mapping
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def normalize_upstream_message(value: Any) -> tuple[str | None, list[str]]:
+    """Turn ToolJet's string/list/object ``message`` (or Retool's string) into ``(text, details)``."""
+    if value is None:
+        return None, []
+    if isinstance(value, str):
+        return value, []
+    if isinstance(value, list):
+        details = [_text(v) for v in value]
+        return "; ".join(details), details
+    if isinstance(value, dict):
+        head = [_text(value[k]) for k in ("title", "error", "message") if value.get(k)]
+        data = value.get("data")
+        details = [_text(v) for v in data] if isinstance(data, list) else ([_text(data)] if data else [])
+        rest = {k: v for k, v in value.items() if k not in ("title", "error", "message", "data")}
+        text = ": ".join(head) if head else _text(rest or value)
+        if details:
+            text = f"{text} ({', '.join(details)})"
+        return text, details
+    return _text(value), []
+
+
+def _looks_like_html(content_type: str, body: str) -> bool:
+    head = body.lstrip()[:200].lower()
+    return "html" in content_type.lower() or head.startswith(("<!doctype", "<html", "<head", "<body"))
+
+
+HTML_MESSAGE = (
+    "The instance answered with an HTML page where JSON was expected: the base URL is probably wrong "
+    "(check the sub-path) or a proxy login page is in the way."
+)
+
+
+def error_from_response(
+    *,
+    kind: str,
+    status: int,
+    body: str,
+    content_type: str = "",
+    retry_after: float | None = None,
+    request_id: str | None = None,
+    upstream_request_id: str | None = None,
+    method: str | None = None,
+    path: str | None = None,
+) -> ProviderError:
+    """Map one upstream response to the right exception. The only status → class table in the project."""
+    upstream: str | None = None
+    details: list[str] = []
+    parsed: Any = None
+    is_json = False
+    if body:
+        try:
+            parsed = json.loads(body)
+            is_json = True
+        except ValueError:
+            parsed = None
+    if isinstance(parsed, dict):
+        upstream, details = normalize_upstream_message(parsed.get("message"))
+    elif not is_json and body and not _looks_like_html(content_type, body):
+        upstream = body.strip()[:500]
+    kw: dict[str, Any] = {
+        "status_code": status,
+        "upstream_message": upstream,
+        "details": details,
+        "request_id": request_id,
+        "upstream_request_id": upstream_request_id,
+        "body": body,
+        "method": method,
+        "path": path,
+    }
+    html = bool(body) and not is_json and _looks_like_html(content_type, body)
+    low = (upstream or "").lower()
+    product = "ToolJet" if kind == "tooljet" else "Retool" if kind == "retool" else "The instance"
+
+    if 300 <= status < 400:
+        return UpstreamBroken(
+            f"The instance redirected the request (HTTP {status}). The base URL is probably wrong "
+            "(http vs https, missing sub-path) or a login proxy is in the way.",
+            **kw,
+        )
+    if status == 401:
+        if html:
+            return AuthError(
+                "A login page (HTTP 401, HTML) answered instead of the API: a proxy in front of the instance "
+                "wants its own login, or the base URL is wrong.",
+                **kw,
+            )
+        return AuthError(
+            f"{product} rejected the API token (wrong, expired or revoked). Paste a valid token.", **kw
+        )
+    if status in (403, 451):
+        if status == 451:
+            return ForbiddenError(
+                f"{product}'s plan does not include the API (HTTP 451). Upgrade the plan or licence.",
+                reason="plan",
+                **kw,
+            )
+        if kind == "tooljet":
+            if low == "unauthorized":
+                return AuthError(
+                    "ToolJet rejected the API token. It must equal the instance's EXTERNAL_API_ACCESS_TOKEN.",
+                    **kw,
+                )
+            if "external api is disabled" in low:
+                return ForbiddenError(
+                    "ToolJet's external API is disabled on this instance: ask its admin to set "
+                    "ENABLE_EXTERNAL_API=true and restart ToolJet.",
+                    reason="api_disabled",
+                    **kw,
+                )
+            if "do not have access to this resource" in low:
+                return ForbiddenError(
+                    "This ToolJet instance's licence does not include the External API feature.",
+                    reason="unlicensed",
+                    **kw,
+                )
+            if "forbidden resource" in low:
+                return ForbiddenError(
+                    "ToolJet refused every external API call: this looks like the Community Edition (the API needs "
+                    "Enterprise) or the wrong base URL.",
+                    reason="unlicensed",
+                    **kw,
+                )
+        if kind == "retool" and "missing one of" in low:
+            match = re.search(r'missing one of "([^"]+)"', upstream or "")
+            scope = match.group(1) if match else None
+            return ForbiddenError(
+                f'The Retool API token lacks the scope "{scope}". Create a token with that scope '
+                "(on the Business plan some scopes such as users and groups are not available at all).",
+                reason="missing_scope",
+                scope=scope,
+                **kw,
+            )
+        if html:
+            return ForbiddenError(HTML_MESSAGE, reason="other", **kw)
+        return ForbiddenError(f"{product} refused this request (HTTP 403).", reason="other", **kw)
+    if status == 404:
+        if html:
+            return NotFoundError(HTML_MESSAGE, **kw)
+        if upstream and upstream.startswith("Cannot "):
+            return NotFoundError(
+                f"This {product} version does not have that API route ({upstream}).",
+                **kw,
+            )
+        return NotFoundError(f"{product} says this object does not exist (any more).", **kw)
+    if status == 409:
+        return ConflictError(
+            f"{product} reports a conflict: {upstream or 'the object already exists'}.", **kw
+        )
+    if status == 429:
+        return RateLimitedError(None, retry_after=retry_after, **kw)
+    if status in (400, 422):
+        if html:
+            return UpstreamBroken(HTML_MESSAGE, **kw)
+        text = upstream or "no reason given"
+        return RejectedError(f"{product} rejected the request: {text}", **kw)
+    if status >= 500:
+        if html:
+            return UpstreamBroken(
+                f"{product} (or a proxy in front of it) answered HTTP {status} with an HTML error page.", **kw
+            )
+        return UpstreamBroken(
+            f"{product} had an internal error (HTTP {status}). Try again later; if it persists, check the instance.",
+            **kw,
+        )
+    if html:
+        return UpstreamBroken(HTML_MESSAGE, **kw)
+    return ProviderStatusError(f"{product} answered with unexpected HTTP {status}.", **kw)
