@@ -28,8 +28,8 @@ from urllib.parse import quote
 
 import httpx
 
-from .base import ConnectionConfig
-from .errors import (
+from apps.providers.base import ConnectionConfig
+from apps.providers.errors import (
     ConnectionRefused,
     DNSFailure,
     ProviderError,
@@ -514,7 +514,7 @@ class Session:
             body = redact(response.text, self.config.token) or ""
             ctype = response.headers.get("content-type", "")
             if "html" in ctype.lower() or body.lstrip()[:1] == "<":
-                from .errors import HTML_MESSAGE
+                from apps.providers.errors import HTML_MESSAGE
 
                 message = HTML_MESSAGE
             else:

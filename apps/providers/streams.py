@@ -1,0 +1,143 @@
+"""Streaming helpers shared by the clients: JSON arrays item by item (ijson), bodies spliced without buffering."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, BinaryIO
+
+import httpx
+import ijson
+
+from apps.providers.errors import HTML_MESSAGE, ProviderError, UpstreamBroken
+
+CHUNK = 64 * 1024
+
+
+class IterReader(io.RawIOBase):
+    """A read()-able file over an iterator of byte chunks (what ijson consumes)."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+def iter_json_items(
+    response: httpx.Response,
+    prefix: str,
+    *,
+    on_transport_error: Callable[[httpx.TransportError], ProviderError],
+    request_id: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield the objects at ``prefix`` (``"item"`` for a bare array) without materialising the whole document."""
+    ctype = response.headers.get("content-type", "")
+    if ctype and "json" not in ctype.lower():
+        raise UpstreamBroken(
+            HTML_MESSAGE if "html" in ctype.lower() else "The instance did not answer with JSON.",
+            status_code=response.status_code,
+            request_id=request_id,
+        )
+    reader = IterReader(response.iter_bytes(CHUNK))
+    try:
+        yield from ijson.items(reader, prefix, use_float=True)
+    except httpx.TransportError as exc:
+        raise on_transport_error(exc) from None
+    except ijson.JSONError as exc:
+        raise UpstreamBroken(
+            "The instance sent a malformed or truncated JSON answer.",
+            status_code=response.status_code,
+            upstream_message=str(exc)[:200],
+            request_id=request_id,
+        ) from None
+
+
+def guarded_chunks(
+    response: httpx.Response, on_transport_error: Callable[[httpx.TransportError], ProviderError]
+) -> Iterator[bytes]:
+    try:
+        yield from response.iter_bytes(CHUNK)
+    except httpx.TransportError as exc:
+        raise on_transport_error(exc) from None
+
+
+def _source_chunks(bundle: bytes | BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
+    if isinstance(bundle, bytes | bytearray):
+        for i in range(0, len(bundle), CHUNK):
+            yield bytes(bundle[i : i + CHUNK])
+    elif hasattr(bundle, "read"):
+        while chunk := bundle.read(CHUNK):  # type: ignore[union-attr]
+            yield chunk
+    else:
+        yield from bundle  # type: ignore[misc]
+
+
+def top_level_keys(bundle: bytes | BinaryIO) -> set[str]:
+    """Top-level keys of a JSON object, parsed as a stream (the file position is restored)."""
+    if isinstance(bundle, bytes | bytearray):
+        source: Any = io.BytesIO(bundle)
+    else:
+        source = bundle
+        start = source.tell()
+    keys: set[str] = set()
+    try:
+        for prefix, event, value in ijson.parse(source):
+            if prefix == "" and event == "map_key":
+                keys.add(value)
+    except ijson.JSONError as exc:
+        raise ValueError(f"the bundle is not valid JSON: {str(exc)[:120]}") from None
+    finally:
+        if not isinstance(bundle, bytes | bytearray):
+            source.seek(start)
+    return keys
+
+
+def splice_json_object(
+    bundle: bytes | BinaryIO | Iterable[bytes], extra: Mapping[str, Any]
+) -> Iterator[bytes]:
+    """Stream a JSON object with ``extra`` keys appended before its closing brace (later keys win in JSON.parse).
+
+    Only a small tail is held back, so a 50 MB bundle is never in memory at once.
+    """
+    tail = b""
+    started = False
+    for chunk in _source_chunks(bundle):
+        if not chunk:
+            continue
+        data = tail + chunk
+        if not started:
+            stripped = data.lstrip()
+            if not stripped:
+                tail = b""
+                continue
+            if stripped[:1] != b"{":
+                raise ValueError("the bundle must be a JSON object")
+            started = True
+            data = stripped
+        keep = 1024
+        if len(data) > keep:
+            yield data[:-keep]
+            tail = data[-keep:]
+        else:
+            tail = data
+    body = tail.rstrip()
+    if not started or not body.endswith(b"}"):
+        raise ValueError("the bundle must be a JSON object")
+    body = body[:-1].rstrip()
+    extra_json = json.dumps(dict(extra), ensure_ascii=False)[1:-1].encode()
+    separator = b"" if body.endswith(b"{") else b","
+    yield body + (separator + extra_json if extra_json else b"") + b"}"
