@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from apps.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("", include("apps.accounts.urls")),
+    path("connections/", include("apps.connections.urls")),
+    path("", include("apps.directory.urls")),
+    path("", include("apps.transfers.urls")),
+    path("audit/", include("apps.audit.urls")),
+]
+
+handler400 = "apps.core.views.bad_request"
+handler403 = "apps.core.views.permission_denied"
+handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"

@@ -1,0 +1,132 @@
+"""Writes on connections. Each service records one audit event (never the token)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.connections.crypto import TokenUnreadable, reencrypt_token
+from apps.connections.models import Connection
+
+# Fields an audit row may show (the token never: only whether it changed).
+AUDITED_FIELDS = ("name", "slug", "kind", "base_url", "environment", "timeout", "requests_per_minute", "verify_tls", "notes")
+
+
+def _snapshot(connection: Connection) -> dict:
+    return {field: getattr(connection, field) for field in AUDITED_FIELDS}
+
+
+def connection_create(*, actor, data: dict, token: str) -> Connection:
+    connection = Connection(**{k: v for k, v in data.items() if k in AUDITED_FIELDS})
+    connection.set_token(token)
+    connection.created_by = connection.updated_by = actor
+    with transaction.atomic():
+        connection.save()
+        audit_record(
+            action="connection.create",
+            actor=actor,
+            connection=connection,
+            target_type="connection",
+            target_id=connection.slug,
+            target_repr=connection.name,
+            after={**_snapshot(connection), "token": "(set)"},
+        )
+    return connection
+
+
+def connection_update(*, actor, connection: Connection, data: dict, token: str = "") -> Connection:
+    before = _snapshot(Connection.objects.get(pk=connection.pk))
+    for field in AUDITED_FIELDS:
+        if field in data:
+            setattr(connection, field, data[field])
+    after = _snapshot(connection)
+    if token:
+        connection.set_token(token)
+        before["token"], after["token"] = "(set)", "(changed)"
+    connection.updated_by = actor
+    with transaction.atomic():
+        connection.save()
+        audit_record(
+            action="connection.update",
+            actor=actor,
+            connection=connection,
+            target_type="connection",
+            target_id=connection.slug,
+            target_repr=connection.name,
+            before=before,
+            after=after,
+        )
+    return connection
+
+
+def connection_delete(*, actor, connection: Connection) -> None:
+    with transaction.atomic():
+        audit_record(
+            action="connection.delete",
+            actor=actor,
+            connection=connection,
+            target_type="connection",
+            target_id=connection.slug,
+            target_repr=connection.name,
+            before=_snapshot(connection),
+        )
+        connection.delete()
+
+
+def connections_rotate_keys() -> tuple[int, int, int]:
+    """Re-encrypt every token with the primary key. Returns (rotated, unreadable, empty). Idempotent."""
+    rotated = unreadable = empty = 0
+    for connection in Connection.objects.only("pk", "token_encrypted").iterator():
+        if not connection.token_encrypted:
+            empty += 1
+            continue
+        try:
+            fresh = reencrypt_token(connection.token_encrypted)
+        except TokenUnreadable:
+            unreadable += 1
+            continue
+        Connection.objects.filter(pk=connection.pk).update(token_encrypted=fresh)
+        rotated += 1
+    if rotated or unreadable:
+        audit_record(
+            action="connection.rotate_keys",
+            actor=None,
+            target_type="connection",
+            target_repr="all connections",
+            after={"rotated": rotated, "unreadable": unreadable},
+        )
+    return rotated, unreadable, empty
+
+
+def connection_test(*, actor, connection: Connection) -> Connection:
+    """Probe the instance (reachability, TLS, auth, capabilities, latency) without side effects upstream;
+    store the result and the capabilities on the connection."""
+    from apps.connections.provider import TokenUnusable, get_provider
+
+    now = timezone.now()
+    try:
+        result = get_provider(connection).probe(thorough=True).to_dict()
+    except TokenUnusable as exc:
+        result = {"ok": False, "message": exc.message, "checks": [], "capabilities": None}
+    connection.last_test = {k: result.get(k) for k in ("ok", "message", "checks", "version", "latency_ms", "error")}
+    connection.last_test_at = now
+    connection.last_test_ok = bool(result.get("ok"))
+    fields = ["last_test", "last_test_at", "last_test_ok"]
+    if result.get("capabilities") and (result.get("ok") or not connection.capabilities):
+        connection.capabilities = result["capabilities"]
+        connection.capabilities_probed_at = now
+        fields += ["capabilities", "capabilities_probed_at"]
+    connection.save(update_fields=fields)
+    audit_record(
+        action="connection.test",
+        actor=actor,
+        connection=connection,
+        target_type="connection",
+        target_id=connection.slug,
+        target_repr=connection.name,
+        after={"ok": connection.last_test_ok, "message": result.get("message", "")},
+        outcome="success" if connection.last_test_ok else "failure",
+        error="" if connection.last_test_ok else result.get("message", ""),
+    )
+    return connection

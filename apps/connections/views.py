@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from apps.accounts.roles import Perm, require
+from apps.connections import selectors, services
+from apps.connections.forms import ConnectionForm
+from apps.core.http import HtmxHttpRequest, wants_partial
+
+
+@require_GET
+def connection_list(request: HtmxHttpRequest) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    return render(request, "connections/connection_list.html", {"connections": selectors.connection_list()})
+
+
+@require_http_methods(["GET", "POST"])
+def connection_add(request: HtmxHttpRequest) -> HttpResponse:
+    require(request.user, Perm.MANAGE_CONNECTIONS)
+    form = ConnectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        connection = services.connection_create(actor=request.user, data=form.cleaned_data, token=form.cleaned_data["token"])
+        messages.success(request, f"Connection “{connection.name}” added. Testing it now…")
+        return redirect(f"{connection.get_absolute_url()}?test=1")
+    return render(request, "connections/connection_form.html", {"form": form, "connection": None})
+
+
+@require_GET
+def connection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    connection = selectors.connection_get(slug)
+    return render(
+        request,
+        "connections/connection_detail.html",
+        {"connection": connection, "connection_ctx": connection, "autotest": request.GET.get("test") == "1"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def connection_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.MANAGE_CONNECTIONS)
+    connection = selectors.connection_get(slug)
+    form = ConnectionForm(request.POST or None, instance=connection)
+    if request.method == "POST" and form.is_valid():
+        services.connection_update(actor=request.user, connection=connection, data=form.cleaned_data, token=form.cleaned_data["token"])
+        messages.success(request, "Connection saved. Testing it now…")
+        return redirect(f"{connection.get_absolute_url()}?test=1")
+    return render(request, "connections/connection_form.html", {"form": form, "connection": connection, "connection_ctx": connection})
+
+
+@require_POST
+def connection_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.MANAGE_CONNECTIONS)
+    connection = selectors.connection_get(slug)
+    name = connection.name
+    services.connection_delete(actor=request.user, connection=connection)
+    messages.success(request, f"Connection “{name}” deleted. Its audit history is kept.")
+    if request.htmx:
+        return HttpResponseClientRedirect("/connections/")
+    return redirect("connections:connection_list")
+
+
+@require_POST
+def connection_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.MANAGE_CONNECTIONS)
+    connection = selectors.connection_get(slug)
+    connection = services.connection_test(actor=request.user, connection=connection)
+    template = "connections/connection_detail.html#test_result" if wants_partial(request) else "connections/connection_detail.html"
+    return render(request, template, {"connection": connection, "connection_ctx": connection})

@@ -1,0 +1,34 @@
+"""One place that turns problems into operator-facing alerts (a fragment for htmx, a page otherwise)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django_htmx.http import reswap, retarget
+
+from apps.core.http import HtmxHttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+def alert_response(
+    request: HtmxHttpRequest, message: str, *, level: str = "error", status: int = 200, details=()
+) -> HttpResponse:
+    """An alert: for htmx requests a fragment retargeted to #alerts; for full requests the alert page."""
+    context = {"level": level, "message": message, "details": list(details), "request_id": getattr(request, "request_id", "")}
+    if getattr(request, "htmx", False):
+        response = render(request, "components/alert.html", context, status=status)
+        return reswap(retarget(response, "#alerts"), "afterbegin")
+    return render(request, "core/alert_page.html", context, status=status)
+
+
+def provider_error_response(request: HtmxHttpRequest, exc: Exception) -> HttpResponse:
+    """Render an upstream failure (apps.providers.errors.ProviderError) in plain language with our request id."""
+    message = getattr(exc, "message", None) or "The instance did not answer as expected."
+    details = getattr(exc, "details", None) or ()
+    status = getattr(exc, "status_code", None)
+    logger.warning("upstream error shown to operator: %s (upstream status %s)", type(exc).__name__, status)
+    # 502: the console worked, the upstream did not. htmx requests still get the alert swapped in.
+    return alert_response(request, message, details=details, status=502)

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
+from django_htmx.http import HttpResponseClientRedirect
+
+from apps.core.context import RequestMeta, request_meta_var
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+
+
+class RequestIDMiddleware:
+    """Give every request an id (reusing a well-formed incoming X-Request-ID) and every response
+    `X-Request-ID` and `Vary: HX-Request`. The id is also put in a ContextVar for log lines and services."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        meta = RequestMeta(
+            request_id=request.request_id,
+            remote_addr=request.META.get("REMOTE_ADDR"),
+            user_agent=request.headers.get("User-Agent", "")[:300],
+        )
+        token = request_meta_var.set(meta)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_meta_var.reset(token)
+        response["X-Request-ID"] = request.request_id
+        vary = response.get("Vary")
+        if not vary:
+            response["Vary"] = "HX-Request"
+        elif "hx-request" not in vary.lower():
+            response["Vary"] = f"{vary}, HX-Request"
+        return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request from an expired session must send the whole browser to the login page
+    (HX-Redirect), not swap a login form into a fragment. Runs before LoginRequiredMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not getattr(request, "htmx", False) or request.user.is_authenticated:
+            return None
+        if not getattr(view_func, "login_required", True):
+            return None
+        current = request.htmx.current_url_abs_path or request.get_full_path()
+        login = resolve_url(settings.LOGIN_URL)
+        return HttpResponseClientRedirect(f"{login}?{urlencode({'next': current})}")
+
+
+class HtmxErrorMiddleware:
+    """htmx swaps error responses (see static/js/app.js responseHandling) into their target; make sure any
+    4xx/5xx answer to an htmx request is an alert fragment aimed at #alerts, never a whole error page
+    in the middle of a form."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            getattr(request, "htmx", False)
+            and response.status_code >= 400
+            and "HX-Retarget" not in response
+            and not getattr(response, "streaming", False)
+        ):
+            message = {
+                403: "You do not have permission to do that.",
+                404: "That page or object does not exist (or you cannot see it).",
+                405: "That action is not allowed here.",
+                413: "That upload is too large.",
+            }.get(response.status_code, "Something went wrong on our side. Try again; if it persists, tell an admin.")
+            html = render_to_string(
+                "components/alert.html",
+                {"level": "error", "message": message, "request_id": getattr(request, "request_id", "")},
+            )
+            fresh = HttpResponse(html, status=response.status_code)
+            for header in ("X-Request-ID", "Vary"):
+                if header in response:
+                    fresh[header] = response[header]
+            fresh["HX-Retarget"] = "#alerts"
+            fresh["HX-Reswap"] = "afterbegin"
+            return fresh
+        return response

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.utils import DatabaseError
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from apps.core.http import HtmxHttpRequest
+
+
+@require_GET
+@login_not_required
+@never_cache
+def healthz(request: HtmxHttpRequest) -> HttpResponse:
+    """Liveness: the process answers. Touches neither the database nor any upstream."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+@login_not_required
+@never_cache
+def readyz(request: HtmxHttpRequest) -> HttpResponse:
+    """Readiness: the database answers. Upstream instances never affect it."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def permission_denied(request: HtmxHttpRequest, exception=None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HtmxHttpRequest, exception=None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "500.html", {"request_id": getattr(request, "request_id", "")}, status=500)
+
+
+def bad_request(request: HtmxHttpRequest, exception=None) -> HttpResponse:
+    return render(request, "400.html", status=400)

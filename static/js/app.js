@@ -1,0 +1,35 @@
+// adminui: htmx configuration hooks and small keyboard helpers only. No inline scripts anywhere (CSP).
+(function () {
+  "use strict";
+  // "/" focuses the search box, unless the operator is typing somewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || event.target.isContentEditable) return;
+    var box = document.querySelector("[data-search-box]");
+    if (box) { event.preventDefault(); box.focus(); box.select(); }
+  });
+  // Announce swaps that carry a status message to screen readers.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var status = event.detail.target && event.detail.target.querySelector("[data-status-message]");
+    var live = document.getElementById("status");
+    if (status && live) live.textContent = status.getAttribute("data-status-message");
+  });
+  // Network failures (server down, connection dropped) become a visible alert instead of silence.
+  function networkAlert(text) {
+    var alerts = document.getElementById("alerts");
+    if (!alerts) return;
+    var div = document.createElement("div");
+    div.className = "alert alert-error";
+    div.setAttribute("role", "alert");
+    div.textContent = text;
+    alerts.prepend(div);
+  }
+  document.addEventListener("htmx:sendError", function () { networkAlert("The console could not be reached. Check your network and try again."); });
+  document.addEventListener("htmx:timeout", function () { networkAlert("The console took too long to answer. Try again."); });
+  // Dismiss alerts on click.
+  document.addEventListener("click", function (event) {
+    var alert = event.target.closest && event.target.closest(".alert[role=alert]");
+    if (alert && event.target.matches("[data-dismiss]")) alert.remove();
+  });
+})();

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def test_it_sets_request_id_and_vary(client):
+    response = client.get("/healthz")
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+    assert "HX-Request" in response["Vary"]
+
+
+def test_it_reuses_a_well_formed_incoming_request_id(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "abc-123-def-456"})
+    assert response["X-Request-ID"] == "abc-123-def-456"
+
+
+def test_it_replaces_a_malformed_incoming_request_id(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert response["X-Request-ID"] != "bad id\nwith newline"
+
+
+@pytest.mark.django_db
+def test_it_redirects_anonymous_full_requests_to_login(client):
+    response = client.get("/connections/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=/connections/")
+
+
+@pytest.mark.django_db
+def test_it_sends_expired_htmx_sessions_to_the_login_page(client):
+    response = client.get("/connections/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/connections/x/"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/login/?next=%2Fconnections%2Fx%2F"
+    assert b"<form" not in response.content
+
+
+@pytest.mark.django_db
+def test_it_turns_htmx_errors_into_an_alert_fragment(viewer_client, htmx_headers):
+    response = viewer_client.get("/connections/add/", headers=htmx_headers)
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#alerts"
+    assert b"<html" not in response.content
+    assert b"permission" in response.content
+
+
+@pytest.mark.django_db
+def test_it_renders_a_403_page_for_full_requests(viewer_client):
+    response = viewer_client.get("/connections/add/")
+    assert response.status_code == 403
+    assert b"<html" in response.content
+    assert b"Not allowed" in response.content
+
+
+@pytest.mark.django_db
+def test_it_sets_a_content_security_policy_without_inline(client):
+    response = client.get("/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
