@@ -1,0 +1,613 @@
+"""The Retool API v2 simulator (contract: shared/contracts/retool.md)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from apps.simulators.people import make_rng, rng_uuid
+from apps.simulators.retool.state import ACCESS, FLAGS, LEVELS, QUERY_ACCESS, RetoolState, build_state
+from apps.simulators.server import (
+    JSON,
+    ApiError,
+    SimulatorApp,
+    empty_response,
+    json_response,
+    stream_json_array,
+)
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+USER_ID_RE = re.compile(r"^user_[a-z0-9]+$")
+ATTR_NAME_RE = re.compile(r"^[a-z0-9_]+$")
+USER_TYPES = ("default", "mobile", "embed")
+PATCH_PATHS = {"/first_name", "/last_name", "/active", "/metadata", "/user_type"}
+CREATE_USER_KEYS = {"email", "first_name", "last_name", "active", "metadata", "user_type"}
+GROUP_KEYS = {"name", "members", "user_invites", "landing_page_app_id", *LEVELS, *FLAGS}
+V2 = "/api/v2"
+
+ROUTES = (
+    ("users_list", "/users", "GET", "users:read"),
+    ("user_create", "/users", "POST", "users:write"),
+    ("user_get", "/users/<uid>", "GET", "users:read"),
+    ("user_patch", "/users/<uid>", "PATCH", "users:write"),
+    ("user_delete", "/users/<uid>", "DELETE", "users:write"),
+    ("user_attr_set", "/users/<uid>/user_attributes", "POST", ("users:write", "user_attributes:write")),
+    (
+        "user_attr_delete",
+        "/users/<uid>/user_attributes/<name>",
+        "DELETE",
+        ("users:write", "user_attributes:write"),
+    ),
+    ("attributes_list", "/user_attributes", "GET", ("user_attributes:read", "users:read")),
+    ("attribute_create", "/user_attributes", "POST", "user_attributes:write"),
+    ("attribute_update", "/user_attributes/<attr_id>", "PATCH", "user_attributes:write"),
+    ("attribute_delete", "/user_attributes/<attr_id>", "DELETE", "user_attributes:write"),
+    ("groups_list", "/groups", "GET", "groups:read"),
+    ("group_create", "/groups", "POST", "groups:write"),
+    ("group_get", "/groups/<gid>", "GET", "groups:read"),
+    ("group_put", "/groups/<gid>", "PUT", "groups:write"),
+    ("group_delete", "/groups/<gid>", "DELETE", "groups:write"),
+    ("group_members_add", "/groups/<gid>/members", "POST", "groups:write"),
+    ("group_member_remove", "/groups/<gid>/members/<uid>", "DELETE", "groups:write"),
+    ("apps_list", "/apps", "GET", "apps:read"),
+    ("app_clone", "/apps/cloneApp", "POST", "apps:write"),
+    ("app_get", "/apps/<app_id>", "GET", "apps:read"),
+    ("spaces_list", "/spaces", "GET", "spaces:read"),
+)
+SCOPES = {name: scope if isinstance(scope, tuple) else (scope,) for name, _, _, scope in ROUTES}
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+class RetoolSimulator(SimulatorApp):
+    kind = "retool"
+
+    def __init__(self, state: RetoolState, *, latency_ms: int = 0) -> None:
+        super().__init__(latency_ms=latency_ms)
+        self.state = state
+        rules = [Rule(V2 + path, endpoint=name, methods=[method]) for name, path, method, _ in ROUTES]
+        rules.append(Rule("/api/checkHealth", endpoint="check_health", methods=["GET"]))
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    # -- framework hooks -------------------------------------------------------------------------------
+    def error_response(
+        self, request: Request, status: int, message: Any, headers: dict | None = None
+    ) -> Response:
+        return json_response({"success": False, "message": str(message)}, status, headers)
+
+    def not_found(self, request: Request) -> Response:
+        return self.error_response(request, 404, f"Route {request.method} {request.path} not found")
+
+    def before(self, request: Request, endpoint: str) -> Response | None:
+        if endpoint == "check_health":
+            return None
+        state = self.state
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else None
+        scopes = state.tokens.get(token) if token else None
+        if scopes is None:
+            return self.error_response(request, 401, "Authentication failure")
+        if not state.allow(token):
+            headers = {"Retry-After": str(state.retry_after)} if state.retry_after is not None else None
+            return self.error_response(request, 429, "Rate limit exceeded", headers)
+        needed = SCOPES[endpoint]
+        if not scopes & set(needed):
+            wanted = " or ".join(f'"{s}"' for s in needed)
+            return self.error_response(
+                request, 403, f'API token is missing one of {wanted} or one of "mcp:admin"'
+            )
+        return None
+
+    def state_counts(self) -> dict:
+        s = self.state
+        return {
+            "profile": s.profile,
+            "version": s.version,
+            "users": len(s.users),
+            "groups": len(s.groups),
+            "apps": len(s.apps),
+            "user_attributes": len(s.attributes),
+        }
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    @staticmethod
+    def body(request: Request) -> Any:
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise _bad("Invalid JSON in request body") from None
+
+    def object_body(self, request: Request) -> dict:
+        data = self.body(request)
+        if not isinstance(data, dict):
+            raise _bad("Request body must be a JSON object")
+        return data
+
+    def _user(self, uid: str) -> dict:
+        if not USER_ID_RE.match(uid):
+            raise _bad(f"Invalid user id {uid!r}")
+        user = self.state.users.get(uid)
+        if user is None:
+            raise ApiError(404, f"User {uid} not found")
+        return user
+
+    def membership_index(self) -> dict[str, list[dict]]:
+        index: dict[str, list[dict]] = {}
+        for group in self.state.groups.values():
+            for member in group["members"]:
+                index.setdefault(member["id"], []).append(group)
+        return index
+
+    def user_json(self, user: dict, *, include_groups: bool = False, index: dict | None = None) -> dict:
+        admin_ids = self.state.admin_group_ids()
+        if index is not None:
+            groups = index.get(user["id"], [])
+        else:
+            groups = [
+                g for g in self.state.groups.values() if any(m["id"] == user["id"] for m in g["members"])
+            ]
+        data = {
+            k: user[k]
+            for k in (
+                "id",
+                "legacy_id",
+                "first_name",
+                "last_name",
+                "created_at",
+                "last_active",
+                "email",
+                "active",
+            )
+        }
+        data["metadata"] = dict(user["metadata"])
+        data["is_admin"] = any(g["id"] in admin_ids for g in groups)
+        data["two_factor_auth_enabled"] = user["two_factor_auth_enabled"]
+        data["user_type"] = user["user_type"]
+        if include_groups:
+            data["groups"] = [{"id": g["id"], "legacy_id": g["legacy_id"], "name": g["name"]} for g in groups]
+        return data
+
+    def group_json(self, group: dict, *, exclude_disabled: bool = False) -> dict:
+        users = self.state.users
+        members = []
+        for m in group["members"]:
+            user = users.get(m["id"])
+            if user is None or (exclude_disabled and not user["active"]):
+                continue
+            members.append({"id": m["id"], "email": user["email"], "is_group_admin": m["is_group_admin"]})
+        out = {"id": group["id"], "legacy_id": group["legacy_id"], "name": group["name"], "members": members}
+        out.update({k: group[k] for k in LEVELS})
+        out["user_invites"] = list(group["user_invites"])
+        out.update({k: group[k] for k in FLAGS})
+        out.update({k: group[k] for k in ("landing_page_app_id", "updated_at", "created_at")})
+        return out
+
+    def _token(self, offset: int) -> str:
+        self.state.token_serial += 1
+        raw = f"{offset}:{self.state.token_serial}:{self.state.seed}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @staticmethod
+    def _offset(token: str) -> int:
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            return int(base64.urlsafe_b64decode(padded.encode()).decode().split(":", 1)[0])
+        except (ValueError, UnicodeDecodeError):
+            raise _bad("Invalid next_token") from None
+
+    def paginate(self, request: Request, items: list, serialise) -> Response:
+        raw_limit = request.args.get("limit")
+        if raw_limit is None:
+            prefix = '{"success":true,"data":['
+            suffix = f'],"total_count":{len(items)},"next_token":null,"has_more":false}}'
+
+            def chunk(start: int, stop: int) -> list:
+                with self.lock:
+                    return [serialise(x) for x in items[start:stop]]
+
+            return Response(stream_json_array(chunk, len(items), prefix, suffix), content_type=JSON)
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise _bad("limit must be an integer between 1 and 100") from None
+        if not 1 <= limit <= 100:
+            raise _bad("limit must be an integer between 1 and 100")
+        token = request.args.get("next_token")
+        offset = self._offset(token) if token else 0
+        page = items[offset : offset + limit]
+        has_more = offset + limit < len(items)
+        return json_response(
+            {
+                "success": True,
+                "data": [serialise(x) for x in page],
+                "total_count": len(items),
+                "next_token": self._token(offset + limit) if has_more else None,
+                "has_more": has_more,
+            }
+        )
+
+    @staticmethod
+    def _check_name(value: Any, field: str) -> None:
+        if not isinstance(value, str) or not 1 <= len(value) <= 36:
+            raise _bad(f"{field} must be a string of 1 to 36 characters")
+
+    # -- health ---------------------------------------------------------------------------------------------
+    def on_check_health(self, request: Request) -> Response:
+        return json_response({"status": "HEALTHY", "version": self.state.version})
+
+    # -- users ----------------------------------------------------------------------------------------------
+    def on_users_list(self, request: Request) -> Response:
+        filters = {
+            k: request.args[k].lower() for k in ("email", "first_name", "last_name") if request.args.get(k)
+        }
+        with self.lock:
+            users = [
+                u
+                for u in self.state.users.values()
+                if all((u[k] or "").lower() == v for k, v in filters.items())
+            ]
+            index = self.membership_index()
+            return self.paginate(request, users, lambda u: self.user_json(u, index=index))
+
+    def on_user_create(self, request: Request) -> Response:
+        body = self.object_body(request)
+        unknown = set(body) - CREATE_USER_KEYS
+        if unknown:
+            raise _bad(f"Unknown properties: {', '.join(sorted(unknown))}")
+        if not isinstance(body.get("email"), str) or not EMAIL_RE.match(body["email"]):
+            raise _bad("email is required and must be a valid email address")
+        self._check_name(body.get("first_name"), "first_name")
+        self._check_name(body.get("last_name"), "last_name")
+        if "active" in body and not isinstance(body["active"], bool):
+            raise _bad("active must be a boolean")
+        if "metadata" in body and not isinstance(body["metadata"], dict):
+            raise _bad("metadata must be an object")
+        if body.get("user_type", "default") not in USER_TYPES:
+            raise _bad(f"user_type must be one of {', '.join(USER_TYPES)}")
+        with self.lock:
+            if body["email"].lower() in self.state.emails:
+                raise _bad(f"User with email {body['email']} already exists")
+            user = self.state.add_user(
+                email=body["email"],
+                first=body["first_name"],
+                last=body["last_name"],
+                active=body.get("active", True),
+                metadata=body.get("metadata") or {},
+                user_type=body.get("user_type", "default"),
+            )
+            return json_response({"success": True, "data": self.user_json(user)})
+
+    def on_user_get(self, request: Request, uid: str) -> Response:
+        with self.lock:
+            user = self._user(uid)
+            include = request.args.get("includeGroups", "").lower() == "true"
+            return json_response({"success": True, "data": self.user_json(user, include_groups=include)})
+
+    def on_user_patch(self, request: Request, uid: str) -> Response:
+        body = self.body(request)
+        with self.lock:
+            user = self._user(uid)
+            if not isinstance(body, dict) or not isinstance(body.get("operations"), list):
+                raise _bad("Body must be an object with an operations array")
+            changes = {}
+            for op in body["operations"]:
+                if not isinstance(op, dict) or op.get("op") not in ("replace", "add"):
+                    raise _bad("Each operation must be {op: replace, path, value}")
+                path, value = op.get("path"), op.get("value")
+                if path not in PATCH_PATHS:
+                    raise _bad(f"Path {path} cannot be patched")
+                key = path[1:]
+                if key in ("first_name", "last_name"):
+                    self._check_name(value, key)
+                elif key == "active" and not isinstance(value, bool):
+                    raise _bad("active must be a boolean")
+                elif key == "metadata" and not isinstance(value, dict):
+                    raise _bad("metadata must be an object")
+                elif key == "user_type" and value not in USER_TYPES:
+                    raise _bad(f"user_type must be one of {', '.join(USER_TYPES)}")
+                changes[key] = value
+            user.update(changes)
+            return json_response({"success": True, "data": self.user_json(user)})
+
+    def on_user_delete(self, request: Request, uid: str) -> Response:
+        with self.lock:
+            self._user(uid)["active"] = False
+        return empty_response(204)
+
+    def on_user_attr_set(self, request: Request, uid: str) -> Response:
+        body = self.object_body(request)
+        with self.lock:
+            user = self._user(uid)
+            name, value = body.get("name"), body.get("value", ...)
+            if set(body) - {"name", "value"} or value is ...:
+                raise _bad("Body must be {name, value}")
+            if value is not None and not isinstance(value, str):
+                raise _bad("value must be a string or null")
+            if not any(a["name"] == name for a in self.state.attributes.values()):
+                raise _bad(f"User attribute {name!r} does not exist")
+            user["metadata"][name] = value
+            return json_response({"success": True, "data": {"metadata": dict(user["metadata"])}})
+
+    def on_user_attr_delete(self, request: Request, uid: str, name: str) -> Response:
+        with self.lock:
+            user = self._user(uid)
+            if not any(a["name"] == name for a in self.state.attributes.values()):
+                raise _bad(f"User attribute {name!r} does not exist")
+            user["metadata"].pop(name, None)
+            return json_response({"success": True, "data": {"metadata": dict(user["metadata"])}})
+
+    # -- org user attributes ------------------------------------------------------------------------------------
+    def on_attributes_list(self, request: Request) -> Response:
+        with self.lock:
+            return json_response({"success": True, "data": [dict(a) for a in self.state.attributes.values()]})
+
+    def _attribute_fields(self, body: dict, *, creating: bool) -> dict:
+        out = {}
+        if creating or "name" in body:
+            name = body.get("name")
+            if not isinstance(name, str) or not 1 <= len(name) <= 255 or not ATTR_NAME_RE.match(name):
+                raise _bad("name must match ^[a-z0-9_]+$ (1 to 255 characters)")
+            out["name"] = name
+        if creating or "label" in body:
+            if not isinstance(body.get("label"), str) or len(body["label"]) < 2:
+                raise _bad("label must be a string of at least 2 characters")
+            out["label"] = body["label"]
+        if creating or "dataType" in body:
+            if body.get("dataType") not in ("string", "number", "json"):
+                raise _bad("dataType must be one of string, number, json")
+            out["data_type"] = body["dataType"]
+        if "defaultValue" in body:
+            if body["defaultValue"] is not None and not isinstance(body["defaultValue"], str):
+                raise _bad("defaultValue must be a string")
+            out["default_value"] = body["defaultValue"]
+        return out
+
+    def on_attribute_create(self, request: Request) -> Response:
+        body = self.object_body(request)
+        fields = self._attribute_fields(body, creating=True)
+        with self.lock:
+            if any(a["name"] == fields["name"] for a in self.state.attributes.values()):
+                raise ApiError(409, f"User attribute with name {fields['name']} already exists")
+            attr_id = rng_uuid(
+                make_rng(self.state.seed, f"attr:{fields['name']}:{len(self.state.attributes)}")
+            )
+            attr = {
+                "id": attr_id,
+                "name": fields["name"],
+                "label": fields["label"],
+                "data_type": fields["data_type"],
+                "default_value": fields.get("default_value"),
+                "intercom_attribute_name": None,
+            }
+            self.state.attributes[attr_id] = attr
+            return json_response({"success": True, "data": dict(attr)})
+
+    def _attribute(self, attr_id: str) -> dict:
+        attr = self.state.attributes.get(attr_id)
+        if attr is None:
+            raise ApiError(404, f"User attribute {attr_id} not found")
+        return attr
+
+    def on_attribute_update(self, request: Request, attr_id: str) -> Response:
+        body = self.object_body(request)
+        with self.lock:
+            attr = self._attribute(attr_id)
+            fields = self._attribute_fields(body, creating=False)
+            fields.pop("name", None)
+            attr.update(fields)
+            return json_response({"success": True, "data": dict(attr)})
+
+    def on_attribute_delete(self, request: Request, attr_id: str) -> Response:
+        with self.lock:
+            attr = self.state.attributes.pop(self._attribute(attr_id)["id"])
+            if request.args.get("update_existing_users", "").lower() == "true":
+                for user in self.state.users.values():
+                    user["metadata"].pop(attr["name"], None)
+        return empty_response(204)
+
+    # -- groups ---------------------------------------------------------------------------------------------
+    def _group(self, gid: str) -> dict:
+        if not gid.isdigit():
+            raise _bad(f"Invalid group id {gid!r}")
+        group = self.state.groups.get(int(gid))
+        if group is None:
+            raise ApiError(404, f"Group {gid} not found")
+        return group
+
+    def _members(self, raw: Any) -> list[dict]:
+        if not isinstance(raw, list):
+            raise _bad("members must be an array")
+        out: dict[str, dict] = {}
+        for m in raw:
+            if not isinstance(m, dict) or not isinstance(m.get("id"), str):
+                raise _bad("members entries must be {id, is_group_admin}")
+            if m["id"] not in self.state.users:
+                raise _bad(f"User {m['id']} does not exist")
+            out[m["id"]] = {"id": m["id"], "is_group_admin": bool(m.get("is_group_admin", False))}
+        return list(out.values())
+
+    def _group_fields(self, body: dict) -> dict:
+        unknown = set(body) - GROUP_KEYS
+        if unknown:
+            raise _bad(f"Unknown properties: {', '.join(sorted(unknown))}")
+        if not isinstance(body.get("name"), str) or not body["name"]:
+            raise _bad("name is required")
+        fields: dict = {"name": body["name"]}
+        for key in LEVELS:
+            allowed = QUERY_ACCESS if key == "universal_query_library_access" else ACCESS
+            value = body.get(key, "none")
+            if value not in allowed:
+                raise _bad(f"{key} must be one of {', '.join(allowed)}")
+            fields[key] = value
+        for key in FLAGS:
+            value = body.get(key, False)
+            if not isinstance(value, bool):
+                raise _bad(f"{key} must be a boolean")
+            fields[key] = value
+        fields["members"] = self._members(body.get("members", []))
+        invites = body.get("user_invites", [])
+        if not isinstance(invites, list):
+            raise _bad("user_invites must be an array")
+        fields["user_invites"] = invites
+        landing = body.get("landing_page_app_id")
+        if landing is not None and landing not in self.state.apps:
+            raise _bad(f"App {landing} does not exist")
+        fields["landing_page_app_id"] = landing
+        return fields
+
+    def on_groups_list(self, request: Request) -> Response:
+        with self.lock:
+            data = [self.group_json(g) for g in self.state.groups.values()]
+            return json_response(
+                {
+                    "success": True,
+                    "data": data,
+                    "total_count": len(data),
+                    "next_token": None,
+                    "has_more": False,
+                }
+            )
+
+    def on_group_create(self, request: Request) -> Response:
+        body = self.object_body(request)
+        with self.lock:
+            fields = self._group_fields(body)
+            if any(g["name"] == fields["name"] for g in self.state.groups.values()):
+                raise _bad(f"Group with name {fields['name']} already exists")
+            group = self.state.add_group(fields.pop("name"))
+            group.update(fields)
+            return json_response({"success": True, "data": self.group_json(group)})
+
+    def on_group_get(self, request: Request, gid: str) -> Response:
+        with self.lock:
+            exclude = request.args.get("excludeDisabledUsers", "").lower() == "true"
+            return json_response(
+                {"success": True, "data": self.group_json(self._group(gid), exclude_disabled=exclude)}
+            )
+
+    def on_group_put(self, request: Request, gid: str) -> Response:
+        body = self.object_body(request)
+        with self.lock:
+            group = self._group(gid)
+            fields = self._group_fields(body)
+            group.update(fields)
+            group["updated_at"] = self.state.clock.stamp()
+            return json_response({"success": True, "data": self.group_json(group)})
+
+    def on_group_delete(self, request: Request, gid: str) -> Response:
+        with self.lock:
+            del self.state.groups[self._group(gid)["id"]]
+        return empty_response(204)
+
+    def on_group_members_add(self, request: Request, gid: str) -> Response:
+        body = self.object_body(request)
+        with self.lock:
+            group = self._group(gid)
+            if set(body) != {"members"}:
+                raise _bad("Body must be {members: [{id, is_group_admin}]}")
+            current = {m["id"]: m for m in group["members"]}
+            for m in self._members(body["members"]):
+                if m["id"] in current:
+                    current[m["id"]]["is_group_admin"] = m["is_group_admin"]
+                else:
+                    group["members"].append(m)
+            group["updated_at"] = self.state.clock.stamp()
+            return json_response({"success": True, "data": self.group_json(group)})
+
+    def on_group_member_remove(self, request: Request, gid: str, uid: str) -> Response:
+        with self.lock:
+            group = self._group(gid)
+            self._user(uid)
+            if not any(m["id"] == uid for m in group["members"]):
+                raise ApiError(404, f"User {uid} is not a member of group {gid}")
+            group["members"] = [m for m in group["members"] if m["id"] != uid]
+            group["updated_at"] = self.state.clock.stamp()
+            return json_response({"success": True, "data": self.group_json(group)})
+
+    # -- apps and spaces --------------------------------------------------------------------------------------
+    def on_apps_list(self, request: Request) -> Response:
+        needle = request.args.get("name_contains")
+        if needle is not None and not 1 <= len(needle) <= 255:
+            raise _bad("name_contains must be 1 to 255 characters")
+        with self.lock:
+            apps = [a for a in self.state.apps.values() if not needle or needle.lower() in a["name"].lower()]
+            return self.paginate(request, apps, dict)
+
+    def on_app_get(self, request: Request, app_id: str) -> Response:
+        with self.lock:
+            app = self.state.apps.get(app_id)
+            if app is None:
+                raise ApiError(404, f"App {app_id} not found")
+            return json_response({"success": True, "data": dict(app)})
+
+    def on_app_clone(self, request: Request) -> Response:
+        body = self.object_body(request)
+        if set(body) - {"app_id", "new_app_name", "folder_id"}:
+            raise _bad(
+                f"Unknown properties: {', '.join(sorted(set(body) - {'app_id', 'new_app_name', 'folder_id'}))}"
+            )
+        if (
+            not isinstance(body.get("app_id"), str)
+            or not isinstance(body.get("new_app_name"), str)
+            or not body["new_app_name"]
+        ):
+            raise _bad("app_id and new_app_name are required")
+        with self.lock:
+            source = self.state.apps.get(body["app_id"])
+            if source is None:
+                raise ApiError(404, f"App {body['app_id']} not found")
+            stamp = self.state.clock.stamp()
+            app_id = rng_uuid(
+                make_rng(self.state.seed, f"clone:{body['new_app_name']}:{len(self.state.apps)}")
+            )
+            clone = {
+                **source,
+                "id": app_id,
+                "name": body["new_app_name"],
+                "created_at": stamp,
+                "updated_at": stamp,
+                "shortlink": None,
+                "protected": False,
+                "release_version": "latest",
+            }
+            if body.get("folder_id"):
+                clone["folder_id"] = body["folder_id"]
+            self.state.apps[app_id] = clone
+            return json_response({"success": True, "data": dict(clone)})
+
+    def on_spaces_list(self, request: Request) -> Response:
+        with self.lock:
+            data = [dict(s) for s in self.state.spaces]
+            return json_response(
+                {
+                    "success": True,
+                    "data": data,
+                    "total_count": len(data),
+                    "next_token": None,
+                    "has_more": False,
+                }
+            )
+
+
+def create_app(
+    *,
+    token: str,
+    profile: str = "enterprise",
+    users: int = 40,
+    seed: int = 1,
+    latency_ms: int = 0,
+    **options: Any,
+) -> RetoolSimulator:
+    return RetoolSimulator(
+        build_state(profile=profile, token=token, users=users, seed=seed, **options), latency_ms=latency_ms
+    )
