@@ -1,0 +1,538 @@
+"""Retool API v2 client (``{base_url}/api/v2``), per ``shared/contracts/retool.md``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from apps.providers.base import (
+    CAPABILITY_FLAGS,
+    Capabilities,
+    ConnectionConfig,
+    ExportStream,
+    ImportResult,
+    Page,
+    ProbeCheck,
+    ProbeResult,
+    RemoteApp,
+    RemoteAttribute,
+    RemoteGroup,
+    RemoteMetadata,
+    RemoteUser,
+    RemoteWorkspace,
+    WorkspaceAssignment,
+)
+from apps.providers.errors import (
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ProviderError,
+    Unsupported,
+)
+from apps.providers.http import Limiter, RetryPolicy, Session, seg
+from apps.providers.retool import mapping
+
+__all__ = ["DEFAULT_REQUESTS_PER_MINUTE", "ROLES", "RetoolProvider"]
+
+logger = logging.getLogger("adminui.providers")
+
+PREFIX = "/api/v2"
+PAGE_LIMIT = 100
+PAGE_CAP = 100
+DEFAULT_REQUESTS_PER_MINUTE = 45  # retool.md §4; the connections app applies it when the field is left empty
+ROLES = ("admin", "member")
+ADMIN_GROUP = "admin"
+_GROUP_ID = re.compile(r"^\d+$")
+
+
+def _group_seg(group_id: Any) -> str:
+    text = str(group_id)
+    if not _GROUP_ID.match(text):
+        raise ValueError("Retool group ids are numbers")
+    return text
+
+
+def _unsupported(what: str, capability: str) -> Unsupported:
+    return Unsupported(what, capability=capability)
+
+
+class RetoolProvider:
+    kind = "retool"
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        limiter: Limiter | None = None,
+        capabilities: Capabilities | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        page_cap: int = PAGE_CAP,
+    ):
+        self.config = config
+        self.capabilities = capabilities
+        self.page_cap = page_cap
+        self.session = Session(
+            config, prefix=PREFIX, transport=transport, limiter=limiter, policy=policy, sleep=sleep
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> RetoolProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------------------------------
+
+    def _data(self, method: str, path: str, **kw: Any) -> Any:
+        body = self.session.json(method, path, **kw)
+        if isinstance(body, dict) and "data" in body:
+            return body["data"]
+        return body
+
+    def _paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """``limit``/``next_token`` with the loop guard of retool.md §3."""
+        query: dict[str, Any] = {**(params or {}), "limit": PAGE_LIMIT}
+        used: set[str] = set()
+        for _page in range(self.page_cap):
+            body = self.session.json("GET", path, params=query) or {}
+            yield from body.get("data") or ()
+            token = body.get("next_token")
+            if not body.get("has_more") or not isinstance(token, str) or not token or token in used:
+                return
+            used.add(token)
+            query["next_token"] = token
+        logger.warning("retool pagination of %s stopped at the page cap (%d pages)", path, self.page_cap)
+
+    # -- users ------------------------------------------------------------------------------------------------------
+
+    def iter_users(
+        self,
+        *,
+        status: Sequence[str] | None = None,
+        group_names: Sequence[str] | None = None,
+        email: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+    ) -> Iterator[RemoteUser]:
+        """All users (disabled ones included, ``status="disabled"``); filters sent upstream and re-checked locally."""
+        params = {
+            k: v for k, v in (("email", email), ("first_name", first_name), ("last_name", last_name)) if v
+        }
+        wanted = {"disabled" if s in ("archived", "disabled") else s for s in status or () if s}
+        member_ids: set[str] | None = None
+        if group_names:
+            names = set(group_names)
+            member_ids = {m.id for g in self.iter_groups() if g.name in names for m in g.members}
+        for raw in self._paginate("/users", params):
+            user = mapping.user_from_wire(raw)
+            if wanted and user.status not in wanted:
+                continue
+            if member_ids is not None and user.id not in member_ids:
+                continue
+            if email and user.email.lower() != email.lower():
+                continue
+            if first_name and (user.first_name or "").lower() != first_name.lower():
+                continue
+            if last_name and (user.last_name or "").lower() != last_name.lower():
+                continue
+            yield user
+
+    def get_user(self, id_or_email: str) -> RemoteUser:
+        if "@" in id_or_email:
+            for user in self.iter_users(email=id_or_email):
+                return user
+            raise NotFoundError(
+                "Retool has no user with that e-mail address.", request_id=self.config.request_id
+            )
+        raw = self._data("GET", f"/users/{seg(id_or_email)}", params={"includeGroups": "true"})
+        return mapping.user_from_wire(raw or {})
+
+    def create_user(
+        self,
+        *,
+        email: str,
+        first_name: str,
+        last_name: str,
+        status: str | None = None,
+        workspaces: Sequence[WorkspaceAssignment] = (),
+        password: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        user_type: str | None = None,
+    ) -> RemoteUser:
+        """``POST /users`` → 200 (never retried)."""
+        if workspaces or password:
+            raise Unsupported("Retool users have no workspaces or passwords set through the API.")
+        body: dict[str, Any] = {
+            "email": email,
+            "first_name": first_name,
+            "last_name": last_name,
+            "active": status not in ("disabled", "archived"),
+            "metadata": dict(metadata or {}),
+        }
+        if user_type:
+            body["user_type"] = user_type
+        return mapping.user_from_wire(self._data("POST", "/users", json=body, retry=False) or {})
+
+    def _patch_user(self, user_id: str, operations: list[dict[str, Any]]) -> RemoteUser:
+        for op in operations:
+            if op["path"] not in mapping.PATCHABLE_USER_PATHS:
+                raise ValueError(f"{op['path']} cannot be changed through the Retool API")
+        raw = self._data("PATCH", f"/users/{seg(user_id)}", json={"operations": operations})
+        return mapping.user_from_wire(raw or {})
+
+    def update_user_profile(
+        self,
+        user_id: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        user_type: str | None = None,
+    ) -> RemoteUser:
+        if email is not None:
+            raise Unsupported("Retool e-mail addresses cannot be changed after creation.")
+        if password is not None:
+            raise Unsupported("Retool passwords cannot be set through the API.")
+        ops = [
+            {"op": "replace", "path": f"/{field}", "value": value}
+            for field, value in (
+                ("first_name", first_name),
+                ("last_name", last_name),
+                ("user_type", user_type),
+            )
+            if value is not None
+        ]
+        if not ops:
+            return self.get_user(user_id)
+        return self._patch_user(user_id, ops)
+
+    def set_user_status(self, user_id: str, status: str, *, workspace_id: str | None = None) -> RemoteUser:
+        """``active`` or ``disabled`` (``archived`` is treated as ``disabled``) through ``replace /active``."""
+        if status not in ("active", "disabled", "archived"):
+            raise ValueError("status must be active or disabled")
+        return self._patch_user(user_id, [{"op": "replace", "path": "/active", "value": status == "active"}])
+
+    def replace_user_metadata(self, user_id: str, metadata: Mapping[str, Any]) -> RemoteUser:
+        """Advanced: replace **every** metadata key (attributes included); ``{}`` clears it."""
+        return self._patch_user(user_id, [{"op": "replace", "path": "/metadata", "value": dict(metadata)}])
+
+    def disable_user(self, user_id: str) -> None:
+        """``DELETE /users/{id}`` → 204; Retool disables, never deletes. 404 counts as already gone."""
+        with contextlib.suppress(NotFoundError):
+            self.session.json("DELETE", f"/users/{seg(user_id)}")
+
+    def _admin_group(self) -> RemoteGroup:
+        for group in self.iter_groups():
+            if group.name == ADMIN_GROUP:
+                return group
+        raise NotFoundError("This Retool org has no group named admin.", request_id=self.config.request_id)
+
+    def change_role(
+        self, user_id: str, role: str, *, workspace_id: str | None = None, email: str | None = None
+    ) -> None:
+        """Retool's ``is_admin`` is read-only: ``admin`` adds the user to the group named admin, ``member`` removes
+        them from it (retool.md §8, inferred from recorded data)."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        group = self._admin_group()
+        if role == "admin":
+            self.add_group_members(group.id, [user_id])
+        elif any(m.id == user_id for m in group.members):
+            self.remove_group_member(group.id, user_id)
+
+    # -- user attributes --------------------------------------------------------------------------------------------
+
+    def list_user_attributes(self) -> list[RemoteAttribute]:
+        return [mapping.attribute_from_wire(a) for a in self._data("GET", "/user_attributes") or ()]
+
+    def set_user_attribute(self, user_id: str, name: str, value: str | None) -> dict[str, Any]:
+        """``POST /users/{id}/user_attributes`` (idempotent by design, so retried); returns the new metadata."""
+        if value is not None and not isinstance(value, str):
+            raise ValueError("Retool attribute values are strings (or None)")
+        data = self._data(
+            "POST",
+            f"/users/{seg(user_id)}/user_attributes",
+            json={"name": name, "value": value},
+            idempotent=True,
+        )
+        return dict((data or {}).get("metadata") or {})
+
+    def delete_user_attribute(self, user_id: str, name: str) -> dict[str, Any]:
+        data = self._data("DELETE", f"/users/{seg(user_id)}/user_attributes/{seg(name)}")
+        return dict((data or {}).get("metadata") or {})
+
+    # -- groups -----------------------------------------------------------------------------------------------------
+
+    def iter_groups(
+        self, workspace_id: str | None = None, *, search: str | None = None
+    ) -> Iterator[RemoteGroup]:
+        needle = (search or "").lower()
+        for raw in self._data("GET", "/groups") or ():
+            group = mapping.group_from_wire(raw)
+            if needle and needle not in group.name.lower():
+                continue
+            yield group
+
+    def list_groups(
+        self, workspace_id: str | None = None, *, search: str | None = None, page: int = 1, per_page: int = 50
+    ) -> Page[RemoteGroup]:
+        """``GET /groups`` is one unpaginated call; paging here is local."""
+        groups = list(self.iter_groups(search=search))
+        start = max(0, (page - 1) * per_page)
+        items = tuple(groups[start : start + per_page])
+        return Page(
+            items=items, total=len(groups), next=str(page + 1) if start + per_page < len(groups) else None
+        )
+
+    def get_group(self, group_id: str, *, workspace_id: str | None = None) -> RemoteGroup:
+        return mapping.group_from_wire(self._data("GET", f"/groups/{_group_seg(group_id)}") or {})
+
+    def create_group(
+        self,
+        name: str,
+        *,
+        workspace_id: str | None = None,
+        permissions: Mapping[str, Any] | None = None,
+        granular_permissions: Sequence[Mapping[str, Any]] | None = None,
+    ) -> RemoteGroup:
+        if granular_permissions:
+            raise Unsupported("Retool groups have no granular permissions in this API.")
+        unknown = set(permissions or {}) - set(mapping.GROUP_PUT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown Retool group fields: {', '.join(sorted(unknown))}")
+        body = {"name": name.strip(), **dict(permissions or {})}
+        return mapping.group_from_wire(self._data("POST", "/groups", json=body, retry=False) or {})
+
+    def update_group(
+        self,
+        group_id: str,
+        *,
+        workspace_id: str | None = None,
+        name: str | None = None,
+        permissions: Mapping[str, Any] | None = None,
+        granular_permissions: Sequence[Mapping[str, Any]] | None = None,
+        expected_updated_at: str | None = None,
+    ) -> RemoteGroup:
+        """Read-modify-PUT: ``members`` and ``user_invites`` are re-sent unchanged; with ``expected_updated_at`` a
+        group changed since the form was rendered raises :class:`ConflictError`."""
+        if granular_permissions:
+            raise Unsupported("Retool groups have no granular permissions in this API.")
+        current = self._data("GET", f"/groups/{_group_seg(group_id)}") or {}
+        if expected_updated_at and current.get("updated_at") != expected_updated_at:
+            raise ConflictError(
+                "The group was changed in Retool since the form was opened. Review the current settings and save "
+                "again.",
+                current=mapping.group_from_wire(current).to_dict(),
+                expected=expected_updated_at,
+                request_id=self.config.request_id,
+            )
+        body = mapping.group_put_body(current, name=name, permissions=permissions)
+        return mapping.group_from_wire(self._data("PUT", f"/groups/{_group_seg(group_id)}", json=body) or {})
+
+    def delete_group(self, group_id: str, *, workspace_id: str | None = None) -> None:
+        with contextlib.suppress(NotFoundError):
+            self.session.json("DELETE", f"/groups/{_group_seg(group_id)}")
+
+    def add_group_members(
+        self, group_id: str, user_ids: Sequence[str], *, is_group_admin: bool = False
+    ) -> RemoteGroup:
+        """``POST /groups/{id}/members`` adds users (and sets ``is_group_admin`` for existing members)."""
+        members = [{"id": str(seg(u)), "is_group_admin": bool(is_group_admin)} for u in user_ids]
+        raw = self._data(
+            "POST", f"/groups/{_group_seg(group_id)}/members", json={"members": members}, idempotent=True
+        )
+        return mapping.group_from_wire(raw or {})
+
+    def remove_group_member(self, group_id: str, user_id: str) -> RemoteGroup:
+        raw = self._data("DELETE", f"/groups/{_group_seg(group_id)}/members/{seg(user_id)}")
+        return mapping.group_from_wire(raw or {})
+
+    def set_group_admin(self, group_id: str, user_id: str, is_group_admin: bool) -> RemoteGroup:
+        return self.add_group_members(group_id, [user_id], is_group_admin=is_group_admin)
+
+    # -- apps and spaces --------------------------------------------------------------------------------------------
+
+    def iter_apps(
+        self, workspace_id: str | None = None, *, name_contains: str | None = None
+    ) -> Iterator[RemoteApp]:
+        params = {"name_contains": name_contains} if name_contains else None
+        for raw in self._paginate("/apps", params):
+            yield mapping.app_from_wire(raw)
+
+    def get_app(self, app_id: str, *, workspace_id: str | None = None) -> RemoteApp:
+        return mapping.app_from_wire(self._data("GET", f"/apps/{seg(app_id)}") or {})
+
+    def clone_app(self, app_id: str, new_name: str, *, folder_id: str | None = None) -> RemoteApp:
+        """``POST /apps/cloneApp`` → 200 (never retried; same org only)."""
+        body: dict[str, Any] = {"app_id": app_id, "new_app_name": new_name}
+        if folder_id:
+            body["folder_id"] = folder_id
+        return mapping.app_from_wire(self._data("POST", "/apps/cloneApp", json=body, retry=False) or {})
+
+    def export_app(self, app_id: str, **kw: Any) -> contextlib.AbstractContextManager[ExportStream]:
+        raise _unsupported(
+            "Retool's public API has no app export: use the app inventory download, clone, or Retool's own "
+            "Export to JSON in the app menu.",
+            "supports_app_export",
+        )
+
+    def import_app(self, workspace_id: str, bundle: Any, *, app_name: str) -> ImportResult:
+        raise _unsupported(
+            "Retool's public API has no app import: use Create new → From JSON/ZIP in Retool.",
+            "supports_app_import",
+        )
+
+    def list_spaces(self) -> list[RemoteWorkspace]:
+        return [mapping.space_from_wire(s) for s in self._data("GET", "/spaces") or ()]
+
+    # -- ToolJet-only concepts --------------------------------------------------------------------------------------
+
+    def list_workspaces(self) -> list[RemoteWorkspace]:
+        raise _unsupported("Retool has spaces (one connection each), not workspaces.", "supports_workspaces")
+
+    def replace_workspaces(self, user_id: str, workspaces: Sequence[WorkspaceAssignment]) -> None:
+        raise _unsupported("Retool has no workspace memberships.", "supports_workspaces")
+
+    def patch_membership(
+        self,
+        user_id: str,
+        workspace_id: str,
+        *,
+        status: str | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> None:
+        raise _unsupported("Retool has no workspace memberships.", "supports_workspaces")
+
+    def get_user_metadata(self, workspace_id: str, user_id: str) -> RemoteMetadata:
+        raise _unsupported(
+            "Retool keeps attributes in user.metadata: use the attribute methods.", "supports_metadata"
+        )
+
+    def put_user_metadata(
+        self, workspace_id: str, user_id: str, items: Any, *, expected: Any = None
+    ) -> RemoteMetadata:
+        raise _unsupported(
+            "Retool keeps attributes in user.metadata: use the attribute methods.", "supports_metadata"
+        )
+
+    # -- probe ------------------------------------------------------------------------------------------------------
+
+    def probe(self, *, thorough: bool = False) -> ProbeResult:
+        """retool.md §10: version, then which of users/groups/attributes/apps/spaces answer for this token."""
+        probed_at = datetime.now(UTC).isoformat(timespec="seconds")
+        checks: list[ProbeCheck] = []
+        t0 = time.monotonic()
+        version = None
+        try:
+            health = self.session.json("GET", "/api/checkHealth", prefix="")
+            version = (health or {}).get("version") if isinstance(health, dict) else None
+            checks.append(ProbeCheck("reachable", True, f"version {version}" if version else "reachable"))
+        except ProviderError as exc:
+            if isinstance(exc, NotFoundError | AuthError | ForbiddenError):
+                checks.append(ProbeCheck("reachable", True, "no health endpoint"))
+            else:
+                return self._failed(exc, probed_at, t0, checks)
+        latency = (time.monotonic() - t0) * 1000
+
+        results: dict[str, tuple[bool, str]] = {}
+        for name, path, params in (
+            ("users", "/users", {"limit": 1}),
+            ("groups", "/groups", None),
+            ("user_attributes", "/user_attributes", None),
+            ("apps", "/apps", {"limit": 1}),
+            ("spaces", "/spaces", None),
+        ):
+            try:
+                with self.session.stream("GET", path, params=params):
+                    results[name] = (True, "200")
+            except AuthError as exc:
+                return self._failed(exc, probed_at, t0, checks)
+            except ForbiddenError as exc:
+                results[name] = (False, exc.message)
+            except NotFoundError:
+                results[name] = (False, f"This Retool version has no {name.replace('_', ' ')} API (too old).")
+            except ProviderError as exc:
+                if name == "users":
+                    return self._failed(exc, probed_at, t0, checks)
+                results[name] = (False, exc.message)
+            checks.append(ProbeCheck(name, results[name][0], results[name][1]))
+
+        flags = dict.fromkeys(CAPABILITY_FLAGS, False)
+        reasons: dict[str, str] = {}
+
+        def grant(flag: str, check: str) -> None:
+            ok, detail = results[check]
+            flags[flag] = ok
+            if not ok:
+                reasons[flag] = detail
+
+        for flag in ("supports_users", "supports_user_create", "supports_status_change"):
+            grant(flag, "users")
+        for flag in ("supports_groups", "supports_group_crud", "supports_group_members"):
+            grant(flag, "groups")
+        flags["supports_role_change"] = flags["supports_users"] and flags["supports_groups"]
+        if not flags["supports_role_change"]:
+            reasons["supports_role_change"] = (
+                "Making an admin needs both the users and groups scopes (Enterprise)."
+            )
+        grant("supports_user_attributes", "user_attributes")
+        grant("supports_app_list", "apps")
+        grant("supports_app_clone", "apps")
+        grant("supports_spaces", "spaces")
+        reasons.update(
+            {
+                "supports_app_export": "Retool's public API has no app export; use Retool's own Export to JSON.",
+                "supports_app_import": "Retool's public API has no app import; use Retool's own From JSON/ZIP.",
+                "supports_metadata": "ToolJet only; Retool uses user attributes.",
+                "supports_workspaces": "ToolJet only; each Retool space is its own connection.",
+                "supports_v2_users": "ToolJet only.",
+                "supports_status_filter": "Retool has no status filter; the console filters locally.",
+            }
+        )
+        caps = Capabilities(
+            **flags,
+            roles=ROLES if flags["supports_role_change"] else (),
+            reasons={k: v for k, v in reasons.items() if not flags.get(k)},
+            probed_at=probed_at,
+        )
+        missing = [c.name for c in checks if not c.ok]
+        message = "Connected to Retool" + (f" {version}" if version else "") + "; token accepted."
+        if missing:
+            message += f" Not available for this token or plan: {', '.join(missing)}."
+        return ProbeResult(
+            ok=True,
+            capabilities=caps,
+            version=version,
+            latency_ms=round(latency, 1),
+            message=message,
+            checks=tuple(checks),
+            probed_at=probed_at,
+        )
+
+    def _failed(self, exc: ProviderError, probed_at: str, t0: float, checks: list[ProbeCheck]) -> ProbeResult:
+        checks.append(ProbeCheck("reachable_and_authenticated", False, exc.message))
+        return ProbeResult(
+            ok=False,
+            capabilities=Capabilities(
+                reasons=dict.fromkeys(CAPABILITY_FLAGS, exc.message), probed_at=probed_at
+            ),
+            latency_ms=round((time.monotonic() - t0) * 1000, 1),
+            message=exc.message,
+            checks=tuple(checks),
+            error=exc.to_dict(),
+            probed_at=probed_at,
+        )
