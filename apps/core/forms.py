@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+
+class ReasonFormMixin(forms.Form):
+    """Every change carries a reason (required while ADMINUI_REQUIRE_REASON is on) and an optional ticket id.
+    Render the two fields with {% include "components/reason_fields.html" %}."""
+
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": "Why? e.g. “Priya moved to the finance team”", "autocomplete": "off"}),
+    )
+    ticket = forms.CharField(max_length=64, required=False, strip=True, widget=forms.TextInput(attrs={"placeholder": "e.g. HELP-1234", "autocomplete": "off"}))
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data.get("reason", "")
+        if settings.ADMINUI_REQUIRE_REASON and not reason:
+            raise forms.ValidationError("Say why you are making this change; it goes into the audit trail.")
+        return reason
