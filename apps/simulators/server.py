@@ -274,7 +274,10 @@ class RunningSimulator:
 def serve(kind: str, app: SimulatorApp, host: str = "127.0.0.1", port: int = 0) -> RunningSimulator:
     server = make_server(host, port, app, threaded=True, request_handler=_Handler)
     thread = threading.Thread(
-        target=server.serve_forever, name=f"simulator-{kind}-{server.server_port}", daemon=True
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.02},
+        name=f"simulator-{kind}-{server.server_port}",
+        daemon=True,
     )
     thread.start()
     return RunningSimulator(kind, app, server, thread)
