@@ -1,0 +1,116 @@
+"""Reads of the audit trail."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from apps.audit.models import AuditEvent, AuditVerification
+
+
+def event_search(*, filters: dict) -> QuerySet[AuditEvent]:
+    """Events matching the audit filters (see AuditFilterForm), newest first."""
+    qs = AuditEvent.objects.all()
+    if value := filters.get("connection"):
+        qs = qs.filter(connection_slug=value)
+    if value := filters.get("actor"):
+        qs = qs.filter(actor_username__iexact=value)
+    if value := filters.get("action"):
+        qs = qs.filter(action__startswith=value) if value.endswith(".") else qs.filter(action=value)
+    if value := filters.get("target"):
+        target_type, sep, target_id = value.partition(":")
+        if sep:
+            qs = qs.filter(target_type=target_type.strip(), target_id=target_id.strip())
+        else:
+            qs = qs.filter(Q(target_id=value) | Q(target_repr__icontains=value))
+    if value := filters.get("outcome"):
+        qs = qs.filter(outcome=value)
+    if value := filters.get("since"):
+        qs = qs.filter(created_at__gte=datetime.combine(value, time.min, tzinfo=UTC))
+    if value := filters.get("until"):
+        qs = qs.filter(created_at__lt=datetime.combine(value + timedelta(days=1), time.min, tzinfo=UTC))
+    if value := filters.get("q"):
+        qs = qs.filter(
+            Q(target_repr__icontains=value)
+            | Q(target_id__icontains=value)
+            | Q(actor_username__icontains=value)
+            | Q(reason__icontains=value)
+            | Q(ticket__icontains=value)
+            | Q(error__icontains=value)
+            | Q(request_id=value)
+            | Q(connection_name__icontains=value)
+        )
+    return qs.order_by("-sequence")
+
+
+def events_for(*, target_type: str = "", target_id: str = "", connection=None) -> QuerySet[AuditEvent]:
+    """One object's history (a user, group, app or connection), optionally on one connection, newest first."""
+    filters: dict[str, Any] = {}
+    if target_type and target_id:
+        filters["target"] = f"{target_type}:{target_id}"
+    if connection is not None:
+        filters["connection"] = getattr(connection, "slug", connection)
+    return event_search(filters=filters)
+
+
+def history_url(*, target_type: str = "", target_id: str = "", connection=None) -> str:
+    """The audit page filtered to one object's history, e.g. /audit/?target=user:42&connection=prod."""
+    params = {}
+    if target_type and target_id:
+        params["target"] = f"{target_type}:{target_id}"
+    if connection is not None:
+        params["connection"] = getattr(connection, "slug", connection)
+    url = reverse("audit:event_list")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def latest_verification() -> AuditVerification | None:
+    return AuditVerification.objects.order_by("-checked_at").first()
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    path: str
+    kind: str  # "added", "removed", "changed", "unchanged"
+    before: str = ""
+    after: str = ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for key in value:
+            out.update(_flatten(value[key], f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix or "(value)": value}
+
+
+def event_diff(before: Any, after: Any) -> list[DiffLine]:
+    """A readable before/after diff: nested keys flattened to dotted paths, each added/removed/changed/unchanged."""
+    if before is None and after is None:
+        return []
+    flat_before = _flatten(before) if before is not None else {}
+    flat_after = _flatten(after) if after is not None else {}
+    lines = []
+    for path in sorted(set(flat_before) | set(flat_after)):
+        if path not in flat_before:
+            lines.append(DiffLine(path, "added", after=_show(flat_after[path])))
+        elif path not in flat_after:
+            lines.append(DiffLine(path, "removed", before=_show(flat_before[path])))
+        elif flat_before[path] != flat_after[path]:
+            lines.append(DiffLine(path, "changed", _show(flat_before[path]), _show(flat_after[path])))
+        else:
+            lines.append(DiffLine(path, "unchanged", _show(flat_before[path]), _show(flat_after[path])))
+    return lines

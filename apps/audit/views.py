@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from apps.accounts.roles import Perm, require
+from apps.audit.exports import CONTENT_TYPES, FORMATS, stream
+from apps.audit.forms import AuditFilterForm
+from apps.audit.models import AuditEvent
+from apps.audit.selectors import event_diff, event_search, latest_verification
+from apps.audit.services import audit_export_start
+from apps.core.http import HtmxHttpRequest, wants_partial
+
+PAGE_SIZE = 50
+
+
+def _connection_choices() -> list[tuple[str, str]]:
+    Connection = AuditEvent._meta.get_field("connection").related_model  # no import of the connections app
+    return list(Connection.objects.order_by("name").values_list("slug", "name"))
+
+
+def _filter_form(request: HtmxHttpRequest) -> AuditFilterForm:
+    return AuditFilterForm(request.GET, connections=_connection_choices())
+
+
+@require_GET
+def event_list(request: HtmxHttpRequest) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    form = _filter_form(request)
+    events = event_search(filters=form.filters()) if form.is_valid() else AuditEvent.objects.none()
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "verification": latest_verification(),
+        "can_export": request.user.has_perm(Perm.EXPORT_AUDIT),
+    }
+    template = "audit/event_list.html#results" if wants_partial(request) else "audit/event_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def event_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    event = get_object_or_404(AuditEvent, pk=pk)
+    context = {"event": event, "diff": event_diff(event.before, event.after)}
+    return render(request, "audit/event_detail.html", context)
+
+
+@require_GET
+def event_export(request: HtmxHttpRequest) -> HttpResponse:
+    """A streamed download of the filtered trail (admins only); the export itself is audited."""
+    require(request.user, Perm.EXPORT_AUDIT)
+    export_format = request.GET.get("format", "jsonl")
+    form = _filter_form(request)
+    if export_format not in FORMATS or not form.is_valid():
+        return HttpResponseBadRequest("Unknown export format or invalid filters.", content_type="text/plain")
+    filters = form.filters()
+    events, record = audit_export_start(
+        actor=request.user, qs=event_search(filters=filters), export_format=export_format, filters=filters
+    )
+    response = StreamingHttpResponse(stream(events, export_format), content_type=CONTENT_TYPES[export_format])
+    response["Content-Disposition"] = f'attachment; filename="{record.extra["filename"]}"'
+    response["Cache-Control"] = "no-store"
+    return response
