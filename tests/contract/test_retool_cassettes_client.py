@@ -79,7 +79,7 @@ def test_it_replays_the_users_list():
     p = provider(replay)
     for _ in range(3):
         body = p.session.json("GET", "/users")
-        users = [p_user for p_user in body["data"]]
+        users = list(body["data"])
         assert body["next_token"] is None and body["has_more"] is False
         from apps.providers.retool.mapping import user_from_wire
 

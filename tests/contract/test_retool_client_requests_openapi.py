@@ -1,0 +1,132 @@
+"""Every request the Retool client sends validates against the seed OpenAPI document (retool.md §11, drifts 5/6)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from apps.core.paths import shared_dir
+from apps.providers.base import ConnectionConfig
+from apps.providers.retool import RetoolProvider
+from apps.simulators.pytest_plugin import simulator  # noqa: F401 - fixture
+
+SEED = shared_dir() / "seeds" / "003_744b14b8720f26fb.txt"
+TOKEN = "rt-test-token"
+SPEC_HOST = "https://api.retool.com"
+
+
+def neutralise(node):
+    """Drift 5: a schema with ``nullable: true`` but no type/$ref/anyOf/oneOf/allOf becomes ``{}`` (any value)."""
+    if isinstance(node, dict):
+        if node.get("nullable") is True and not ({"type", "$ref", "anyOf", "oneOf", "allOf"} & node.keys()):
+            del node["nullable"]
+        for value in node.values():
+            neutralise(value)
+    elif isinstance(node, list):
+        for value in node:
+            neutralise(value)
+    return node
+
+
+@pytest.fixture(scope="module")
+def openapi():
+    spec = neutralise(json.loads(SEED.read_text()))
+    spec["servers"] = [{"url": f"{SPEC_HOST}/api/v2"}]  # drift 6: keep the /api/v2 base path explicit
+    return OpenAPI.from_dict(spec)
+
+
+class Capture(httpx.BaseTransport):
+    def __init__(self):
+        self.inner = httpx.HTTPTransport()
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request):
+        request.read()
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+
+def to_werkzeug(request: httpx.Request) -> WerkzeugOpenAPIRequest:
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    builder = EnvironBuilder(
+        method=request.method,
+        base_url=SPEC_HOST,
+        path=request.url.path,
+        query_string=request.url.query.decode(),
+        data=request.content or None,
+        headers=headers,
+    )
+    return WerkzeugOpenAPIRequest(Request(builder.get_environ()))
+
+
+def exercise(p: RetoolProvider) -> None:
+    p.probe()
+    users = list(p.iter_users())
+    list(p.iter_users(email=users[0].email))
+    p.get_user(users[0].id)
+    user = p.create_user(
+        email="spec.check@example.com", first_name="Spec", last_name="Check", metadata={"a": "b"}
+    )
+    p.update_user_profile(user.id, first_name="Specced", last_name="Checked", user_type="default")
+    p.set_user_status(user.id, "disabled")
+    p.replace_user_metadata(user.id, {})
+    attribute = p.list_user_attributes()[0]
+    p.set_user_attribute(user.id, attribute.name, "x")
+    p.set_user_attribute(user.id, attribute.name, None)
+    p.delete_user_attribute(user.id, attribute.name)
+    group = p.create_group("Spec group", permissions={"universal_app_access": "use", "theme_access": True})
+    p.add_group_members(group.id, [users[1].id])
+    p.set_group_admin(group.id, users[1].id, True)
+    p.update_group(group.id, name="Spec group 2", permissions={"user_list_access": True})
+    p.remove_group_member(group.id, users[1].id)
+    p.change_role(user.id, "admin")
+    p.change_role(user.id, "member")
+    p.delete_group(group.id)
+    apps = list(p.iter_apps(name_contains="a"))
+    p.get_app(apps[0].id)
+    p.clone_app(apps[0].id, "Spec clone")
+    p.list_spaces()
+    p.disable_user(user.id)
+
+
+def test_it_sends_only_requests_the_spec_accepts(simulator, openapi):  # noqa: F811
+    sim = simulator("retool", token=TOKEN, profile="enterprise", users=12, seed=2)
+    capture = Capture()
+    config = ConnectionConfig(kind="retool", base_url=sim.url, token=TOKEN, key="openapi")
+    exercise(RetoolProvider(config, transport=capture))
+    checked = 0
+    failures = []
+    for request in capture.requests:
+        if not request.url.path.startswith("/api/v2/"):
+            continue  # /api/checkHealth is outside the v2 document
+        try:
+            openapi.validate_request(to_werkzeug(request))
+        except Exception as exc:  # noqa: BLE001 - collect them all
+            failures.append(f"{request.method} {request.url.path}: {exc!r} {getattr(exc, '__cause__', '')!r}")
+        checked += 1
+    assert failures == []
+    assert checked >= 25
+
+
+def test_it_catches_an_invalid_request(openapi):
+    bad = httpx.Request(
+        "PATCH", f"{SPEC_HOST}/api/v2/users/user_0123456789abcdef0123456789abcdef", json=[{"op": "x"}]
+    )
+    bad.headers["Authorization"] = "Bearer x"
+    with pytest.raises(Exception):  # noqa: B017
+        openapi.validate_request(to_werkzeug(bad))
+
+
+def test_it_validates_request_bodies_after_neutralising(openapi):
+    bad = httpx.Request(
+        "POST", f"{SPEC_HOST}/api/v2/users", json={"email": "a@example.com", "first_name": "A"}
+    )
+    bad.headers["Authorization"] = "Bearer x"
+    with pytest.raises(Exception):  # noqa: B017
+        openapi.validate_request(to_werkzeug(bad))
