@@ -47,9 +47,15 @@ ADMINUI_ENCRYPTION_KEYS = env.list("ADMINUI_ENCRYPTION_KEYS", default=[])
 
 if DEBUG or TESTING:
     SECRET_KEY = SECRET_KEY or _dev_secret("secret_key", lambda: Fernet.generate_key().decode() * 2)
-    ADMINUI_ENCRYPTION_KEYS = ADMINUI_ENCRYPTION_KEYS or [_dev_secret("encryption_key", lambda: Fernet.generate_key().decode())]
+    ADMINUI_ENCRYPTION_KEYS = ADMINUI_ENCRYPTION_KEYS or [
+        _dev_secret("encryption_key", lambda: Fernet.generate_key().decode())
+    ]
 else:
-    missing = [n for n, v in (("SECRET_KEY", SECRET_KEY), ("ADMINUI_ENCRYPTION_KEYS", ADMINUI_ENCRYPTION_KEYS)) if not v]
+    missing = [
+        n
+        for n, v in (("SECRET_KEY", SECRET_KEY), ("ADMINUI_ENCRYPTION_KEYS", ADMINUI_ENCRYPTION_KEYS))
+        if not v
+    ]
     if missing:
         raise ImproperlyConfigured(
             f"adminui refuses to start with DEBUG off: set {' and '.join(missing)} in the environment "
@@ -127,7 +133,11 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'a
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web process and the task worker share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20, "transaction_mode": "IMMEDIATE"}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
@@ -207,6 +217,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Development and tests serve static files straight from the finders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -229,7 +242,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "apps.core.logging.RequestIDFilter"}},
     "formatters": {"line": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
@@ -238,7 +253,9 @@ LOGGING = {
 # adminui
 # ---------------------------------------------------------------------------
 ADMINUI_REQUIRE_REASON = env.bool("ADMINUI_REQUIRE_REASON", default=True)
-ADMINUI_SECRET_KEY_PATTERN = env.str("ADMINUI_SECRET_KEY_PATTERN", default=r"(?i)(key|token|secret|passw|credential|auth)")
+ADMINUI_SECRET_KEY_PATTERN = env.str(
+    "ADMINUI_SECRET_KEY_PATTERN", default=r"(?i)(key|token|secret|passw|credential|auth)"
+)
 ADMINUI_DIRECTORY_STALE_AFTER = env.int("ADMINUI_DIRECTORY_STALE_AFTER", default=3600)  # seconds
 ADMINUI_DIRECTORY_SYNC_INTERVAL = env.int("ADMINUI_DIRECTORY_SYNC_INTERVAL", default=900)  # seconds
 ADMINUI_IMPORT_MAX_BYTES = env.int("ADMINUI_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)

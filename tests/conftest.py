@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-
 PASSWORD = "correct horse battery staple"
 
 
@@ -73,6 +72,7 @@ def htmx_headers():
 def make_connection(db):
     """`make_connection(sim, name=..., **fields)` → a saved Connection pointing at a running simulator."""
     from apps.connections.models import Connection
+    from apps.simulators import DEFAULT_TOKENS
 
     counter = {"n": 0}
 
@@ -90,7 +90,9 @@ def make_connection(db):
             requests_per_minute=fields.pop("requests_per_minute", None),
             **fields,
         )
-        connection.set_token(token or getattr(sim, "token", None) or "test-token-value")
+        connection.set_token(
+            token or getattr(sim, "token", None) or DEFAULT_TOKENS.get(kind, "test-token-value")
+        )
         connection.save()
         return connection
 

@@ -14,14 +14,30 @@ class ConnectionForm(forms.ModelForm):
         required=False,
         max_length=4096,
         strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "spellcheck": "false"}),
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "new-password", "spellcheck": "false"}
+        ),
         help_text="Stored encrypted and never shown again.",
     )
-    base_url = forms.CharField(max_length=500, label="Instance URL", help_text="Paste it as you use it; /api/ext or /api/v2 is removed.")
+    base_url = forms.CharField(
+        max_length=500,
+        label="Instance URL",
+        help_text="Paste it as you use it; /api/ext or /api/v2 is removed.",
+    )
 
     class Meta:
         model = Connection
-        fields = ["name", "slug", "kind", "base_url", "environment", "timeout", "requests_per_minute", "verify_tls", "notes"]
+        fields = [
+            "name",
+            "slug",
+            "kind",
+            "base_url",
+            "environment",
+            "timeout",
+            "requests_per_minute",
+            "verify_tls",
+            "notes",
+        ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
@@ -33,7 +49,9 @@ class ConnectionForm(forms.ModelForm):
         if self.instance.pk and self.instance.has_token:
             changed = self.instance.token_changed_at
             self.fields["token"].help_text = (
-                f"Set · last changed {changed:%Y-%m-%d %H:%M} UTC. Leave blank to keep it." if changed else "Set. Leave blank to keep it."
+                f"Set · last changed {changed:%Y-%m-%d %H:%M} UTC. Leave blank to keep it."
+                if changed
+                else "Set. Leave blank to keep it."
             )
 
     def clean_base_url(self) -> str:
@@ -61,6 +79,11 @@ class ConnectionForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if not self.instance.pk and data.get("kind") and data.get("requests_per_minute") is None and "requests_per_minute" not in self.data:
+        if (
+            not self.instance.pk
+            and data.get("kind")
+            and data.get("requests_per_minute") is None
+            and "requests_per_minute" not in self.data
+        ):
             data["requests_per_minute"] = Connection.DEFAULT_RPM.get(data["kind"])
         return data

@@ -26,12 +26,14 @@ class Connection(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)
     kind = models.CharField(max_length=16, choices=Kind)
-    base_url = models.URLField(max_length=500, help_text="Instance URL, including any sub-path.")
+    base_url = models.CharField(max_length=500, help_text="Instance URL, including any sub-path.")
     token_encrypted = models.TextField(blank=True, editable=False)
     token_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     environment = models.CharField(max_length=16, choices=Environment, default=Environment.PRODUCTION)
     timeout = models.FloatField(default=15.0, help_text="Seconds to wait for the instance (1–25).")
-    requests_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text="Client-side rate limit; empty for none.")
+    requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Client-side rate limit; empty for none."
+    )
     verify_tls = models.BooleanField(default=True)
     notes = models.TextField(blank=True)
 
@@ -44,10 +46,20 @@ class Connection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apps.connections.crypto import TokenUnreadable
 from apps.connections.models import Connection
+from apps.connections.ratelimit import limiter_for_settings
 from apps.core.context import current_request_meta
 from apps.providers import get_provider_class
 from apps.providers.base import Capabilities, ConnectionConfig
@@ -36,10 +37,18 @@ def connection_config(connection: Connection) -> ConnectionConfig:
 def connection_capabilities(connection: Connection) -> Capabilities:
     if connection.capabilities:
         return Capabilities.from_dict(connection.capabilities)
-    return Capabilities(reasons=dict.fromkeys(Capabilities.FLAGS, "Not checked yet — use “Test connection” on the connection page."))
+    return Capabilities(
+        reasons=dict.fromkeys(
+            Capabilities.FLAGS, "Not checked yet — use “Test connection” on the connection page."
+        )
+    )
 
 
 def get_provider(connection: Connection):
     """A provider client for this connection (pooled HTTP client underneath). Raises TokenUnusable."""
     cls = get_provider_class(connection.kind)
-    return cls(connection_config(connection), capabilities=connection_capabilities(connection))
+    return cls(
+        connection_config(connection),
+        capabilities=connection_capabilities(connection),
+        limiter=limiter_for_settings(),
+    )

@@ -10,7 +10,17 @@ from apps.connections.crypto import TokenUnreadable, reencrypt_token
 from apps.connections.models import Connection
 
 # Fields an audit row may show (the token never: only whether it changed).
-AUDITED_FIELDS = ("name", "slug", "kind", "base_url", "environment", "timeout", "requests_per_minute", "verify_tls", "notes")
+AUDITED_FIELDS = (
+    "name",
+    "slug",
+    "kind",
+    "base_url",
+    "environment",
+    "timeout",
+    "requests_per_minute",
+    "verify_tls",
+    "notes",
+)
 
 
 def _snapshot(connection: Connection) -> dict:
@@ -109,7 +119,9 @@ def connection_test(*, actor, connection: Connection) -> Connection:
         result = get_provider(connection).probe(thorough=True).to_dict()
     except TokenUnusable as exc:
         result = {"ok": False, "message": exc.message, "checks": [], "capabilities": None}
-    connection.last_test = {k: result.get(k) for k in ("ok", "message", "checks", "version", "latency_ms", "error")}
+    connection.last_test = {
+        k: result.get(k) for k in ("ok", "message", "checks", "version", "latency_ms", "error")
+    }
     connection.last_test_at = now
     connection.last_test_ok = bool(result.get("ok"))
     fields = ["last_test", "last_test_at", "last_test_ok"]

@@ -6,8 +6,8 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 
+_HOST = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?$", re.IGNORECASE)
 _API_SUFFIX = re.compile(r"(/api(/v2)?(/ext)?)+$", re.IGNORECASE)
 
 
@@ -31,6 +31,6 @@ def normalize_base_url(value: str) -> str:
     netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
     if ":" in parts.hostname:  # IPv6 literal
         netloc = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
-    url = urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
-    URLValidator(schemes=["http", "https"])(url)
-    return url
+    if ":" not in parts.hostname and not _HOST.match(parts.hostname):
+        raise ValidationError("That host name is not valid.")
+    return urlunsplit((parts.scheme.lower(), netloc, path, "", ""))

@@ -23,7 +23,9 @@ def connection_add(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.MANAGE_CONNECTIONS)
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        connection = services.connection_create(actor=request.user, data=form.cleaned_data, token=form.cleaned_data["token"])
+        connection = services.connection_create(
+            actor=request.user, data=form.cleaned_data, token=form.cleaned_data["token"]
+        )
         messages.success(request, f"Connection “{connection.name}” added. Testing it now…")
         return redirect(f"{connection.get_absolute_url()}?test=1")
     return render(request, "connections/connection_form.html", {"form": form, "connection": None})
@@ -46,10 +48,19 @@ def connection_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     connection = selectors.connection_get(slug)
     form = ConnectionForm(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
-        services.connection_update(actor=request.user, connection=connection, data=form.cleaned_data, token=form.cleaned_data["token"])
+        services.connection_update(
+            actor=request.user,
+            connection=connection,
+            data=form.cleaned_data,
+            token=form.cleaned_data["token"],
+        )
         messages.success(request, "Connection saved. Testing it now…")
         return redirect(f"{connection.get_absolute_url()}?test=1")
-    return render(request, "connections/connection_form.html", {"form": form, "connection": connection, "connection_ctx": connection})
+    return render(
+        request,
+        "connections/connection_form.html",
+        {"form": form, "connection": connection, "connection_ctx": connection},
+    )
 
 
 @require_POST
@@ -69,5 +80,9 @@ def connection_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     require(request.user, Perm.MANAGE_CONNECTIONS)
     connection = selectors.connection_get(slug)
     connection = services.connection_test(actor=request.user, connection=connection)
-    template = "connections/connection_detail.html#test_result" if wants_partial(request) else "connections/connection_detail.html"
+    template = (
+        "connections/connection_detail.html#test_result"
+        if wants_partial(request)
+        else "connections/connection_detail.html"
+    )
     return render(request, template, {"connection": connection, "connection_ctx": connection})

@@ -17,7 +17,12 @@ def alert_response(
     request: HtmxHttpRequest, message: str, *, level: str = "error", status: int = 200, details=()
 ) -> HttpResponse:
     """An alert: for htmx requests a fragment retargeted to #alerts; for full requests the alert page."""
-    context = {"level": level, "message": message, "details": list(details), "request_id": getattr(request, "request_id", "")}
+    context = {
+        "level": level,
+        "message": message,
+        "details": list(details),
+        "request_id": getattr(request, "request_id", ""),
+    }
     if getattr(request, "htmx", False):
         response = render(request, "components/alert.html", context, status=status)
         return reswap(retarget(response, "#alerts"), "afterbegin")

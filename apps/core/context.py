@@ -14,7 +14,9 @@ class RequestMeta:
     user_agent: str = ""
 
 
-request_meta_var: contextvars.ContextVar[RequestMeta] = contextvars.ContextVar("request_meta", default=RequestMeta())
+request_meta_var: contextvars.ContextVar[RequestMeta] = contextvars.ContextVar(
+    "request_meta", default=RequestMeta()
+)
 
 
 def current_request_meta() -> RequestMeta:

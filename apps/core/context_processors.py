@@ -8,7 +8,11 @@ def console(request):
     from apps.connections.models import Connection
 
     user = getattr(request, "user", None)
-    nav_connections = Connection.objects.only("name", "slug", "kind", "environment", "last_test_ok") if user and user.is_authenticated else ()
+    nav_connections = (
+        Connection.objects.only("name", "slug", "kind", "environment", "last_test_ok")
+        if user and user.is_authenticated
+        else ()
+    )
     return {
         "require_reason": settings.ADMINUI_REQUIRE_REASON,
         "request_id": getattr(request, "request_id", ""),

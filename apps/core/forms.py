@@ -12,9 +12,16 @@ class ReasonFormMixin(forms.Form):
         max_length=500,
         required=False,
         strip=True,
-        widget=forms.TextInput(attrs={"placeholder": "Why? e.g. “Priya moved to the finance team”", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "Why? e.g. “Priya moved to the finance team”", "autocomplete": "off"}
+        ),
     )
-    ticket = forms.CharField(max_length=64, required=False, strip=True, widget=forms.TextInput(attrs={"placeholder": "e.g. HELP-1234", "autocomplete": "off"}))
+    ticket = forms.CharField(
+        max_length=64,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. HELP-1234", "autocomplete": "off"}),
+    )
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data.get("reason", "")

@@ -85,7 +85,10 @@ class HtmxErrorMiddleware:
                 404: "That page or object does not exist (or you cannot see it).",
                 405: "That action is not allowed here.",
                 413: "That upload is too large.",
-            }.get(response.status_code, "Something went wrong on our side. Try again; if it persists, tell an admin.")
+            }.get(
+                response.status_code,
+                "Something went wrong on our side. Try again; if it persists, tell an admin.",
+            )
             html = render_to_string(
                 "components/alert.html",
                 {"level": "error", "message": message, "request_id": getattr(request, "request_id", "")},

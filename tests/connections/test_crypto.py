@@ -82,7 +82,12 @@ def test_it_refuses_to_start_in_production_without_keys(missing, tmp_path):
     }
     del env[missing]
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "refuses to start" in result.stderr

@@ -11,7 +11,13 @@ CANARY = "CANARY-tok-7f3a9b2c4d"
 
 @pytest.fixture
 def connection(db):
-    c = Connection(name="Prod ToolJet", slug="prod-tj", kind="tooljet", base_url="http://127.0.0.1:9", environment="production")
+    c = Connection(
+        name="Prod ToolJet",
+        slug="prod-tj",
+        kind="tooljet",
+        base_url="http://127.0.0.1:9",
+        environment="production",
+    )
     c.set_token(CANARY)
     c.save()
     return c
@@ -35,7 +41,12 @@ def _form(**overrides):
 
 READ_URLS = ["/connections/", "/connections/prod-tj/"]
 ADMIN_GET_URLS = ["/connections/add/", "/connections/prod-tj/edit/"]
-ADMIN_POST_URLS = ["/connections/add/", "/connections/prod-tj/edit/", "/connections/prod-tj/delete/", "/connections/prod-tj/test/"]
+ADMIN_POST_URLS = [
+    "/connections/add/",
+    "/connections/prod-tj/edit/",
+    "/connections/prod-tj/delete/",
+    "/connections/prod-tj/test/",
+]
 
 
 @pytest.mark.parametrize("url", READ_URLS)
@@ -128,9 +139,16 @@ def test_it_answers_an_oversized_post_with_a_clear_400(admin_client, settings, d
 
 def test_the_token_is_write_only_and_never_rendered(admin_client, connection, caplog):
     caplog.set_level(logging.DEBUG)
-    pages = [admin_client.get(url) for url in ("/connections/", "/connections/prod-tj/", "/connections/prod-tj/edit/")]
+    pages = [
+        admin_client.get(url)
+        for url in ("/connections/", "/connections/prod-tj/", "/connections/prod-tj/edit/")
+    ]
     # an invalid edit re-renders the form with what was typed — except the token
-    pages.append(admin_client.post("/connections/prod-tj/edit/", _form(slug="prod-tj", base_url="ftp://bad", token=CANARY + "x")))
+    pages.append(
+        admin_client.post(
+            "/connections/prod-tj/edit/", _form(slug="prod-tj", base_url="ftp://bad", token=CANARY + "x")
+        )
+    )
     pages.append(admin_client.post("/connections/prod-tj/test/"))
     for response in pages:
         assert CANARY.encode() not in response.content
@@ -139,7 +157,9 @@ def test_the_token_is_write_only_and_never_rendered(admin_client, connection, ca
 
 
 def test_editing_with_a_blank_token_keeps_it(admin_client, connection):
-    response = admin_client.post("/connections/prod-tj/edit/", _form(slug="prod-tj", kind="tooljet", token=""))
+    response = admin_client.post(
+        "/connections/prod-tj/edit/", _form(slug="prod-tj", kind="tooljet", token="")
+    )
     assert response.status_code == 302
     connection.refresh_from_db()
     assert connection.get_token() == CANARY
@@ -147,7 +167,9 @@ def test_editing_with_a_blank_token_keeps_it(admin_client, connection):
 
 
 def test_editing_with_a_new_token_replaces_it(admin_client, connection):
-    admin_client.post("/connections/prod-tj/edit/", _form(slug="prod-tj", kind="tooljet", token="new-token-value"))
+    admin_client.post(
+        "/connections/prod-tj/edit/", _form(slug="prod-tj", kind="tooljet", token="new-token-value")
+    )
     connection.refresh_from_db()
     assert connection.get_token() == "new-token-value"
 

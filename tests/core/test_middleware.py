@@ -30,7 +30,9 @@ def test_it_redirects_anonymous_full_requests_to_login(client):
 
 @pytest.mark.django_db
 def test_it_sends_expired_htmx_sessions_to_the_login_page(client):
-    response = client.get("/connections/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/connections/x/"})
+    response = client.get(
+        "/connections/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/connections/x/"}
+    )
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/login/?next=%2Fconnections%2Fx%2F"
     assert b"<form" not in response.content

@@ -29,7 +29,9 @@ def create_roles(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
+        )
 
 
 def remove_roles(apps, schema_editor):

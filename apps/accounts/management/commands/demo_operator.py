@@ -19,9 +19,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, username: str, **options):
         if User.objects.filter(username=username).exists():
-            self.stdout.write(f"Operator '{username}' exists already; its password was printed when it was created.")
+            self.stdout.write(
+                f"Operator '{username}' exists already; its password was printed when it was created."
+            )
             return
         password = secrets.token_urlsafe(12)
-        user = User.objects.create_user(username=username, password=password, first_name="Demo", last_name="Operator")
+        user = User.objects.create_user(
+            username=username, password=password, first_name="Demo", last_name="Operator"
+        )
         user.groups.add(Group.objects.get(name=ADMIN))
-        self.stdout.write(self.style.SUCCESS(f"Demo operator created — log in as  {username} / {password}  (shown once)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo operator created — log in as  {username} / {password}  (shown once)")
+        )

@@ -43,7 +43,9 @@ class Command(BaseCommand):
             for slug, name, kind, profile, environment, seed, port in FLEET:
                 token = tokens.setdefault(slug, f"demo-{secrets.token_urlsafe(18)}")
                 try:
-                    sim = start_simulator(kind, token=token, profile=profile, users=users, seed=seed, port=port)
+                    sim = start_simulator(
+                        kind, token=token, profile=profile, users=users, seed=seed, port=port
+                    )
                 except OSError:
                     sim = start_simulator(kind, token=token, profile=profile, users=users, seed=seed, port=0)
                 sims.append(sim)
@@ -53,9 +55,15 @@ class Command(BaseCommand):
             tokens_path.chmod(0o600)
             worker = None
             if not no_worker:
-                worker = subprocess.Popen([sys.executable, "manage.py", "db_worker"], cwd=settings.BASE_DIR, env=os.environ.copy())
+                worker = subprocess.Popen(
+                    [sys.executable, "manage.py", "db_worker"], cwd=settings.BASE_DIR, env=os.environ.copy()
+                )
                 self._queue_directory_sync()
-            self.stdout.write(self.style.SUCCESS(f"adminui: http://{addr}/  (Ctrl-C stops the console, the worker and the simulators)"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"adminui: http://{addr}/  (Ctrl-C stops the console, the worker and the simulators)"
+                )
+            )
             try:
                 call_command("runserver", addr, use_reloader=False, use_threading=True)
             finally:
@@ -77,9 +85,17 @@ class Command(BaseCommand):
         if connection is None:
             connection = connection_create(
                 actor=None,
-                data={"name": name, "slug": slug, "kind": kind, "base_url": url, "environment": environment,
-                      "timeout": 10.0, "requests_per_minute": Connection.DEFAULT_RPM[kind] * 100, "verify_tls": True,
-                      "notes": "Demo fleet: a simulator started by `make run`."},
+                data={
+                    "name": name,
+                    "slug": slug,
+                    "kind": kind,
+                    "base_url": url,
+                    "environment": environment,
+                    "timeout": 10.0,
+                    "requests_per_minute": Connection.DEFAULT_RPM[kind] * 100,
+                    "verify_tls": True,
+                    "notes": "Demo fleet: a simulator started by `make run`.",
+                },
                 token=token,
             )
         elif connection.base_url != url or not connection.token_readable or connection.get_token() != token:

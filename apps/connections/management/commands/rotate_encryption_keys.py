@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rotated, unreadable, empty = connections_rotate_keys()
-        self.stdout.write(f"re-encrypted {rotated} token(s); {unreadable} unreadable; {empty} without a token")
+        self.stdout.write(
+            f"re-encrypted {rotated} token(s); {unreadable} unreadable; {empty} without a token"
+        )
         if unreadable:
             self.stderr.write(
                 "Some tokens could not be read with any configured key: keep the old key in ADMINUI_ENCRYPTION_KEYS "
