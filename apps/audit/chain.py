@@ -93,7 +93,7 @@ class VerifyResult:
 def _checkpoint_for(first: AuditEvent) -> dict | None:
     """The prune checkpoint that explains why the chain starts at `first` (its data), if any."""
     candidates = AuditEvent.objects.filter(
-        action__in=CHECKPOINT_ACTIONS, outcome=AuditEvent.Outcome.SUCCESS, sequence__gt=first.sequence
+        action__in=CHECKPOINT_ACTIONS, outcome=AuditEvent.Outcome.SUCCESS, sequence__gte=first.sequence
     ).order_by("sequence")
     for event in candidates.iterator(chunk_size=100):
         data = (event.after or {}) if isinstance(event.after, dict) else {}

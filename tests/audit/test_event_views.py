@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from apps.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/audit/"
+
+
+@pytest.fixture
+def events(record, operator_admin, make_connection):
+    prod = make_connection(name="Prod", slug="prod")
+    stage = make_connection(name="Stage", slug="stage")
+    return {
+        "role": record(
+            actor=operator_admin,
+            connection=prod,
+            action="user.role",
+            target_id="42",
+            target_repr="ada@example.com",
+            before={"role": "viewer"},
+            after={"role": "admin"},
+            reason="promotion approved",
+            ticket="OPS-7",
+        ),
+        "member": record(
+            actor=operator_admin,
+            connection=stage,
+            action="group.member_add",
+            target_type="group",
+            target_id="g9",
+            target_repr="Finance",
+            outcome="failure",
+            error="upstream 500",
+        ),
+        "sync": record(
+            action="directory.sync", connection=prod, target_type="", target_id="", target_repr="all"
+        ),
+    }
+
+
+def sequences(response) -> set[int]:
+    return {e.sequence for e in response.context["page"].object_list}
+
+
+def test_it_urls_resolve():
+    assert reverse("audit:event_list") == LIST
+    assert reverse("audit:event_detail", kwargs={"pk": 5}) == "/audit/5/"
+    assert reverse("audit:event_export") == "/audit/export/"
+
+
+def test_it_requires_login(client):
+    response = client.get(LIST)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("persona", ["viewer_client", "helpdesk_client", "admin_client"])
+def test_it_shows_the_trail_to_every_role(request, persona, events):
+    client = request.getfixturevalue(persona)
+    response = client.get(LIST)
+    assert response.status_code == 200
+    assert "ada@example.com" in response.text
+    detail = client.get(events["role"].get_absolute_url())
+    assert detail.status_code == 200
+
+
+def test_it_requires_a_role(stranger_client, events):
+    assert stranger_client.get(LIST).status_code == 403
+
+
+def test_it_rejects_post(admin_client):
+    assert admin_client.post(LIST).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("connection=prod", {"role", "sync"}),
+        ("actor=alice", {"role", "member"}),
+        ("action=group.member_add", {"member"}),
+        ("action=user.", {"role"}),
+        ("target=user:42", {"role"}),
+        ("target=group:g9", {"member"}),
+        ("target=Finance", {"member"}),
+        ("outcome=failure", {"member"}),
+        ("q=promotion", {"role"}),
+        ("q=OPS-7", {"role"}),
+        ("target=user:42&connection=stage", set()),
+    ],
+)
+def test_it_filters(viewer_client, events, query, expected):
+    response = viewer_client.get(f"{LIST}?{query}")
+    assert response.status_code == 200
+    assert sequences(response) == {events[name].sequence for name in expected}
+
+
+def test_it_filters_by_date_range(viewer_client, events):
+    today = datetime.now(UTC).date().isoformat()
+    assert sequences(viewer_client.get(f"{LIST}?since={today}&until={today}")) >= {
+        e.sequence for e in events.values()
+    }
+    assert sequences(viewer_client.get(f"{LIST}?until=2000-01-01")) == set()
+
+
+def test_it_shows_filter_errors_without_results(viewer_client, events):
+    response = viewer_client.get(f"{LIST}?since=not-a-date")
+    assert response.status_code == 200 and sequences(response) == set()
+
+
+def test_it_renders_partial_for_htmx(viewer_client, events, htmx_headers):
+    response = viewer_client.get(f"{LIST}?q=promotion", headers=htmx_headers)
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="results"' in response.text and "ada@example.com" in response.text
+    assert "Finance" not in response.text
+
+
+def test_it_renders_full_page_for_history_restore(viewer_client, events, htmx_headers):
+    response = viewer_client.get(LIST, headers={**htmx_headers, "HX-History-Restore-Request": "true"})
+    assert "<html" in response.text
+
+
+def test_it_has_live_filters_and_real_links(viewer_client, events):
+    text = viewer_client.get(LIST).text
+    assert 'hx-trigger="input changed delay:300ms, change"' in text
+    assert 'hx-push-url="true"' in text and 'hx-target="#results"' in text
+    assert 'href="#"' not in text
+    assert f'href="/audit/{events["role"].sequence}/"' in text
+
+
+def test_it_paginates_with_querystring(viewer_client, record):
+    for _ in range(55):
+        record(action="directory.sync")
+    first = viewer_client.get(f"{LIST}?action=directory.sync")
+    assert len(first.context["page"].object_list) == 50
+    assert "?action=directory.sync&amp;page=2" in first.text
+    second = viewer_client.get(f"{LIST}?action=directory.sync&page=2")
+    assert len(second.context["page"].object_list) == 5
+
+
+def test_it_shows_the_last_verification(viewer_client, events):
+    from apps.audit.services import audit_verify
+
+    assert "not been verified yet" in viewer_client.get(LIST).text
+    audit_verify()
+    assert "Chain last verified" in viewer_client.get(LIST).text
+
+
+def test_it_renders_a_readable_diff(viewer_client, record):
+    event = record(
+        before={"role": "viewer", "name": "Ada", "metadata": {"team": "a", "old": 1}},
+        after={"role": "admin", "name": "Ada", "metadata": {"team": "b", "new": 2}},
+    )
+    response = viewer_client.get(event.get_absolute_url())
+    lines = {line.path: line for line in response.context["diff"]}
+    assert lines["role"].kind == "changed" and (lines["role"].before, lines["role"].after) == (
+        "viewer",
+        "admin",
+    )
+    assert lines["name"].kind == "unchanged"
+    assert lines["metadata.team"].kind == "changed"
+    assert lines["metadata.old"].kind == "removed" and lines["metadata.new"].kind == "added"
+    assert 'class="diff-changed"' in response.text and 'class="diff-added"' in response.text
+    assert 'class="diff-removed"' in response.text
+
+
+def test_it_404s_for_unknown_events(viewer_client):
+    assert viewer_client.get("/audit/999999/").status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["viewer_client", "helpdesk_client", "stranger_client"])
+def test_it_exports_for_admins_only(request, persona, events):
+    client = request.getfixturevalue(persona)
+    assert client.get("/audit/export/?format=jsonl").status_code == 403
+    assert not AuditEvent.objects.filter(action="audit.export", outcome="success").exists()
+
+
+def test_it_hides_export_links_from_non_admins(viewer_client, admin_client, events):
+    assert "/audit/export/" not in viewer_client.get(LIST).text
+    assert "/audit/export/?format=csv" in admin_client.get(LIST).text
+
+
+def test_it_streams_jsonl(admin_client, events):
+    response = admin_client.get("/audit/export/?format=jsonl&connection=prod")
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"].startswith("application/x-ndjson")
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+    rows = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
+    assert [r["sequence"] for r in rows] == sorted([events["role"].sequence, events["sync"].sequence])
+    assert rows[0]["after"] == {"role": "admin"} and rows[0]["hash"] == events["role"].hash
+
+
+def test_it_streams_csv(admin_client, events):
+    response = admin_client.get("/audit/export/?format=csv&outcome=failure")
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [int(r["sequence"]) for r in rows] == [events["member"].sequence]
+    assert rows[0]["error"] == "upstream 500" and rows[0]["target_repr"] == "Finance"
+
+
+def test_it_audits_the_export(admin_client, events, operator_admin):
+    response = admin_client.get("/audit/export/?format=csv&actor=alice")
+    b"".join(response.streaming_content)
+    export = AuditEvent.objects.filter(action="audit.export").get()
+    assert export.actor == operator_admin and export.outcome == "success"
+    assert export.extra["format"] == "csv" and export.extra["filters"] == {"actor": "alice"}
+    # role + member change, and alice's own sign-in (the logged-in client)
+    assert export.extra["rows"] == 3 and export.extra["filename"].endswith(".csv")
+
+
+def test_it_rejects_unknown_export_format(admin_client):
+    assert admin_client.get("/audit/export/?format=xml").status_code == 400
+
+
+def test_it_exports_from_the_command(events, capsys):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("audit_export", "--format", "jsonl", "--target", "user:42", stdout=out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["sequence"] for r in rows] == [events["role"].sequence]
+    assert AuditEvent.objects.filter(action="audit.export", actor_username__startswith="cli:").exists()
+
+
+def test_events_for_and_history_url(events):
+    from apps.audit.selectors import events_for, history_url
+
+    assert list(events_for(target_type="user", target_id="42", connection="prod")) == [events["role"]]
+    assert (
+        history_url(target_type="user", target_id="42", connection="prod")
+        == "/audit/?target=user%3A42&connection=prod"
+    )
