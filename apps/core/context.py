@@ -15,7 +15,8 @@ class RequestMeta:
 
 
 request_meta_var: contextvars.ContextVar[RequestMeta] = contextvars.ContextVar(
-    "request_meta", default=RequestMeta()
+    "request_meta",
+    default=RequestMeta(),  # noqa: B039 - a frozen dataclass
 )
 
 
