@@ -85,8 +85,8 @@ def _kv_pair_key(item: dict) -> str | None:
 def _mask_secret(value: Any, other: Any, *, hashed: bool, changed_marker: bool) -> Any:
     if value is None or isinstance(value, bool):
         return value
-    if not hashed:
-        return REDACTED
+    if not hashed or isinstance(value, dict | list):
+        return REDACTED  # containers under a secret key (credential bundles) are never hashed
     masked = keyed_hash(value)
     if changed_marker and other is not _MISSING and other != value:
         masked += " (changed)"
