@@ -285,6 +285,9 @@ class RetoolSimulator(SimulatorApp):
                 metadata=body.get("metadata") or {},
                 user_type=body.get("user_type", "default"),
             )
+            for group in self.state.groups.values():
+                if group["name"] == "All Users":
+                    group["members"].append({"id": user["id"], "is_group_admin": False})
             return json_response({"success": True, "data": self.user_json(user)})
 
     def on_user_get(self, request: Request, uid: str) -> Response:
