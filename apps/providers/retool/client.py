@@ -457,8 +457,9 @@ class RetoolProvider:
             ("spaces", "/spaces", None),
         ):
             try:
-                with self.session.stream("GET", path, params=params):
-                    results[name] = (True, "200")
+                # parse the body: a proxy login page answers 200 with HTML, which must not count as "works"
+                self.session.json("GET", path, params=params)
+                results[name] = (True, "200")
             except AuthError as exc:
                 return self._failed(exc, probed_at, t0, checks)
             except ForbiddenError as exc:
