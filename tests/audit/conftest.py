@@ -9,10 +9,12 @@ def raw_sql(sql: str, params=()) -> None:
     (and, on PostgreSQL, the append-only trigger, as its table owner can; rolled back with the test)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks, or ALTER TABLE refuses
             cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_append_only")
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_auditevent_append_only")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @pytest.fixture
