@@ -27,6 +27,10 @@ FLEET = [
 ]
 
 
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the console with a demo fleet of simulators (development only)."
 
@@ -36,6 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
 
     def handle(self, *args, addr: str, users: int, no_worker: bool, **options):
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # `kill` stops everything as Ctrl-C does
         tokens_path = settings.VAR_DIR / "demo_tokens.json"
         tokens = json.loads(tokens_path.read_text()) if tokens_path.exists() else {}
         sims = []
@@ -56,7 +61,7 @@ class Command(BaseCommand):
             worker = None
             if not no_worker:
                 worker = subprocess.Popen(
-                    [sys.executable, "manage.py", "db_worker"], cwd=settings.BASE_DIR, env=os.environ.copy()
+                    [sys.executable, "manage.py", "db_worker", "--no-reload"], cwd=settings.BASE_DIR, env=os.environ.copy()
                 )
                 self._queue_directory_sync()
             self.stdout.write(
