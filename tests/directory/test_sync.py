@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from apps.directory.models import DirectorySync, DirectoryUser
+from apps.directory.services import directory_sync, index_remove_user, index_upsert_user
+from apps.providers.base import RemoteUser
+
+from .conftest import PROFILES
+
+
+@pytest.mark.parametrize(("kind", "profile"), PROFILES)
+def test_it_syncs_every_profile(fleet_connection, kind, profile):
+    sim, connection = fleet_connection(kind, profile, users=30)
+    sync = directory_sync(connection=connection)
+    if profile == "business":
+        assert sync.status == "failed"
+        assert "users:read" in sync.message
+        assert DirectoryUser.objects.filter(connection=connection).count() == 0
+        return
+    assert sync.status == "ok", sync.message
+    assert sync.count == len(sim.state.users) == DirectoryUser.objects.filter(connection=connection).count()
+    priya = DirectoryUser.objects.get(connection=connection, email="priya.raman@example.com")
+    assert priya.is_admin
+    assert "|admin|" in priya.roles
+    if kind == "tooljet":
+        assert {m["workspace_name"] for m in priya.memberships} >= {"Acme Production"}
+    else:
+        assert any(g["name"] == "admin" for g in priya.groups)
+
+
+def test_it_normalises_search_column(synced):
+    _sim, connection = synced("tooljet", "latest")
+    row = DirectoryUser.objects.filter(connection=connection, name__startswith="Zoë").first()
+    assert row is not None
+    assert "zoe" in row.search and "ë" not in row.search
+
+
+def test_it_drops_users_gone_upstream_and_updates_changed_ones(synced):
+    sim, connection = synced("tooljet", "latest")
+    uid = sim.state.emails["jose.alvarez@example.com"]
+    del sim.state.users[uid]
+    del sim.state.emails["jose.alvarez@example.com"]
+    sim.state.memberships.pop(uid, None)
+    zoe = sim.state.users[sim.state.emails["zoe.obrien@example.com"]]
+    zoe["firstName"] = "Zoey"
+    directory_sync(connection=connection)
+    assert not DirectoryUser.objects.filter(connection=connection, remote_id=uid).exists()
+    assert DirectoryUser.objects.get(connection=connection, remote_id=zoe["id"]).name.startswith("Zoey")
+
+
+def test_it_records_failure_with_message(fleet_connection):
+    sim, connection = fleet_connection("tooljet", "latest")
+    sim.faults.add(kind="status", status=503, path="/api/ext/users", times=None)
+    sync = directory_sync(connection=connection)
+    assert sync.status == "failed"
+    assert "503" in sync.message or "internal" in sync.message.lower()
+
+
+def test_index_upsert_and_remove(fleet_connection):
+    _sim, connection = fleet_connection("retool", "enterprise")
+    user = RemoteUser(id="user_x", email="New.Person@Example.com", name="Nëw Person", is_admin=False)
+    row = index_upsert_user(connection=connection, user=user)
+    assert row.email == "new.person@example.com"
+    assert row.search == "new.person@example.com new person"
+    assert row.roles == "|member|"
+    index_remove_user(connection=connection, remote_id="user_x")
+    assert not DirectoryUser.objects.filter(connection=connection).exists()
+
+
+def test_command_syncs_one_connection(fleet_connection, capsys):
+    _sim, connection = fleet_connection("tooljet", "lts-3.16")
+    call_command("sync_directory", connection=connection.slug)
+    assert DirectorySync.objects.get(connection=connection).status == "ok"
+    assert "users" in capsys.readouterr().out
+
+
+def test_task_enqueues_next_run_once(fleet_connection, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from apps.directory.tasks import sync_all_connections
+
+    _sim, connection = fleet_connection("tooljet", "latest")
+    settings.ADMINUI_DIRECTORY_SYNC_INTERVAL = 600
+    sync_all_connections.call()
+    sync_all_connections.call()
+    assert DirectorySync.objects.get(connection=connection).status == "ok"
+    assert (
+        DBTaskResult.objects.filter(task_path__endswith="sync_all_connections", status="READY").count() == 1
+    )
