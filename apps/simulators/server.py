@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -107,6 +108,8 @@ class SimulatorApp:
         self.faults = FaultSet()
         self.latency_ms = latency_ms
         self.lock = threading.RLock()
+        # every API request seen, as (METHOD, path) — lets tests assert what was (not) sent upstream
+        self.requests: deque[tuple[str, str]] = deque(maxlen=10_000)
 
     # -- hooks for subclasses -------------------------------------------------------------------------
     def error_response(
@@ -132,6 +135,7 @@ class SimulatorApp:
         if request.path.startswith("/__sim__/"):
             response = self._guarded(request, self._control)
             return response(environ, start_response)
+        self.requests.append((request.method, request.path))
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         fault = self.faults.take(request.method, request.path)
@@ -250,6 +254,15 @@ class RunningSimulator:
     @property
     def faults(self) -> FaultSet:
         return self.app.faults
+
+    @property
+    def requests(self) -> deque[tuple[str, str]]:
+        """(METHOD, path) of every API request the simulator received, oldest first."""
+        return self.app.requests
+
+    def writes(self) -> list[tuple[str, str]]:
+        """The non-GET requests received — for asserting that nothing was sent upstream."""
+        return [r for r in self.app.requests if r[0] not in ("GET", "HEAD")]
 
     @property
     def state(self) -> Any:
