@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from apps.connections.models import Connection
+from apps.core.forms import ReasonFormMixin
+from apps.directory.selectors import ROLE_CHOICES, STATUS_CHOICES
+
+KEY_MAX = 100
+VALUE_MAX = 1000
+NAME_MAX = 36
+
+
+def _choices(values, blank="Any"):
+    return [("", blank), *((v, v) for v in values)]
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    connection = forms.ChoiceField(required=False)
+    kind = forms.ChoiceField(required=False, choices=[("", "Any"), *Connection.Kind.choices])
+    environment = forms.ChoiceField(required=False, choices=[("", "Any"), *Connection.Environment.choices])
+    status = forms.ChoiceField(required=False, choices=_choices(STATUS_CHOICES))
+    role = forms.ChoiceField(required=False, choices=_choices(ROLE_CHOICES))
+    group = forms.CharField(required=False, max_length=200, strip=True)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+    def __init__(self, *args, connections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connection"].choices = [("", "Any"), *((c.slug, c.name) for c in connections)]
+
+    def filters(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k != "page" and v}
+        return data
+
+
+class RoleForm(ReasonFormMixin):
+    role = forms.ChoiceField(choices=[])
+    workspace_id = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, r) for r in roles]
+
+
+class StatusForm(ReasonFormMixin):
+    status = forms.ChoiceField(choices=[(s, s) for s in ("active", "archived", "disabled")])
+    workspace_id = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+
+
+class ProfileForm(ReasonFormMixin):
+    first_name = forms.CharField(max_length=NAME_MAX, strip=True)
+    last_name = forms.CharField(max_length=NAME_MAX, strip=True, required=False)
+    email = forms.EmailField(required=False, max_length=254)
+
+    def __init__(self, *args, email_editable=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email_editable = email_editable
+        if email_editable:
+            self.fields["email"].required = True
+        else:
+            self.fields["email"].disabled = True
+            self.fields["email"].help_text = "Retool e-mail addresses cannot be changed after creation."
+
+
+class CreateForm(ReasonFormMixin):
+    email = forms.EmailField(max_length=254)
+    first_name = forms.CharField(max_length=NAME_MAX, strip=True)
+    last_name = forms.CharField(max_length=NAME_MAX, strip=True)
+    user_type = forms.ChoiceField(required=False, choices=[(t, t) for t in ("default", "mobile", "embed")])
+    workspace_id = forms.ChoiceField(required=False, choices=[])
+    role = forms.ChoiceField(required=False, choices=[])
+    groups = forms.MultipleChoiceField(required=False, choices=[], widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, workspaces=(), roles=(), needs_workspace=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_workspace = needs_workspace
+        self.fields["workspace_id"].choices = [(w.id, w.name) for w in workspaces]
+        self.fields["workspace_id"].required = needs_workspace
+        self.fields["role"].choices = [(r, r) for r in roles if r != "member"]
+        self.fields["role"].required = needs_workspace
+        self.fields["groups"].choices = sorted(
+            {(g.id, f"{g.name} ({w.name})") for w in workspaces for g in w.groups}, key=lambda c: c[1]
+        )
+        self.group_workspace = {g.id: w.id for w in workspaces for g in w.groups}
+
+    def clean(self):
+        data = super().clean()
+        ws = data.get("workspace_id")
+        wrong = [g for g in data.get("groups") or () if self.group_workspace.get(g) != ws]
+        if wrong:
+            self.add_error("groups", "Pick custom groups of the chosen workspace only.")
+        return data
+
+
+class MetadataForm(ReasonFormMixin):
+    """Rows come as repeated ``key`` / ``value`` fields; a row with both empty is dropped."""
+
+    workspace_id = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    fingerprint = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def rows(self) -> list[tuple[str, str]]:
+        if not self.is_bound:
+            return []
+        keys = self.data.getlist("key")
+        values = self.data.getlist("value")
+        return [(k.strip(), v) for k, v in zip(keys, values, strict=False) if k.strip() or v]
+
+    def clean(self):
+        data = super().clean()
+        seen: set[str] = set()
+        errors = []
+        for key, value in self.rows():
+            if not key:
+                errors.append("Every value needs a key.")
+            elif key in seen:
+                errors.append(f"The key “{key}” appears twice.")
+            elif len(key) > KEY_MAX:
+                errors.append(f"The key “{key[:20]}…” is longer than {KEY_MAX} characters.")
+            if len(value) > VALUE_MAX:
+                errors.append(f"The value of “{key[:20]}” is longer than {VALUE_MAX} characters.")
+            seen.add(key)
+        for error in dict.fromkeys(errors):
+            self.add_error(None, error)
+        data["items"] = self.rows()
+        return data
+
+
+class AttributeForm(ReasonFormMixin):
+    name = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    value = forms.CharField(required=False, max_length=VALUE_MAX, strip=False)
+    delete = forms.BooleanField(required=False)
+
+    def __init__(self, *args, attributes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.types = {a.name: a.data_type or "string" for a in attributes}
+
+    def clean(self):
+        data = super().clean()
+        name, value = data.get("name"), data.get("value") or ""
+        if name and name not in self.types:
+            self.add_error("name", "This attribute is not declared in the Retool org.")
+        elif name and not data.get("delete"):
+            kind = self.types[name]
+            if not value:
+                self.add_error("value", "Enter a value, or tick “remove” to delete it.")
+            elif kind == "number":
+                try:
+                    float(value)
+                except ValueError:
+                    self.add_error("value", "This attribute is a number.")
+            elif kind == "json":
+                try:
+                    json.loads(value)
+                except ValueError:
+                    self.add_error("value", "This attribute holds JSON; the value is not valid JSON.")
+        return data
+
+
+class WorkspaceAddForm(ReasonFormMixin):
+    workspace_id = forms.ChoiceField(choices=[])
+    role = forms.ChoiceField(choices=[])
+    groups = forms.MultipleChoiceField(required=False, choices=[], widget=forms.CheckboxSelectMultiple)
+    fingerprint = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, workspaces=(), roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workspace_id"].choices = [(w.id, w.name) for w in workspaces]
+        self.fields["role"].choices = [(r, r) for r in roles]
+        self.fields["groups"].choices = [(g.id, f"{g.name} ({w.name})") for w in workspaces for g in w.groups]
+        self.group_workspace = {g.id: w.id for w in workspaces for g in w.groups}
+
+    def clean(self):
+        data = super().clean()
+        ws = data.get("workspace_id")
+        if any(self.group_workspace.get(g) != ws for g in data.get("groups") or ()):
+            self.add_error("groups", "Pick custom groups of the chosen workspace only.")
+        return data
+
+
+class WorkspaceRemoveForm(ReasonFormMixin):
+    workspace_id = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    fingerprint = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+
+class WorkspaceGroupsForm(ReasonFormMixin):
+    workspace_id = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    groups = forms.MultipleChoiceField(required=False, choices=[], widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, groups=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].choices = [(g.id, g.name) for g in groups]

@@ -1,0 +1,655 @@
+"""Directory pages: global search (home), person, per-connection users, live user detail and its changes.
+
+Change views are thin: validate the form → call one service → re-render the changed panel (htmx) with an OOB
+success message, or redirect back to the detail page (full-page POST). Invalid input and upstream refusals
+re-render the panel with 200 and what the operator typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from apps.accounts.roles import Perm, require
+from apps.connections.models import Connection
+from apps.connections.provider import connection_capabilities, get_provider
+from apps.connections.selectors import connection_get
+from apps.core.alerts import alert_response, provider_error_response
+from apps.core.http import HtmxHttpRequest, wants_partial
+from apps.directory import forms, services
+from apps.directory.selectors import (
+    UserDetail,
+    group_choices,
+    index_age,
+    person_rows,
+    sync_state,
+    user_detail_get,
+    user_search,
+)
+from apps.directory.tasks import sync_connection
+from apps.providers.base import WorkspaceAssignment
+from apps.providers.errors import ConflictError, ProviderError
+
+DETAIL = "directory/user_detail.html"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Search
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _search_context(request: HtmxHttpRequest, *, connection: Connection | None = None) -> dict[str, Any]:
+    connections = list(Connection.objects.order_by("name").only("name", "slug"))
+    form = forms.SearchForm(request.GET, connections=connections)
+    result = None
+    if form.is_valid():
+        filters = form.filters()
+        if connection is not None:
+            filters["connection"] = connection.slug
+        result = user_search(page=form.cleaned_data.get("page") or 1, **filters)
+    return {
+        "form": form,
+        "result": result,
+        "age": index_age(connection=connection),
+        "searched": bool(
+            request.GET.get("q") or any(request.GET.get(f) for f in ("status", "role", "group"))
+        ),
+    }
+
+
+@require_GET
+def search(request: HtmxHttpRequest) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    context = _search_context(request)
+    if wants_partial(request):
+        return render(request, "directory/search.html#results", context)
+    context["group_names"] = group_choices()
+    context["has_connections"] = Connection.objects.exists()
+    return render(request, "directory/search.html", context)
+
+
+@require_GET
+def person(request: HtmxHttpRequest, email: str) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    rows = person_rows(email=email)
+    return render(
+        request, "directory/person.html", {"email": email.lower(), "rows": rows, "age": index_age()}
+    )
+
+
+@require_GET
+def user_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    connection = connection_get(slug)
+    context = _search_context(request, connection=connection)
+    context.update(
+        connection=connection,
+        connection_ctx=connection,
+        caps=connection_capabilities(connection),
+        sync=sync_state(connection=connection),
+    )
+    if wants_partial(request):
+        return render(request, "directory/user_list.html#results", context)
+    return render(request, "directory/user_list.html", context)
+
+
+@require_POST
+def directory_refresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Queue a sync of this connection's index; the status component polls until it is done."""
+    require(request.user, Perm.VIEW)
+    connection = connection_get(slug)
+    sync_connection.enqueue(connection.pk)
+    services.sync_mark_queued(connection=connection)
+    if not wants_partial(request):
+        return redirect("directory:user_list", slug=slug)
+    return render(
+        request,
+        "directory/user_list.html#sync_panel",
+        {"connection": connection, "sync": sync_state(connection=connection)},
+    )
+
+
+@require_GET
+def sync_status(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    connection = connection_get(slug)
+    sync = sync_state(connection=connection)
+    response = render(
+        request, "directory/user_list.html#sync_panel", {"connection": connection, "sync": sync}
+    )
+    if wants_partial(request) and (sync is None or sync.status != "running"):
+        stop = HttpResponseStopPolling()
+        stop.content = response.content
+        return stop
+    return response
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Live detail
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bound:
+    """A form to show instead of the blank one: invalid input, an upstream refusal or a conflict."""
+
+    kind: str
+    form: Any
+    key: str = ""  # workspace id or attribute name
+    conflict: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _ws_groups(detail: UserDetail, workspace_id: str):
+    ws = next((w for w in detail.workspaces if w.id == workspace_id), None)
+    return ws.groups if ws else ()
+
+
+def _detail_context(
+    request: HtmxHttpRequest, connection: Connection, detail: UserDetail, bound: Bound | None = None
+) -> dict[str, Any]:
+    user, caps = detail.user, detail.caps
+    can_change = request.user.has_perm(Perm.CHANGE_PEOPLE)
+    can_grant = request.user.has_perm(Perm.GRANT_ADMIN)
+
+    def pick(kind: str, key: str, blank):
+        if bound and bound.kind == kind and bound.key == key:
+            return bound.form
+        return blank
+
+    ms_fp = services.memberships_fingerprint(user)
+    rows = []
+    for m in user.workspaces:
+        metadata = dict(user.metadata.get(m.workspace_id) or {})
+        items = [(str(k), "" if v is None else str(v)) for k, v in metadata.items()]
+        rows.append(
+            {
+                "m": m,
+                "role_form": pick(
+                    "role",
+                    m.workspace_id,
+                    forms.RoleForm(
+                        initial={"role": m.role, "workspace_id": m.workspace_id},
+                        roles=caps.roles,
+                        auto_id=f"id_role_{m.workspace_id}_%s",
+                    ),
+                ),
+                "groups_form": pick(
+                    "groups",
+                    m.workspace_id,
+                    forms.WorkspaceGroupsForm(
+                        initial={"workspace_id": m.workspace_id, "groups": [g.id for g in m.groups]},
+                        groups=_ws_groups(detail, m.workspace_id),
+                        auto_id=f"id_groups_{m.workspace_id}_%s",
+                    ),
+                ),
+                "status_form": forms.StatusForm(
+                    initial={"workspace_id": m.workspace_id}, auto_id=f"id_wsst_{m.workspace_id}_%s"
+                ),
+                "remove_form": pick(
+                    "remove",
+                    m.workspace_id,
+                    forms.WorkspaceRemoveForm(
+                        initial={"workspace_id": m.workspace_id, "fingerprint": ms_fp},
+                        auto_id=f"id_rm_{m.workspace_id}_%s",
+                    ),
+                ),
+                "metadata_items": items,
+                "metadata_form": pick(
+                    "metadata",
+                    m.workspace_id,
+                    forms.MetadataForm(
+                        initial={
+                            "workspace_id": m.workspace_id,
+                            "fingerprint": services.fingerprint(metadata),
+                        },
+                        auto_id=f"id_md_{m.workspace_id}_%s",
+                    ),
+                ),
+                "metadata_rows": (
+                    bound.form.rows()
+                    if bound and bound.kind == "metadata" and bound.key == m.workspace_id
+                    else items
+                ),
+                "conflict": bound.conflict if bound and bound.key == m.workspace_id else None,
+                "group_choices": _ws_groups(detail, m.workspace_id),
+            }
+        )
+    member_of = {m.workspace_id for m in user.workspaces}
+    addable = [w for w in detail.workspaces if w.id not in member_of and (w.status or "active") == "active"]
+    attributes = [
+        {
+            "a": a,
+            "value": user.metadata.get(a.name),
+            "form": pick(
+                "attribute",
+                a.name,
+                forms.AttributeForm(
+                    initial={"name": a.name, "value": user.metadata.get(a.name) or ""},
+                    attributes=detail.attributes,
+                    auto_id=f"id_attr_{a.name}_%s",
+                ),
+            ),
+        }
+        for a in detail.attributes
+    ]
+    declared = {a.name for a in detail.attributes}
+    return {
+        "connection": connection,
+        "connection_ctx": connection,
+        "detail": detail,
+        "user": user,
+        "caps": caps,
+        "can_change": can_change,
+        "can_grant": can_grant,
+        "workspace_rows": rows,
+        "addable": addable,
+        "add_form": pick(
+            "add",
+            "",
+            forms.WorkspaceAddForm(
+                initial={"fingerprint": ms_fp}, workspaces=addable, roles=caps.roles, auto_id="id_add_%s"
+            ),
+        ),
+        "role_form": pick(
+            "role",
+            "",
+            forms.RoleForm(
+                initial={"role": "admin" if user.is_admin else "member"},
+                roles=caps.roles,
+                auto_id="id_role_%s",
+            ),
+        ),
+        "status_form": pick("status", "", forms.StatusForm(auto_id="id_status_%s")),
+        "profile_form": pick(
+            "profile",
+            "",
+            forms.ProfileForm(
+                initial={"first_name": user.first_name, "last_name": user.last_name, "email": user.email},
+                email_editable=caps.supports_workspaces,
+                auto_id="id_profile_%s",
+            ),
+        ),
+        "attributes": attributes,
+        "raw_metadata": {k: v for k, v in user.metadata.items() if k not in declared}
+        if not user.workspaces
+        else {},
+        "history_url": f"{reverse('audit:event_list')}?connection={connection.slug}&target=user:{user.id}",
+        "bound": bound,
+    }
+
+
+@require_GET
+def user_detail(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    connection = connection_get(slug)
+    try:
+        detail = user_detail_get(connection=connection, user_id=user_id)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    return render(request, DETAIL, _detail_context(request, connection, detail))
+
+
+def _for_change(request: HtmxHttpRequest, slug: str, capability: str) -> tuple[Connection, Any]:
+    require(request.user, Perm.CHANGE_PEOPLE)
+    connection = connection_get(slug)
+    caps = connection_capabilities(connection)
+    if not getattr(caps, capability, False):
+        raise _NotCapable(caps.reason(capability) or "Not available on this connection.")
+    return connection, caps
+
+
+class _NotCapable(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _oob_message(text: str) -> str:
+    return format_html(
+        '<div id="messages" hx-swap-oob="true" aria-live="polite"><div class="alert alert-success" role="status" '
+        'data-status-message="{}">{}</div></div>',
+        text,
+        text,
+    )
+
+
+def _panel(
+    request: HtmxHttpRequest,
+    connection: Connection,
+    user_id: str,
+    panel: str,
+    *,
+    bound: Bound | None = None,
+    success: str = "",
+    extra: dict | None = None,
+) -> HttpResponse:
+    """Re-read the user and render one panel (htmx) or the page; add the OOB success message."""
+    if success and not wants_partial(request):
+        return redirect("directory:user_detail", slug=connection.slug, user_id=user_id)
+    try:
+        detail = user_detail_get(connection=connection, user_id=user_id)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    context = _detail_context(request, connection, detail, bound)
+    context.update(extra or {})
+    if not wants_partial(request):
+        return render(request, DETAIL, context)
+    html = render_to_string(f"{DETAIL}#{panel}", context, request=request)
+    if success:
+        html += _oob_message(success)
+    return HttpResponse(html)
+
+
+def _failed(form, exc: ProviderError) -> None:
+    form.add_error(None, exc.message)
+    for detail in getattr(exc, "details", ()) or ():
+        if detail not in exc.message:
+            form.add_error(None, detail)
+
+
+def _change(request: HtmxHttpRequest, slug: str, capability: str):
+    try:
+        return _for_change(request, slug, capability), None
+    except _NotCapable as exc:
+        return (None, None), alert_response(request, exc.message, level="warning")
+
+
+def _reason(form) -> dict[str, str]:
+    return {"reason": form.cleaned_data["reason"], "ticket": form.cleaned_data["ticket"]}
+
+
+@require_POST
+def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    (connection, caps), refusal = _change(request, slug, "supports_role_change")
+    if refusal:
+        return refusal
+    form = forms.RoleForm(request.POST, roles=caps.roles)
+    ws = request.POST.get("workspace_id", "")
+    panel = "workspaces_panel" if ws else "role_panel"
+    if form.is_valid():
+        try:
+            services.user_role_change(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                role=form.cleaned_data["role"],
+                workspace_id=form.cleaned_data["workspace_id"] or None,
+                **_reason(form),
+            )
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            return _panel(
+                request, connection, user_id, panel, success=f"Role changed to {form.cleaned_data['role']}."
+            )
+    return _panel(request, connection, user_id, panel, bound=Bound("role", form, ws))
+
+
+@require_POST
+def user_status_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    (connection, _caps), refusal = _change(request, slug, "supports_status_change")
+    if refusal:
+        return refusal
+    form = forms.StatusForm(request.POST)
+    ws = request.POST.get("workspace_id", "")
+    panel = "workspaces_panel" if ws else "status_panel"
+    if form.is_valid():
+        status = form.cleaned_data["status"]
+        try:
+            services.user_status_change(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                status=status,
+                workspace_id=form.cleaned_data["workspace_id"] or None,
+                **_reason(form),
+            )
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            return _panel(request, connection, user_id, panel, success=f"Status set to {status}.")
+    return _panel(request, connection, user_id, panel, bound=Bound("status", form, ws))
+
+
+@require_POST
+def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    (connection, caps), refusal = _change(request, slug, "supports_users")
+    if refusal:
+        return refusal
+    form = forms.ProfileForm(request.POST, email_editable=caps.supports_workspaces)
+    if form.is_valid():
+        try:
+            services.user_profile_update(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                email=form.cleaned_data["email"] if form.email_editable else None,
+                **_reason(form),
+            )
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            return _panel(request, connection, user_id, "profile_panel", success="Profile saved.")
+    return _panel(request, connection, user_id, "profile_panel", bound=Bound("profile", form))
+
+
+@require_POST
+def user_metadata_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    (connection, _caps), refusal = _change(request, slug, "supports_metadata")
+    if refusal:
+        return refusal
+    form = forms.MetadataForm(request.POST)
+    ws = request.POST.get("workspace_id", "")
+    conflict = None
+    if form.is_valid():
+        try:
+            services.user_metadata_update(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                workspace_id=form.cleaned_data["workspace_id"],
+                items=form.cleaned_data["items"],
+                loaded_fingerprint=form.cleaned_data["fingerprint"],
+                **_reason(form),
+            )
+        except ConflictError as exc:
+            _failed(form, exc)
+            conflict = {"current": exc.current or {}, "mine": dict(form.cleaned_data["items"])}
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            return _panel(request, connection, user_id, "workspaces_panel", success="Metadata saved.")
+    return _panel(
+        request, connection, user_id, "workspaces_panel", bound=Bound("metadata", form, ws, conflict)
+    )
+
+
+@require_POST
+def user_attribute_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    (connection, _caps), refusal = _change(request, slug, "supports_user_attributes")
+    if refusal:
+        return refusal
+    try:
+        detail = user_detail_get(connection=connection, user_id=user_id)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    form = forms.AttributeForm(request.POST, attributes=detail.attributes)
+    name = request.POST.get("name", "")
+    if form.is_valid():
+        delete = form.cleaned_data["delete"]
+        try:
+            services.user_attribute_set(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                name=form.cleaned_data["name"],
+                value=None if delete else form.cleaned_data["value"],
+                **_reason(form),
+            )
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            text = f"Attribute {name} removed." if delete else f"Attribute {name} saved."
+            return _panel(request, connection, user_id, "attributes_panel", success=text)
+    return _panel(request, connection, user_id, "attributes_panel", bound=Bound("attribute", form, name))
+
+
+def _workspaces_for_form(connection: Connection, user_id: str):
+    detail = user_detail_get(connection=connection, user_id=user_id)
+    member_of = {m.workspace_id for m in detail.user.workspaces}
+    return [w for w in detail.workspaces if w.id not in member_of and (w.status or "active") == "active"]
+
+
+@require_POST
+def user_workspace_add(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    (connection, caps), refusal = _change(request, slug, "supports_workspaces")
+    if refusal:
+        return refusal
+    try:
+        addable = _workspaces_for_form(connection, user_id)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    form = forms.WorkspaceAddForm(request.POST, workspaces=addable, roles=caps.roles)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_workspaces_change(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                add=WorkspaceAssignment(
+                    workspace_id=data["workspace_id"], role=data["role"], groups=tuple(data["groups"])
+                ),
+                loaded_fingerprint=data["fingerprint"],
+                **_reason(form),
+            )
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            return _panel(request, connection, user_id, "workspaces_panel", success="Workspace added.")
+    return _panel(request, connection, user_id, "workspaces_panel", bound=Bound("add", form))
+
+
+@require_POST
+def user_workspace_remove(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    (connection, _caps), refusal = _change(request, slug, "supports_workspaces")
+    if refusal:
+        return refusal
+    form = forms.WorkspaceRemoveForm(request.POST)
+    ws = request.POST.get("workspace_id", "")
+    if form.is_valid():
+        try:
+            services.user_workspaces_change(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                remove=form.cleaned_data["workspace_id"],
+                loaded_fingerprint=form.cleaned_data["fingerprint"],
+                **_reason(form),
+            )
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            return _panel(
+                request, connection, user_id, "workspaces_panel", success="Removed from the workspace."
+            )
+    return _panel(request, connection, user_id, "workspaces_panel", bound=Bound("remove", form, ws))
+
+
+@require_POST
+def user_workspace_groups(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    (connection, _caps), refusal = _change(request, slug, "supports_workspaces")
+    if refusal:
+        return refusal
+    ws = request.POST.get("workspace_id", "")
+    try:
+        detail = user_detail_get(connection=connection, user_id=user_id)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    form = forms.WorkspaceGroupsForm(request.POST, groups=_ws_groups(detail, ws))
+    if form.is_valid():
+        try:
+            services.user_workspace_groups_set(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                workspace_id=form.cleaned_data["workspace_id"],
+                groups=form.cleaned_data["groups"],
+                **_reason(form),
+            )
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            return _panel(request, connection, user_id, "workspaces_panel", success="Groups saved.")
+    return _panel(request, connection, user_id, "workspaces_panel", bound=Bound("groups", form, ws))
+
+
+@require_http_methods(["GET", "POST"])
+def user_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    connection = connection_get(slug)
+    caps = connection_capabilities(connection)
+    context: dict[str, Any] = {
+        "connection": connection,
+        "connection_ctx": connection,
+        "caps": caps,
+        "created": None,
+    }
+    workspaces = []
+    if caps.supports_user_create and caps.supports_workspaces:
+        try:
+            with get_provider(connection) as provider:
+                workspaces = [w for w in provider.list_workspaces() if (w.status or "active") == "active"]
+        except ProviderError as exc:
+            return provider_error_response(request, exc)
+    kw = {"workspaces": workspaces, "roles": caps.roles, "needs_workspace": caps.supports_workspaces}
+    if request.method == "POST":
+        require(request.user, Perm.CHANGE_PEOPLE)
+        if not caps.supports_user_create:
+            return alert_response(request, caps.reason("supports_user_create") or "", level="warning")
+        form = forms.CreateForm(request.POST, **kw)
+        if form.is_valid():
+            data = form.cleaned_data
+            assignments = (
+                [
+                    WorkspaceAssignment(
+                        workspace_id=data["workspace_id"], role=data["role"], groups=tuple(data["groups"])
+                    )
+                ]
+                if caps.supports_workspaces
+                else []
+            )
+            try:
+                context["created"] = services.user_create(
+                    actor=request.user,
+                    connection=connection,
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    workspaces=assignments,
+                    user_type=None if caps.supports_workspaces else data["user_type"] or None,
+                    **_reason(form),
+                )
+            except ProviderError as exc:
+                _failed(form, exc)
+            else:
+                form = forms.CreateForm(**kw)
+    else:
+        form = forms.CreateForm(**kw)
+    context["form"] = form
+    if wants_partial(request) and request.method == "POST":
+        response = render(request, "directory/user_create.html#create_panel", context)
+        if context["created"]:
+            response.content += _oob_message(f"Created {context['created'].email}.").encode()
+        return response
+    return render(request, "directory/user_create.html", context)

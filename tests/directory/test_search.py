@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from django.urls import reverse
+
+from apps.directory.models import DirectoryUser
+
+
+def test_it_requires_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+
+
+def test_it_requires_a_role(stranger_client, db):
+    assert stranger_client.get("/").status_code == 403
+
+
+def test_it_renders_full_page_with_search_box(viewer_client, synced):
+    synced("tooljet", "latest")
+    response = viewer_client.get("/?q=priya")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert "data-search-box" in html and "autofocus" in html
+    assert 'hx-push-url="true"' in html and "delay:250ms" in html
+    assert "priya.raman@example.com" in html
+
+
+def test_it_renders_partial_for_htmx(viewer_client, synced, htmx_headers):
+    synced("tooljet", "latest")
+    response = viewer_client.get("/?q=PRIYA", headers=htmx_headers)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "priya.raman@example.com" in html
+
+
+def test_it_matches_accent_and_case_insensitive_substrings(viewer_client, synced, htmx_headers):
+    _sim, connection = synced("tooljet", "latest")
+    row = (
+        DirectoryUser.objects.filter(connection=connection, name__contains="ë").first()
+        or DirectoryUser.objects.filter(connection=connection, name__startswith="Zo").first()
+    )
+    assert row is not None
+    response = viewer_client.get("/?q=ZOE", headers=htmx_headers)
+    assert "zoe.obrien@example.com" in response.content.decode()
+
+
+def test_it_shows_each_person_once_with_a_chip_per_instance(viewer_client, synced, htmx_headers):
+    _s1, tj = synced("tooljet", "latest")
+    _s2, rt = synced("retool", "enterprise")
+    response = viewer_client.get("/?q=priya.raman", headers=htmx_headers)
+    html = response.content.decode()
+    assert html.count(reverse("directory:person", args=["priya.raman@example.com"])) == 1
+    assert tj.name in html and rt.name in html
+
+
+def test_it_filters_by_connection_kind_status_role_and_group(viewer_client, synced, htmx_headers):
+    _s1, tj = synced("tooljet", "latest")
+    synced("retool", "enterprise")
+    html = viewer_client.get(f"/?q=priya&connection={tj.slug}", headers=htmx_headers).content.decode()
+    assert tj.name in html and "retool" not in html.split("<tbody>")[1].lower()
+    html = viewer_client.get("/?kind=retool&role=admin", headers=htmx_headers).content.decode()
+    assert "priya.raman@example.com" in html
+    html = viewer_client.get("/?status=archived", headers=htmx_headers).content.decode()
+    assert "marten.angstrom@example.com" in html
+    html = viewer_client.get("/?group=App+Builders", headers=htmx_headers).content.decode()
+    assert "zoe.obrien@example.com" in html and "priya.raman@example.com" not in html
+
+
+def test_it_shows_empty_state_and_never_synced(viewer_client, fleet_connection, htmx_headers):
+    fleet_connection("tooljet", "latest")
+    html = viewer_client.get("/?q=nobody-at-all").content.decode()
+    assert "Nobody matches" in html
+    assert "never indexed" in html
+
+
+def test_it_flags_stale_index(viewer_client, synced, settings):
+    synced("tooljet", "latest")
+    settings.ADMINUI_DIRECTORY_STALE_AFTER = -1
+    html = viewer_client.get("/?q=priya").content.decode()
+    assert "stale" in html
+
+
+def test_person_page_lists_every_instance(viewer_client, synced):
+    _s1, tj = synced("tooljet", "latest")
+    _s2, rt = synced("retool", "enterprise")
+    html = viewer_client.get("/people/Priya.Raman@example.com/").content.decode()
+    assert tj.name in html and rt.name in html
+    assert f"/connections/{tj.slug}/users/" in html
+
+
+def test_connection_user_list_and_refresh(admin_client, synced, htmx_headers):
+    from django_tasks_db.models import DBTaskResult
+
+    _sim, tj = synced("tooljet", "lts-3.16")
+    html = admin_client.get(f"/connections/{tj.slug}/users/?q=zoe").content.decode()
+    assert "zoe.obrien@example.com" in html and "users indexed" in html
+    response = admin_client.post(f"/connections/{tj.slug}/users/refresh/", headers=htmx_headers)
+    assert "Sync running" in response.content.decode()
+    assert DBTaskResult.objects.filter(task_path__endswith="sync_connection").exists()
+
+
+def test_business_user_list_says_why(viewer_client, fleet_connection):
+    _sim, rt = fleet_connection("retool", "business")
+    html = viewer_client.get(f"/connections/{rt.slug}/users/").content.decode()
+    assert "users:read" in html
