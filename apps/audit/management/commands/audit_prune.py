@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.audit.services import audit_prune, cli_actor
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, before: date, actor: str, dry_run: bool = False, **options):
         try:
             operator = cli_actor(actor)
-        except Exception as exc:
+        except ObjectDoesNotExist as exc:
             raise CommandError(f"no operator named {actor!r}") from exc
         try:
             result = audit_prune(actor=operator, before=before, dry_run=dry_run)
