@@ -1,4 +1,28 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from apps.transfers import views
+
 app_name = "transfers"
-urlpatterns: list = []
+urlpatterns = [
+    path("apps/", views.fleet, name="fleet"),
+    path("connections/<slug:slug>/apps/", views.app_list, name="app_list"),
+    path("connections/<slug:slug>/apps/import/", views.app_import, name="app_import"),
+    path(
+        "connections/<slug:slug>/apps/import/<uuid:staged_id>/", views.import_confirm, name="import_confirm"
+    ),
+    path("connections/<slug:slug>/apps/<str:app_id>/", views.app_detail, name="app_detail"),
+    path("connections/<slug:slug>/apps/<str:app_id>/export/", views.app_export, name="app_export"),
+    path("connections/<slug:slug>/apps/<str:app_id>/copy/", views.app_copy, name="app_copy"),
+    path("connections/<slug:slug>/apps/<str:app_id>/clone/", views.app_clone, name="app_clone"),
+    path("connections/<slug:slug>/bundles/", views.bundle_create, name="bundle_create"),
+    path("connections/<slug:slug>/bundles/upload/", views.bundle_upload, name="bundle_upload"),
+    path("connections/<slug:slug>/bundles/<uuid:bundle_id>/", views.bundle_detail, name="bundle_detail"),
+    path("connections/<slug:slug>/bundles/<uuid:bundle_id>/retry/", views.bundle_retry, name="bundle_retry"),
+    path(
+        "connections/<slug:slug>/bundles/<uuid:bundle_id>/download/",
+        views.bundle_download,
+        name="bundle_download",
+    ),
+]

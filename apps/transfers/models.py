@@ -1,0 +1,157 @@
+"""Files the console keeps for operators: bundles (ZIP of app exports + manifest), copy backups and staged imports.
+
+The bytes live under ``settings.ADMINUI_EXPORTS_DIR``; rows hold only names, sizes, hashes and status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def exports_dir() -> Path:
+    path = Path(settings.ADMINUI_EXPORTS_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Bundle(models.Model):
+    """One downloadable file: an export bundle (built by a task), a Retool upload bundle, or a copy backup."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Export bundle"
+        UPLOAD = "upload", "Uploaded exports"
+        BACKUP = "backup", "Backup before copy"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Building"
+        DONE = "done", "Ready"
+        PARTIAL = "partial", "Ready, some apps failed"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind, default=Kind.EXPORT)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    connection = models.ForeignKey(
+        "connections.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    connection_name = models.CharField(max_length=100, blank=True)
+    connection_slug = models.CharField(max_length=60, blank=True)
+    workspace_id = models.CharField(max_length=64, blank=True)
+    workspace_name = models.CharField(max_length=200, blank=True)
+    export_tjdb = models.BooleanField(default=True)
+    all_versions = models.BooleanField(default=False)
+    reason = models.CharField(max_length=500, blank=True)
+    ticket = models.CharField(max_length=64, blank=True)
+    file_name = models.CharField(max_length=255, blank=True, help_text="Name offered to the browser.")
+    size = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    tooljet_version = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name or f"bundle {self.pk}"
+
+    @property
+    def directory(self) -> Path:
+        return exports_dir() / str(self.pk)
+
+    @property
+    def path(self) -> Path:
+        """The finished file (ZIP, or JSON for a backup)."""
+        suffix = ".json" if self.kind == self.Kind.BACKUP else ".zip"
+        return exports_dir() / f"{self.pk}{suffix}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.PARTIAL, self.Status.FAILED)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def downloadable(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.PARTIAL) and not self.is_expired
+
+    def counts(self) -> dict[str, int]:
+        result = dict.fromkeys(BundleItem.Status.values, 0)
+        for status in self.items.values_list("status", flat=True):
+            result[status] += 1
+        result["total"] = sum(result.values())
+        return result
+
+
+class BundleItem(models.Model):
+    """One app (or uploaded file) inside a bundle, with its own status so failed ones can be retried."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Exporting"
+        OK = "ok", "Done"
+        FAILED = "failed", "Failed"
+
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField(default=0)
+    app_id = models.CharField(max_length=200, blank=True)
+    app_name = models.CharField(max_length=300)
+    app_slug = models.CharField(max_length=300, blank=True)
+    versions = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    file_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    tooljet_version = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.app_name
+
+    @property
+    def part_path(self) -> Path:
+        return self.bundle.directory / self.file_name
+
+
+class StagedImport(models.Model):
+    """An uploaded (or copied-in) export that passed preflight and waits for the operator to confirm the import."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    connection = models.ForeignKey("connections.Connection", on_delete=models.CASCADE, related_name="+")
+    workspace_id = models.CharField(max_length=64)
+    source = models.JSONField(default=dict, blank=True)  # copy: {connection, workspace_id, app_id, app_name}
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    summary = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def path(self) -> Path:
+        staging = exports_dir() / "staging"
+        staging.mkdir(parents=True, exist_ok=True)
+        return staging / f"{self.pk}.json"

@@ -1,0 +1,195 @@
+"""Reads: app inventories per connection and across the fleet, bundles, staged imports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import Http404
+
+from apps.connections.models import Connection
+from apps.connections.provider import connection_capabilities, get_provider
+from apps.providers.base import Capabilities, RemoteApp, RemoteWorkspace
+from apps.providers.errors import ProviderError
+from apps.providers.http import fan_out
+from apps.transfers.models import Bundle, StagedImport
+
+FLEET_CONCURRENCY = 6
+
+
+@dataclass
+class WorkspaceApps:
+    workspace: RemoteWorkspace
+    apps: list[RemoteApp] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class FolderApps:
+    folder_id: str
+    apps: list[RemoteApp] = field(default_factory=list)
+
+
+@dataclass
+class Inventory:
+    connection: Connection
+    capabilities: Capabilities
+    workspaces: list[WorkspaceApps] = field(default_factory=list)  # ToolJet
+    folders: list[FolderApps] = field(default_factory=list)  # Retool
+    error: str = ""
+
+    @property
+    def apps(self) -> list[tuple[RemoteWorkspace | None, RemoteApp]]:
+        rows: list[tuple[RemoteWorkspace | None, RemoteApp]] = []
+        for group in self.workspaces:
+            rows.extend((group.workspace, app) for app in group.apps)
+        for folder in self.folders:
+            rows.extend((None, app) for app in folder.apps)
+        return rows
+
+    @property
+    def count(self) -> int:
+        return len(self.apps)
+
+
+def app_inventory(
+    connection: Connection, *, workspace_id: str | None = None, q: str = "", provider=None
+) -> Inventory:
+    """Apps of one connection. ToolJet: grouped by workspace (with versions); Retool: ``name_contains`` search,
+    grouped by folder. Raises ProviderError (the caller renders it)."""
+    caps = connection_capabilities(connection)
+    inventory = Inventory(connection=connection, capabilities=caps)
+    if not caps.supports_app_list:
+        return inventory
+    provider = provider or get_provider(connection)
+    needle = (q or "").strip()
+    if caps.supports_workspaces:
+        for ws in provider.list_workspaces():
+            if workspace_id and ws.id != workspace_id:
+                continue
+            if ws.status and ws.status != "active" and not workspace_id:
+                continue
+            group = WorkspaceApps(workspace=ws)
+            try:
+                group.apps = sorted(
+                    provider.iter_apps(ws.id, name_contains=needle or None), key=lambda a: a.name.lower()
+                )
+            except ProviderError as exc:
+                group.error = exc.message
+            inventory.workspaces.append(group)
+    else:
+        folders: dict[str, list[RemoteApp]] = defaultdict(list)
+        for app in provider.iter_apps(name_contains=needle or None):
+            folders[app.folder_id or ""].append(app)
+        inventory.folders = [
+            FolderApps(folder_id=fid, apps=sorted(apps, key=lambda a: a.name.lower()))
+            for fid, apps in sorted(folders.items())
+        ]
+    return inventory
+
+
+def workspace_list(connection: Connection, *, provider=None) -> list[RemoteWorkspace]:
+    caps = connection_capabilities(connection)
+    if not caps.supports_workspaces:
+        return []
+    provider = provider or get_provider(connection)
+    return [w for w in provider.list_workspaces() if not w.status or w.status == "active"]
+
+
+def app_find(connection: Connection, *, workspace_id: str | None, app_id: str, provider=None) -> RemoteApp:
+    provider = provider or get_provider(connection)
+    return provider.get_app(app_id, workspace_id=workspace_id)
+
+
+# -- fleet -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FleetEntry:
+    """One app name and every instance that has an app of that name."""
+
+    name: str
+    instances: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def connection_count(self) -> int:
+        return len({i["connection"].pk for i in self.instances})
+
+
+@dataclass
+class Fleet:
+    entries: list[FleetEntry]
+    errors: list[tuple[Connection, str]]
+    connections: list[Connection]
+    skipped: list[tuple[Connection, str]]
+
+
+def _match_key(name: str) -> str:
+    return " ".join((name or "").casefold().split())
+
+
+def fleet_inventory(
+    connections: list[Connection],
+    *,
+    q: str = "",
+    shared_only: bool = False,
+    max_workers: int = FLEET_CONCURRENCY,
+) -> Fleet:
+    """Every app across ``connections`` (fetched concurrently, bounded), matched across instances by name."""
+    eligible, skipped = [], []
+    for connection in connections:
+        caps = connection_capabilities(connection)
+        if caps.supports_app_list:
+            eligible.append(connection)
+        else:
+            skipped.append((connection, caps.reason("supports_app_list") or ""))
+    results = fan_out(lambda c: app_inventory(c, q=q), eligible, max_workers=max_workers)
+    by_name: dict[str, FleetEntry] = {}
+    errors: list[tuple[Connection, str]] = []
+    for result in results:
+        if not result.ok:
+            message = getattr(result.error, "message", None) or "The instance did not answer."
+            errors.append((result.item, message))
+            continue
+        inventory: Inventory = result.value
+        for group in inventory.workspaces:
+            if group.error:
+                errors.append((inventory.connection, f"{group.workspace.name}: {group.error}"))
+        for ws, app in inventory.apps:
+            key = _match_key(app.name)
+            entry = by_name.setdefault(key, FleetEntry(name=app.name))
+            entry.instances.append(
+                {
+                    "connection": inventory.connection,
+                    "workspace": ws,
+                    "app": app,
+                    "versions": [name for _id, name in app.versions],
+                    "newest": app.versions[-1][1] if app.versions else "",
+                }
+            )
+    entries = sorted(by_name.values(), key=lambda e: e.name.casefold())
+    if shared_only:
+        entries = [e for e in entries if e.connection_count > 1]
+    return Fleet(entries=entries, errors=errors, connections=eligible, skipped=skipped)
+
+
+# -- stored files ------------------------------------------------------------------------------------------------
+
+
+def bundle_get(connection: Connection, bundle_id) -> Bundle:
+    try:
+        return Bundle.objects.get(pk=bundle_id, connection=connection)
+    except (Bundle.DoesNotExist, ValueError):
+        raise Http404("No such bundle") from None
+
+
+def bundle_list(connection: Connection, *, limit: int = 20):
+    return Bundle.objects.filter(connection=connection).order_by("-created_at")[:limit]
+
+
+def staged_get(connection: Connection, staged_id, *, user) -> StagedImport:
+    try:
+        return StagedImport.objects.get(pk=staged_id, connection=connection, created_by=user)
+    except (StagedImport.DoesNotExist, ValueError):
+        raise Http404("This upload is gone; upload the file again.") from None

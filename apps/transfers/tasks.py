@@ -1,0 +1,19 @@
+"""Background work for transfers (django.tasks; ``make run`` starts the django-tasks-db worker)."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from apps.core.context import RequestMeta, request_meta_var
+
+
+@task
+def bundle_build_task(bundle_id: str, only_failed: bool = False, request_id: str | None = None) -> str:
+    """Build (or finish retrying) a bundle; the request id of the page that queued it ties the audit rows together."""
+    from apps.transfers.services import bundle_build
+
+    token = request_meta_var.set(RequestMeta(request_id=request_id or "-"))
+    try:
+        return bundle_build(bundle_id=bundle_id, only_failed=only_failed).status
+    finally:
+        request_meta_var.reset(token)

@@ -1,0 +1,572 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from apps.accounts.roles import Perm, require
+from apps.connections.models import Connection
+from apps.connections.provider import connection_capabilities
+from apps.connections.selectors import connection_get, connection_list
+from apps.core.alerts import alert_response, provider_error_response
+from apps.core.http import HtmxHttpRequest, wants_partial
+from apps.providers.errors import ProviderError
+from apps.providers.http import fan_out
+from apps.transfers import selectors, services
+from apps.transfers.forms import (
+    BundleForm,
+    CloneForm,
+    CopyForm,
+    ExportOptionsForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    UploadBundleForm,
+)
+from apps.transfers.models import Bundle
+from apps.transfers.preflight import ExportRejected
+
+UPLOAD_SLACK = 1024 * 1024  # multipart overhead allowed on top of the file size limit
+
+
+def _can_transfer(request) -> bool:
+    return request.user.has_perm(Perm.TRANSFER_APPS)
+
+
+def _need_capability(connection: Connection, flag: str) -> None:
+    if not getattr(connection_capabilities(connection), flag):
+        raise Http404(connection_capabilities(connection).reason(flag))
+
+
+# -- inventories ----------------------------------------------------------------------------------------------
+
+
+@require_GET
+def fleet(request: HtmxHttpRequest) -> HttpResponse:
+    """Every app on every connection, matched across instances by name."""
+    require(request.user, Perm.VIEW)
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    environment = request.GET.get("environment", "")
+    shared = request.GET.get("shared") == "1"
+    connections = list(connection_list())
+    if kind:
+        connections = [c for c in connections if c.kind == kind]
+    if environment:
+        connections = [c for c in connections if c.environment == environment]
+    result = selectors.fleet_inventory(connections, q=q, shared_only=shared)
+    context = {
+        "fleet": result,
+        "q": q,
+        "kind": kind,
+        "environment": environment,
+        "shared": shared,
+        "kinds": Connection.Kind.choices,
+        "environments": Connection.Environment.choices,
+    }
+    template = "transfers/fleet.html#results" if wants_partial(request) else "transfers/fleet.html"
+    return render(request, template, context)
+
+
+@require_GET
+def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    connection = connection_get(slug)
+    caps = connection_capabilities(connection)
+    q = request.GET.get("q", "").strip()
+    workspace_id = request.GET.get("workspace", "").strip() or None
+    try:
+        inventory = selectors.app_inventory(connection, workspace_id=workspace_id, q=q)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    folders = sorted({a.folder_id for _ws, a in inventory.apps if a.folder_id})
+    context = {
+        "connection": connection,
+        "connection_ctx": connection,
+        "caps": caps,
+        "inventory": inventory,
+        "q": q,
+        "workspace_id": workspace_id or "",
+        "can_transfer": _can_transfer(request),
+        "bundles": selectors.bundle_list(connection) if _can_transfer(request) else [],
+        "upload_form": UploadBundleForm(),
+        "clone_form": CloneForm(folders=folders),
+        "import_limit": settings.ADMINUI_IMPORT_MAX_BYTES,
+    }
+    template = "transfers/app_list.html#results" if wants_partial(request) else "transfers/app_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    connection = connection_get(slug)
+    caps = connection_capabilities(connection)
+    workspace_id = request.GET.get("workspace", "") or None
+    try:
+        app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
+        folders = []
+        if caps.supports_app_clone and not caps.supports_workspaces:
+            folders = sorted(
+                {a.folder_id for _ws, a in selectors.app_inventory(connection).apps if a.folder_id}
+            )
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    versions = [name for _id, name in app.versions]
+    return render(
+        request,
+        "transfers/app_detail.html",
+        {
+            "connection": connection,
+            "connection_ctx": connection,
+            "caps": caps,
+            "app": app,
+            "workspace_id": workspace_id or app.workspace_id or "",
+            "versions": versions,
+            "export_form": ExportOptionsForm(
+                initial={"workspace": workspace_id or app.workspace_id}, versions=versions
+            ),
+            "clone_form": CloneForm(initial={"new_name": f"{app.name} (copy)"}, folders=folders),
+            "can_transfer": _can_transfer(request),
+        },
+    )
+
+
+# -- export download ------------------------------------------------------------------------------------------
+
+
+@require_GET
+def app_export(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
+    """A plain link: GET here → upstream POST export → streamed to the browser as an attachment."""
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    _need_capability(connection, "supports_app_export")
+    form = ExportOptionsForm(
+        request.GET, versions=[request.GET.get("version", "")] if request.GET.get("version") else []
+    )
+    if not form.is_valid():
+        return alert_response(request, "Choose a workspace and valid export options.", status=400)
+    try:
+        stream = services.app_export_open(
+            connection=connection,
+            actor=request.user,
+            workspace_id=form.cleaned_data["workspace"],
+            app_id=app_id,
+            **form.options(),
+        )
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    response = StreamingHttpResponse(stream, content_type="application/json")
+    response["Content-Disposition"] = content_disposition_header(True, stream.filename)
+    if stream.content_length:
+        response["Content-Length"] = stream.content_length
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- import ---------------------------------------------------------------------------------------------------
+
+
+def _too_large(request) -> int:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return length if length > settings.ADMINUI_IMPORT_MAX_BYTES + UPLOAD_SLACK else 0
+
+
+@require_http_methods(["GET", "POST"])
+def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Upload a ToolJet export; the preflight runs before anything is sent upstream."""
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    _need_capability(connection, "supports_app_import")
+    try:
+        workspaces = selectors.workspace_list(connection)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    context = {
+        "connection": connection,
+        "connection_ctx": connection,
+        "limit": settings.ADMINUI_IMPORT_MAX_BYTES,
+    }
+    if request.method == "POST":
+        oversize = _too_large(request)
+        if oversize:
+            # Do not read (or spool) the body at all.
+            message = (
+                f"The upload is {filesizeformat(oversize)}; the limit is "
+                f"{filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)}. Nothing was sent."
+            )
+            services._reject(
+                connection=connection,
+                actor=request.user,
+                workspace_id="",
+                file_name="(not read)",
+                message=message,
+                summary=None,
+            )
+            form = ImportUploadForm(workspaces=workspaces)
+            form.add_error(None, message)
+            return render(request, "transfers/import.html", {**context, "form": form}, status=413)
+        form = ImportUploadForm(request.POST, request.FILES, workspaces=workspaces)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                staged = services.import_preflight(
+                    connection=connection,
+                    actor=request.user,
+                    workspace_id=form.cleaned_data["workspace"],
+                    fileobj=upload,
+                    file_name=upload.name,
+                    reason=form.cleaned_data.get("reason", ""),
+                )
+            except ExportRejected as exc:
+                form.add_error("file", exc.message)
+                return render(request, "transfers/import.html", {**context, "form": form, "rejected": True})
+            except ProviderError as exc:
+                form.add_error(None, exc.message)
+                return render(request, "transfers/import.html", {**context, "form": form})
+            return redirect("transfers:import_confirm", slug=connection.slug, staged_id=staged.pk)
+        upload = request.FILES.get("file")
+        if upload is not None and "file" in form.errors:
+            services._reject(
+                connection=connection,
+                actor=request.user,
+                workspace_id=request.POST.get("workspace", ""),
+                file_name=upload.name,
+                message=" ".join(form.errors["file"]),
+                summary=None,
+            )
+    else:
+        form = ImportUploadForm(
+            workspaces=workspaces, initial={"workspace": request.GET.get("workspace", "")}
+        )
+    return render(request, "transfers/import.html", {**context, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpResponse:
+    """The preflight report (and for a copy, the dry-run preview); POST performs the import."""
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    staged = selectors.staged_get(connection, staged_id, user=request.user)
+    summary = staged.summary
+    is_copy = bool(staged.source)
+    initial = {"app_name": summary.get("suggested_name")}
+    form = ImportConfirmForm(request.POST or None, initial=initial)
+    context = {
+        "connection": connection,
+        "connection_ctx": connection,
+        "staged": staged,
+        "summary": summary,
+        "is_copy": is_copy,
+        "source_exists_on_target": (staged.source.get("app_name") or "").casefold()
+        in {t.casefold() for t in summary.get("taken", [])},
+        "form": form,
+    }
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if is_copy:
+                result, backup = services.app_copy_run(
+                    staged=staged,
+                    actor=request.user,
+                    app_name=data["app_name"],
+                    backup=data["backup"],
+                    reason=data["reason"],
+                    ticket=data["ticket"],
+                )
+            else:
+                result = services.app_import(
+                    staged=staged,
+                    actor=request.user,
+                    app_name=data["app_name"],
+                    reason=data["reason"],
+                    ticket=data["ticket"],
+                )
+                backup = None
+        except services.NameTaken as exc:
+            form.add_error(
+                "app_name", f"An app called “{exc.name}” already exists there. Try “{exc.suggested}”."
+            )
+            return render(request, "transfers/import_confirm.html", context)
+        except ProviderError as exc:
+            form.add_error(None, f"The instance refused the import: {exc.message}")
+            return render(request, "transfers/import_confirm.html", context)
+        return render(
+            request,
+            "transfers/import_result.html",
+            {
+                "connection": connection,
+                "connection_ctx": connection,
+                "result": result,
+                "staged": staged,
+                "summary": summary,
+                "is_copy": is_copy,
+                "backup": backup,
+                "warning": services.CREDENTIALS_WARNING,
+            },
+        )
+    return render(request, "transfers/import_confirm.html", context)
+
+
+# -- copy between instances -----------------------------------------------------------------------------------
+
+
+def _copy_targets() -> list[tuple[str, str]]:
+    connections = [c for c in connection_list() if connection_capabilities(c).supports_app_import]
+
+    def workspaces(connection):
+        return selectors.workspace_list(connection)
+
+    choices = []
+    for result in fan_out(workspaces, connections, max_workers=selectors.FLEET_CONCURRENCY):
+        if result.ok:
+            choices.extend(
+                (f"{result.item.slug}|{ws.id}", f"{result.item.name} → {ws.name}") for ws in result.value
+            )
+    return choices
+
+
+@require_http_methods(["GET", "POST"])
+def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
+    """Pick a target connection/workspace; POST exports app A, preflights it and shows the dry-run preview."""
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    _need_capability(connection, "supports_app_export")
+    workspace_id = request.GET.get("workspace") or request.POST.get("workspace", "")
+    try:
+        app = selectors.app_find(connection, workspace_id=workspace_id or None, app_id=app_id)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    versions = [name for _id, name in app.versions]
+    form = CopyForm(request.POST or None, targets=_copy_targets(), versions=versions)
+    context = {
+        "connection": connection,
+        "connection_ctx": connection,
+        "app": app,
+        "form": form,
+        "workspace_id": workspace_id or app.workspace_id,
+    }
+    if request.method == "POST" and form.is_valid():
+        target_slug, target_ws = form.target_parts()
+        target = connection_get(target_slug)
+        if (target.pk, target_ws) == (connection.pk, workspace_id or app.workspace_id):
+            form.add_error("target", "Pick another workspace or connection than the source.")
+            return render(request, "transfers/copy.html", context)
+        try:
+            staged = services.app_copy_prepare(
+                source_connection=connection,
+                actor=request.user,
+                source_workspace_id=workspace_id or app.workspace_id,
+                app_id=app_id,
+                target_connection=target,
+                target_workspace_id=target_ws,
+                version_name=form.cleaned_data.get("version") or None,
+                all_versions=form.cleaned_data.get("all_versions", False),
+                export_tjdb=form.cleaned_data.get("tjdb", "1") != "0",
+            )
+        except ExportRejected as exc:
+            form.add_error(None, exc.message)
+            return render(request, "transfers/copy.html", context)
+        except ProviderError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "transfers/copy.html", context)
+        return redirect("transfers:import_confirm", slug=target.slug, staged_id=staged.pk)
+    return render(request, "transfers/copy.html", context)
+
+
+# -- Retool clone ---------------------------------------------------------------------------------------------
+
+
+@require_POST
+def app_clone(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    _need_capability(connection, "supports_app_clone")
+    folders = [f for f in request.POST.getlist("folder_id") if f]
+    form = CloneForm(request.POST, folders=folders)
+    if not form.is_valid():
+        return render(
+            request,
+            "transfers/clone_form.html",
+            {"connection": connection, "connection_ctx": connection, "form": form, "app_id": app_id},
+        )
+    try:
+        clone = services.app_clone(
+            connection=connection,
+            actor=request.user,
+            app_id=app_id,
+            new_name=form.cleaned_data["new_name"],
+            folder_id=form.cleaned_data.get("folder_id") or None,
+            reason=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
+        )
+    except ProviderError as exc:
+        form.add_error(None, exc.message)
+        return render(
+            request,
+            "transfers/clone_form.html",
+            {"connection": connection, "connection_ctx": connection, "form": form, "app_id": app_id},
+        )
+    message = f"Cloned into “{clone.name}”" + (f" in folder {clone.folder_id}." if clone.folder_id else ".")
+    if wants_partial(request):
+        return render(
+            request,
+            "transfers/clone_form.html",
+            {
+                "connection": connection,
+                "form": CloneForm(),
+                "app_id": app_id,
+                "done": message,
+                "clone": clone,
+            },
+        )
+    messages.success(request, message)
+    return redirect("transfers:app_list", slug=connection.slug)
+
+
+# -- bundles --------------------------------------------------------------------------------------------------
+
+
+@require_POST
+def bundle_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    _need_capability(connection, "supports_app_export")
+    workspace_id = request.POST.get("workspace", "")
+    try:
+        inventory = selectors.app_inventory(connection, workspace_id=workspace_id)
+    except ProviderError as exc:
+        return provider_error_response(request, exc)
+    group = next((g for g in inventory.workspaces if g.workspace.id == workspace_id), None)
+    if group is None:
+        raise Http404("No such workspace")
+    form = BundleForm(request.POST, apps=group.apps)
+    if not form.is_valid():
+        messages.error(request, " ".join(" ".join(e) for e in form.errors.values()))
+        return redirect(f"{reverse('transfers:app_list', kwargs={'slug': slug})}?workspace={workspace_id}")
+    chosen = set(form.cleaned_data["apps"])
+    apps = [a for a in group.apps if not chosen or a.id in chosen]
+    if not apps:
+        messages.error(request, "This workspace has no apps to bundle.")
+        return redirect("transfers:app_list", slug=slug)
+    bundle = services.bundle_create(
+        connection=connection,
+        actor=request.user,
+        workspace_id=workspace_id,
+        workspace_name=group.workspace.slug or group.workspace.name,
+        apps=apps,
+        export_tjdb=form.cleaned_data.get("tjdb", "1") != "0",
+        all_versions=form.cleaned_data["all_versions"],
+        reason=form.cleaned_data["reason"],
+        ticket=form.cleaned_data["ticket"],
+    )
+    return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
+
+
+@require_POST
+def bundle_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Store export files made in the vendor's own UI as a bundle with a manifest (no upstream call)."""
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    if _too_large(request):
+        messages.error(
+            request, f"The upload is over the {filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)} limit."
+        )
+        return redirect("transfers:app_list", slug=slug)
+    form = UploadBundleForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(" ".join(e) for e in form.errors.values()))
+        return redirect("transfers:app_list", slug=slug)
+    bundle = services.bundle_from_uploads(
+        connection=connection,
+        actor=request.user,
+        files=form.cleaned_data["files"],
+        reason=form.cleaned_data["reason"],
+        ticket=form.cleaned_data["ticket"],
+    )
+    return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
+
+
+@require_GET
+def bundle_detail(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
+    """The bundle page; htmx polls its ``status`` partial every second and stops (286) when it is finished."""
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    bundle = selectors.bundle_get(connection, bundle_id)
+    context = {
+        "connection": connection,
+        "connection_ctx": connection,
+        "bundle": bundle,
+        "items": list(bundle.items.all()),
+        "counts": bundle.counts(),
+    }
+    if wants_partial(request):
+        response = render(request, "transfers/bundle_detail.html#status", context)
+        if bundle.is_finished:
+            stop = HttpResponseStopPolling(response.content)
+            for header in ("Content-Type",):
+                stop[header] = response[header]
+            return stop
+        return response
+    return render(request, "transfers/bundle_detail.html", context)
+
+
+@require_POST
+def bundle_retry(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    bundle = selectors.bundle_get(connection, bundle_id)
+    if (
+        bundle.kind != Bundle.Kind.EXPORT
+        or not bundle.is_finished
+        or not bundle.items.filter(status="failed").exists()
+    ):
+        messages.info(request, "Nothing to retry.")
+    else:
+        services.bundle_retry_failed(bundle=bundle, actor=request.user)
+    if wants_partial(request):
+        bundle.refresh_from_db()
+        return render(
+            request,
+            "transfers/bundle_detail.html#status",
+            {
+                "connection": connection,
+                "bundle": bundle,
+                "items": list(bundle.items.all()),
+                "counts": bundle.counts(),
+            },
+        )
+    return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
+
+
+@require_GET
+def bundle_download(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    bundle = selectors.bundle_get(connection, bundle_id)
+    if not bundle.downloadable:
+        message = (
+            "This download link has expired; build the bundle again."
+            if bundle.is_expired
+            else "This bundle is not ready."
+        )
+        if bundle.is_expired:
+            services.bundle_expire(bundle)
+        return alert_response(request, message, status=410 if bundle.is_expired else 409)
+    try:
+        fh = services.bundle_download_open(bundle=bundle, actor=request.user)
+    except FileNotFoundError:
+        return alert_response(
+            request, "The file is gone (expired or cleaned up); build the bundle again.", status=410
+        )
+    content_type = "application/json" if bundle.kind == Bundle.Kind.BACKUP else "application/zip"
+    return FileResponse(fh, as_attachment=True, filename=bundle.file_name, content_type=content_type)
