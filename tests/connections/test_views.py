@@ -189,3 +189,9 @@ def test_it_shows_the_production_banner(admin_client, connection):
 
 def test_it_shows_an_empty_state(admin_client):
     assert b"No connections yet" in admin_client.get("/connections/").content
+
+
+def test_saving_triggers_a_connection_test_on_the_next_page(admin_client, connection):
+    page = admin_client.get("/connections/prod-tj/?test=1").content
+    assert b'hx-trigger="click, load"' in page
+    assert b'hx-trigger="click, load"' not in admin_client.get("/connections/prod-tj/").content

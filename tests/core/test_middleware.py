@@ -61,3 +61,34 @@ def test_it_sets_a_content_security_policy_without_inline(client):
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
+
+
+def test_log_lines_carry_the_request_id(rf):
+    import logging
+
+    from django.http import HttpResponse
+
+    from apps.core.logging import RequestIDFilter
+    from apps.core.middleware import RequestIDMiddleware
+
+    records: list[logging.LogRecord] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Capture()
+    handler.addFilter(RequestIDFilter())
+    logger = logging.getLogger("adminui.test")
+    logger.addHandler(handler)
+
+    def view(request):
+        logger.warning("inside the request")
+        return HttpResponse("ok")
+
+    try:
+        RequestIDMiddleware(view)(rf.get("/", headers={"X-Request-ID": "req-id-12345678"}))
+        logger.warning("outside any request")
+    finally:
+        logger.removeHandler(handler)
+    assert [r.request_id for r in records] == ["req-id-12345678", "-"]
