@@ -40,7 +40,7 @@ def connection_create(*, actor, data: dict, token: str) -> Connection:
             target_type="connection",
             target_id=connection.slug,
             target_repr=connection.name,
-            after={**_snapshot(connection), "token": "(set)"},
+            after={**_snapshot(connection), "token_set": True},
         )
     return connection
 
@@ -53,7 +53,7 @@ def connection_update(*, actor, connection: Connection, data: dict, token: str =
     after = _snapshot(connection)
     if token:
         connection.set_token(token)
-        before["token"], after["token"] = "(set)", "(changed)"
+        after["token_replaced"] = True
     connection.updated_by = actor
     with transaction.atomic():
         connection.save()
