@@ -195,3 +195,15 @@ def test_saving_triggers_a_connection_test_on_the_next_page(admin_client, connec
     page = admin_client.get("/connections/prod-tj/?test=1").content
     assert b'hx-trigger="click, load"' in page
     assert b'hx-trigger="click, load"' not in admin_client.get("/connections/prod-tj/").content
+
+
+def test_the_token_never_reaches_an_audit_row(admin_client, connection):
+    from apps.audit.models import AuditEvent
+
+    admin_client.post("/connections/add/", _form(token=CANARY + "-new"))
+    admin_client.post("/connections/prod-tj/edit/", _form(slug="prod-tj", kind="tooljet", token=CANARY + "-edit"))
+    rows = list(AuditEvent.objects.filter(action__startswith="connection.").values())
+    assert {r["action"] for r in rows} >= {"connection.create", "connection.update"}
+    assert CANARY not in repr(rows)
+    update = next(r for r in rows if r["action"] == "connection.update")
+    assert update["after"]["token_replaced"] is True
