@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from apps.audit.models import AuditEvent
+from tests.transfers.conftest import app_id, workspace_id
+
+
+def _download(client, connection, sim, name="Sales Dashboard", **params):
+    ws = workspace_id(sim)
+    response = client.get(
+        f"/connections/{connection.slug}/apps/{app_id(sim, name)}/export/", {"workspace": ws, **params}
+    )
+    return response
+
+
+def test_it_streams_the_newest_version_as_an_attachment(admin_client, tooljet):
+    sim, connection = tooljet
+    response = _download(admin_client, connection, sim)
+    assert response.status_code == 200
+    assert response.streaming
+    disposition = response["Content-Disposition"]
+    assert re.search(
+        r'attachment; filename="tj-prod-acme-production-acme-production-sales-dashboard-v4-\d{8}-\d{4}\.json"',
+        disposition,
+    ), disposition
+    body = b"".join(response.streaming_content)
+    data = json.loads(body)
+    assert [v["name"] for v in data["app"][0]["definition"]["appV2"]["appVersions"]] == ["v4"]
+    assert "tooljet_database" in data
+    event = AuditEvent.objects.get(action="app.export")
+    assert event.outcome == "success"
+    assert event.after["size"] == len(body)
+    assert event.after["sha256"] == hashlib.sha256(body).hexdigest()
+    assert event.target_repr == "Sales Dashboard"
+
+
+def test_it_exports_a_named_version_without_tables(admin_client, tooljet):
+    sim, connection = tooljet
+    response = _download(admin_client, connection, sim, version="v2", tjdb="0")
+    data = json.loads(b"".join(response.streaming_content))
+    assert [v["name"] for v in data["app"][0]["definition"]["appV2"]["appVersions"]] == ["v2"]
+    assert "tooljet_database" not in data
+    assert "-v2-" in response["Content-Disposition"]
+    assert ("POST", f"/api/ext/export/workspace/{workspace_id(sim)}/apps/{app_id(sim, 'Sales Dashboard')}") in [
+        (m, p) for m, p in sim.requests
+    ]
+
+
+def test_it_exports_all_versions(admin_client, tooljet):
+    sim, connection = tooljet
+    response = _download(admin_client, connection, sim, all_versions="on")
+    data = json.loads(b"".join(response.streaming_content))
+    assert len(data["app"][0]["definition"]["appV2"]["appVersions"]) == 4
+    assert "-all-" in response["Content-Disposition"]
+
+
+def test_it_shows_the_upstream_refusal_and_audits_it(admin_client, tooljet):
+    sim, connection = tooljet
+    response = _download(admin_client, connection, sim, version="v99")
+    assert response.status_code == 502
+    assert not response.streaming
+    assert "v99" in response.content.decode()
+    event = AuditEvent.objects.get(action="app.export")
+    assert event.outcome == "failure" and event.upstream_status == 400
+
+
+def test_it_audits_an_interrupted_stream(admin_client, tooljet):
+    sim, connection = tooljet
+    response = _download(admin_client, connection, sim)
+    iterator = iter(response.streaming_content)
+    next(iterator)
+    response.close()
+    event = AuditEvent.objects.get(action="app.export")
+    assert event.outcome == "failure"
+    assert "interrupted" in event.error
+
+
+def test_it_streams_a_large_export_without_buffering(admin_client, simulator, probed_connection):
+    sim = simulator("tooljet", profile="latest", export_pad_bytes=8 * 1024 * 1024)
+    connection = probed_connection(sim, slug="tj-big")
+    response = _download(admin_client, connection, sim, name="Archive Browser")
+    sizes = [len(c) for c in response.streaming_content]
+    assert sum(sizes) > 8 * 1024 * 1024
+    assert max(sizes) <= 1024 * 1024  # passed through chunk by chunk
+    assert AuditEvent.objects.get(action="app.export").after["size"] == sum(sizes)
+
+
+def test_it_is_for_admins_only(helpdesk_client, viewer_client, tooljet):
+    sim, connection = tooljet
+    assert _download(helpdesk_client, connection, sim).status_code == 403
+    assert _download(viewer_client, connection, sim).status_code == 403
+    assert not [r for r in sim.requests if "/export/" in r[1]]
+
+
+def test_it_is_not_offered_where_the_api_has_no_export(admin_client, retool):
+    sim, connection = retool
+    some_app = next(iter(sim.app.state.apps))
+    response = admin_client.get(f"/connections/{connection.slug}/apps/{some_app}/export/", {"workspace": "x"})
+    assert response.status_code == 404
