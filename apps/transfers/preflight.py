@@ -119,16 +119,19 @@ def inspect_export(fileobj: BinaryIO, *, sink: BinaryIO | None = None) -> Export
                 s.tables.append(value)
         while reader.read(READ_SIZE):  # ijson may stop before EOF; the hash and the copy need every byte
             pass
-    except ijson.IncompleteJSONError:
-        raise ExportRejected(
-            "The file ends in the middle of the JSON document — it is truncated (an interrupted download?)."
-        ) from None
     except ijson.JSONError as exc:
+        text = str(exc)
+        if "premature EOF" in text and reader.size == 0:
+            raise ExportRejected("The file is empty.") from None
+        if "premature EOF" in text or "Incomplete JSON content" in text:
+            raise ExportRejected(
+                "The file ends in the middle of the JSON document — it is truncated (an interrupted download?)."
+            ) from None
         if first:
             raise ExportRejected(
                 "This file is not JSON. Upload the .json file a ToolJet export produced."
             ) from None
-        raise ExportRejected(f"This file is not valid JSON: {str(exc)[:120]}") from None
+        raise ExportRejected(f"This file is not valid JSON: {text.splitlines()[0][:120]}") from None
     finally:
         s.size = reader.size
         s.sha256 = reader.digest.hexdigest()

@@ -213,8 +213,12 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 summary=None,
             )
             form = ImportUploadForm(workspaces=workspaces)
-            form.add_error(None, message)
-            return render(request, "transfers/import.html", {**context, "form": form}, status=413)
+            return render(
+                request,
+                "transfers/import.html",
+                {**context, "form": form, "upload_error": message},
+                status=413,
+            )
         form = ImportUploadForm(request.POST, request.FILES, workspaces=workspaces)
         if form.is_valid():
             upload = form.cleaned_data["file"]

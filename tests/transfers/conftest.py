@@ -28,7 +28,9 @@ def workspace_id(sim, slug: str = "acme-production") -> str:
 
 def app_id(sim, name: str, slug: str = "acme-production") -> str:
     ws = workspace_id(sim, slug)
-    return next(a["id"] for a in sim.app.state.apps.values() if a["name"] == name and a["organizationId"] == ws)
+    return next(
+        a["id"] for a in sim.app.state.apps.values() if a["name"] == name and a["organizationId"] == ws
+    )
 
 
 def app_names(sim, slug: str) -> list[str]:
@@ -51,7 +53,9 @@ def upload(data, name: str = "export.json"):
 def export_body(**overrides) -> dict:
     body = {
         "tooljet_version": "3.16.0-ee-lts",
-        "app": [{"definition": {"appV2": {"name": "Shipped App", "appVersions": [{"id": "x", "name": "v1"}]}}}],
+        "app": [
+            {"definition": {"appV2": {"name": "Shipped App", "appVersions": [{"id": "x", "name": "v1"}]}}}
+        ],
         "tooljet_database": [],
     }
     body.update(overrides)

@@ -44,9 +44,10 @@ def test_it_exports_a_named_version_without_tables(admin_client, tooljet):
     assert [v["name"] for v in data["app"][0]["definition"]["appV2"]["appVersions"]] == ["v2"]
     assert "tooljet_database" not in data
     assert "-v2-" in response["Content-Disposition"]
-    assert ("POST", f"/api/ext/export/workspace/{workspace_id(sim)}/apps/{app_id(sim, 'Sales Dashboard')}") in [
-        (m, p) for m, p in sim.requests
-    ]
+    assert (
+        "POST",
+        f"/api/ext/export/workspace/{workspace_id(sim)}/apps/{app_id(sim, 'Sales Dashboard')}",
+    ) in [(m, p) for m, p in sim.requests]
 
 
 def test_it_exports_all_versions(admin_client, tooljet):
