@@ -496,8 +496,4 @@ def group_drift_csv(request: HtmxHttpRequest) -> HttpResponse:
 
 def _csv_safe(value: str) -> str:
     """Neutralise spreadsheet formulas in upstream-controlled text."""
-    return (
-        "'" + value
-        if value[:1] in ("=", "+", "-", "@") and value != "—" and not value.startswith("— ")
-        else value
-    )
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
