@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from apps.directory.models import DirectoryUser
+
+from .conftest import PROFILES
+
+
+def _uid(connection, email="priya.raman@example.com"):
+    return DirectoryUser.objects.get(connection=connection, email=email).remote_id
+
+
+@pytest.mark.parametrize(("kind", "profile"), [p for p in PROFILES if p[1] != "business"])
+def test_it_reads_the_user_live(viewer_client, synced, kind, profile):
+    sim, connection = synced(kind, profile)
+    response = viewer_client.get(f"/connections/{connection.slug}/users/{_uid(connection)}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "priya.raman@example.com" in html
+    assert f"/audit/?connection={connection.slug}&amp;target=user:" in html
+    if kind == "tooljet":
+        assert "Acme Production" in html
+        if profile == "lts-3.16":
+            assert "no user metadata API" in html  # disabled with the reason
+        else:
+            assert "Save metadata" in html
+    else:
+        assert "User attributes" in html and "is_admin" in html
+
+
+def test_it_shows_upstream_errors_as_alert(viewer_client, fleet_connection, htmx_headers):
+    _sim, connection = fleet_connection("retool", "business")
+    response = viewer_client.get(f"/connections/{connection.slug}/users/user_abc/", headers=htmx_headers)
+    assert response.headers.get("HX-Retarget") == "#alerts"
+    assert "users:read" in response.content.decode()
+
+
+def test_it_404s_unknown_connection(viewer_client, db):
+    assert viewer_client.get("/connections/nope/users/x/").status_code == 404
