@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+
+from apps.audit.models import AuditEvent
+from apps.transfers.models import Bundle
+from tests.transfers.conftest import app_id, app_names, imports, workspace_id
+
+
+def _copy(client, source, source_sim, target, target_sim, name="Customer 360", **extra):
+    ws = workspace_id(source_sim)
+    target_ws = workspace_id(target_sim, "acme-staging")
+    return client.post(
+        f"/connections/{source.slug}/apps/{app_id(source_sim, name)}/copy/?workspace={ws}",
+        {"workspace": ws, "target": f"{target.slug}|{target_ws}", "tjdb": "1", **extra},
+    )
+
+
+def test_it_copies_an_app_between_two_instances(admin_client, simulator, probed_connection):
+    src_sim = simulator("tooljet", profile="lts-3.16")
+    dst_sim = simulator("tooljet", profile="latest", seed=2)
+    source = probed_connection(src_sim, slug="tj-old", name="Old")
+    target = probed_connection(dst_sim, slug="tj-new", name="New")
+    form = admin_client.get(
+        f"/connections/{source.slug}/apps/{app_id(src_sim, 'Customer 360')}/copy/",
+        {"workspace": workspace_id(src_sim)},
+    )
+    assert "New → ACME Staging" in form.content.decode() or "New →" in form.content.decode()
+    response = _copy(admin_client, source, src_sim, target, dst_sim, version="v2")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"].startswith(f"/connections/{target.slug}/apps/import/")
+    assert not imports(dst_sim)
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "dry run" in preview and "Customer 360" in preview and "v2" in preview
+    assert "3.16.12-ee-lts" in preview and "Version compatible" in preview
+    done = admin_client.post(response["Location"], {"app_name": "Customer 360", "reason": "promote"})
+    assert done.status_code == 200, done.content.decode()[:3000]
+    assert "Customer 360" in app_names(dst_sim, "acme-staging")
+    staging = workspace_id(dst_sim, "acme-staging")
+    copied = next(
+        a
+        for a in dst_sim.app.state.apps.values()
+        if a["name"] == "Customer 360" and a["organizationId"] == staging
+    )
+    assert [v["name"] for v in copied["versions"]] == ["v2"]
+    event = AuditEvent.objects.get(action="app.copy")
+    assert event.outcome == "success"
+    assert event.after["source"]["connection"] == "tj-old"
+    assert AuditEvent.objects.filter(action="app.export", connection=source).count() == 1
+
+
+def test_it_backs_up_the_same_named_target_app_first(admin_client, simulator, probed_connection):
+    src_sim = simulator("tooljet", profile="latest")
+    dst_sim = simulator("tooljet", profile="latest", seed=3)
+    source = probed_connection(src_sim, slug="tj-a")
+    target = probed_connection(dst_sim, slug="tj-b")
+    response = _copy(admin_client, source, src_sim, target, dst_sim, name="Sales Dashboard")
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "Name already taken" in preview and "backup" in preview
+    done = admin_client.post(response["Location"], {"app_name": "Sales Dashboard (2)", "backup": "on"})
+    assert done.status_code == 200
+    backup = Bundle.objects.get(kind=Bundle.Kind.BACKUP)
+    assert backup.status == Bundle.Status.DONE and backup.sha256
+    assert f"/bundles/{backup.pk}/download/" in done.content.decode()
+    download = admin_client.get(f"/connections/{target.slug}/bundles/{backup.pk}/download/")
+    data = json.loads(b"".join(download.streaming_content))
+    assert data["app"][0]["definition"]["appV2"]["name"] == "Sales Dashboard"
+    assert "Sales Dashboard (2)" in app_names(dst_sim, "acme-staging")
+
+
+def test_it_refuses_to_copy_to_an_older_instance(admin_client, simulator, probed_connection):
+    src_sim = simulator("tooljet", profile="latest")
+    dst_sim = simulator("tooljet", profile="lts-3.16")
+    source = probed_connection(src_sim, slug="tj-new")
+    target = probed_connection(dst_sim, slug="tj-old")
+    response = _copy(admin_client, source, src_sim, target, dst_sim)
+    assert response.status_code == 200
+    assert "newer than the target" in response.content.decode()
+    assert not imports(dst_sim)
+    assert AuditEvent.objects.filter(action="app.import_rejected").count() == 1
+
+
+def test_it_is_for_admins_only(helpdesk_client, simulator, probed_connection):
+    a = simulator("tooljet")
+    source = probed_connection(a, slug="tj-a")
+    target = probed_connection(simulator("tooljet", seed=5), slug="tj-b")
+    assert _copy(helpdesk_client, source, a, target, a).status_code == 403
