@@ -125,6 +125,10 @@ def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context = _base_context(
         scope,
         result=result,
+        rows=[
+            (g, [label for key, label in sel.TOOLJET_PERMISSIONS if g.permissions.get(key)])
+            for g in result.groups
+        ],
         q=q,
         may_create=can_manage_groups(request.user) and scope.capabilities.supports_group_crud,
         default_groups=sel.TOOLJET_DEFAULT_GROUPS if scope.per_workspace else (),

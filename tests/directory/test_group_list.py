@@ -79,3 +79,9 @@ def test_it_shows_an_alert_when_the_upstream_fails(simulator, probed_connection,
     sim.faults.add(kind="status", status=503, path="/api/ext/workspaces", times=None)
     response = viewer_client.get(f"/connections/{conn.slug}/groups/")
     assert response.status_code == 502
+
+
+def test_it_labels_tooljet_workspace_permissions(simulator, probed_connection, viewer_client):
+    sim, conn = tooljet(simulator, probed_connection)
+    html = viewer_client.get(f"/connections/{conn.slug}/groups/").content.decode()
+    assert '<span class="chip">Create apps</span>' in html  # App Builders has appCreate
