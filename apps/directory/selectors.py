@@ -7,7 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db.models import Max, Min
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.connections.models import Connection
@@ -65,6 +67,14 @@ def _filtered(
     needle = normalize(q)
     if needle:
         qs = qs.filter(search__contains=needle)
+        if len(needle) >= 3 and db_connection.vendor == "sqlite":
+            # The FTS5 trigram index narrows the rows; LIKE above keeps the exact substring semantics.
+            phrase = '"' + needle.replace('"', '""') + '"'
+            qs = qs.filter(
+                id__in=RawSQL(
+                    "SELECT rowid FROM directory_user_fts WHERE directory_user_fts MATCH %s", [phrase]
+                )
+            )
     if connection:
         qs = qs.filter(connection__slug=connection)
     if kind:
@@ -91,8 +101,10 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
     )
     has_next = len(emails) > per_page
     emails = emails[:per_page]
+    # The person's rows on every instance (other filters kept): the search filter is not re-run here.
     rows = (
-        qs.filter(email__in=emails)
+        _filtered(**{k: v for k, v in filters.items() if k != "q"})
+        .filter(email__in=emails)
         .select_related("connection")
         .only(
             *ROW_FIELDS, "connection__name", "connection__slug", "connection__kind", "connection__environment"

@@ -1,0 +1,246 @@
+"""Benchmark the directory: global search p95 (10 instances × 20k users, vs a naive fetch-everything baseline),
+sync of a 50k-user ToolJet simulator (time, peak memory growth), live user detail overhead over raw upstream calls.
+
+    .venv/bin/python tests/benchmarks/bench_directory.py [--instances 10] [--users 20000] [--sync-users 50000]
+
+Runs in a child process on a throwaway SQLite database (never var/); the 50k simulator runs in its own process so
+the memory figure is the console's alone. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERIES = [
+    "priya",
+    "zoe",
+    "ZOË",
+    "o'brien",
+    "alvarez",
+    "example.com",
+    "xyz-nobody",
+    "an",
+    "ngozi",
+    "søren",
+    "lu",
+    "mateo.k",
+]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def _setup(tmp: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    os.environ["ADMINUI_TESTING"] = "1"
+    os.environ["ADMINUI_VAR_DIR"] = str(tmp)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "adminui.settings"
+    os.environ["LOG_LEVEL"] = "ERROR"
+    os.environ["AXES_ENABLED"] = "0"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _connection(name, url, kind="tooljet", token="tj-test-token"):
+    from apps.connections.models import Connection
+    from apps.connections.services import connection_test
+
+    c = Connection(name=name, slug=name, kind=kind, base_url=url, environment="staging", timeout=60)
+    c.set_token(token)
+    c.save()
+    return connection_test(actor=None, connection=c)
+
+
+def _client():
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    user.groups.add(Group.objects.get(name="admin"))
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return client
+
+
+def bench_sync(users: int) -> dict:
+    from apps.directory.services import directory_sync
+
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, str(ROOT / "manage.py"), "simulator", "tooljet", "--users", str(users)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1"},
+    )
+    try:
+        line = proc.stdout.readline()
+        url = line.strip().rsplit(" ", 1)[-1]
+        connection = _connection("sync50k", url)
+        base = _rss_mb()
+        start = time.perf_counter()
+        sync = directory_sync(connection=connection)
+        took = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {
+            "status": sync.status,
+            "count": sync.count,
+            "seconds": took,
+            "rss_growth_mb": max(0.0, peak - base),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def bench_search(instances: int, users: int) -> dict:
+    from apps.connections.provider import get_provider
+    from apps.directory.models import normalize
+    from apps.directory.services import directory_sync
+    from apps.simulators import start_simulator
+
+    sims, conns = [], []
+    t0 = time.perf_counter()
+    for i in range(instances):
+        sim = start_simulator("tooljet", users=users, seed=i + 1)
+        sims.append(sim)
+        conn = _connection(f"tj{i}", sim.url)
+        directory_sync(connection=conn)
+        conns.append(conn)
+    setup = time.perf_counter() - t0
+    client = _client()
+    headers = {"HX-Request": "true"}
+    for q in QUERIES:  # warm-up
+        client.get("/", {"q": q}, headers=headers)
+    times = []
+    for _round in range(5):
+        for q in QUERIES:
+            start = time.perf_counter()
+            response = client.get("/", {"q": q}, headers=headers)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200
+    full = []
+    for q in QUERIES[:5]:
+        start = time.perf_counter()
+        client.get("/", {"q": q})
+        full.append((time.perf_counter() - start) * 1000)
+    # naive baseline: fetch every instance's users for each query and filter in Python
+    naive = []
+    for q in QUERIES[:3]:
+        needle = normalize(q)
+        start = time.perf_counter()
+        hits = 0
+        for conn in conns:
+            with get_provider(conn) as provider:
+                hits += sum(1 for u in provider.iter_users() if needle in normalize(f"{u.email} {u.name}"))
+        naive.append((time.perf_counter() - start) * 1000)
+    for sim in sims:
+        sim.stop()
+    return {
+        "setup_s": setup,
+        "p50_ms": statistics.median(times),
+        "p95_ms": _pct(times, 95),
+        "full_page_p50_ms": statistics.median(full),
+        "naive_p50_ms": statistics.median(naive),
+        "rows": instances * users,
+    }
+
+
+def bench_detail() -> dict:
+    from apps.connections.provider import get_provider
+    from apps.directory.models import DirectoryUser
+    from apps.directory.services import directory_sync
+    from apps.simulators import start_simulator
+
+    sim = start_simulator("tooljet", users=2000)
+    conn = _connection("detail", sim.url)
+    directory_sync(connection=conn)
+    uid = DirectoryUser.objects.get(connection=conn, email="priya.raman@example.com").remote_id
+    client = _client()
+    raw, page = [], []
+    for _ in range(5):
+        client.get(f"/connections/{conn.slug}/users/{uid}/")
+    for _ in range(40):
+        start = time.perf_counter()
+        with get_provider(conn) as provider:  # the upstream calls the page makes, made directly
+            provider.get_user(uid)
+            provider.list_workspaces()
+        raw.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        response = client.get(f"/connections/{conn.slug}/users/{uid}/")
+        page.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200
+    sim.stop()
+    return {
+        "raw_p50_ms": statistics.median(raw),
+        "page_p50_ms": statistics.median(page),
+        "overhead_p50_ms": statistics.median(page) - statistics.median(raw),
+    }
+
+
+def run(args) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        _setup(Path(tmp))
+        ok = True
+        sync = bench_sync(args.sync_users)
+        print(
+            f"sync {sync['count']} ToolJet users: {sync['seconds']:.1f} s, peak RSS growth {sync['rss_growth_mb']:.0f} MB "
+            f"(target ≤ 15 s, ≤ 150 MB) status={sync['status']}"
+        )
+        ok &= sync["status"] == "ok" and sync["seconds"] <= 15 and sync["rss_growth_mb"] <= 150
+        search = bench_search(args.instances, args.users)
+        print(
+            f"search over {search['rows']} index rows ({args.instances} instances; setup {search['setup_s']:.0f} s): "
+            f"htmx p50 {search['p50_ms']:.1f} ms, p95 {search['p95_ms']:.1f} ms (target ≤ 50 ms); full page p50 "
+            f"{search['full_page_p50_ms']:.1f} ms; naive fetch-everything p50 {search['naive_p50_ms']:.0f} ms "
+            f"→ {search['naive_p50_ms'] / search['p95_ms']:.0f}× faster at p95"
+        )
+        ok &= search["p95_ms"] <= 50
+        detail = bench_detail()
+        print(
+            f"user detail: raw upstream calls p50 {detail['raw_p50_ms']:.1f} ms, page p50 {detail['page_p50_ms']:.1f} ms, "
+            f"overhead {detail['overhead_p50_ms']:.1f} ms (target ≤ 15 ms)"
+        )
+        ok &= detail["overhead_p50_ms"] <= 15
+        print("directory benchmarks:", "PASS" if ok else "FAIL")
+        return 0 if ok else 1
+
+
+def main() -> int:
+    """Entry point for `make bench`: run in a child so the throwaway database and settings are our own."""
+    args = sys.argv[1:] if __name__ == "__main__" else []
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    return subprocess.call(
+        [sys.executable, str(Path(__file__).resolve()), "--child", *args], cwd=ROOT, env=env
+    )  # noqa: S603
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--instances", type=int, default=10)
+    parser.add_argument("--users", type=int, default=20000)
+    parser.add_argument("--sync-users", type=int, default=50000)
+    parsed = parser.parse_args()
+    sys.exit(run(parsed) if parsed.child else main())
