@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 Action = AuditEvent.Action
 UUIDISH = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 VERSION_CACHE_SECONDS = 600
+OUT_CHUNK = (
+    1024 * 1024
+)  # upstream 64 KiB chunks are handed to the WSGI server in ~1 MiB pieces (fewer writes)
 CREDENTIALS_WARNING = (
     "Data-source credentials are not part of a ToolJet export: after the import, open each data source in the "
     "target workspace and enter its credentials again."
@@ -117,11 +120,23 @@ class AuditedExport:
 
     def __iter__(self) -> Iterator[bytes]:
         try:
+            pending: list[bytes] = []
+            pending_size = 0
             for chunk in self._stream:
                 if chunk:
-                    self._digest.update(chunk)
-                    self._size += len(chunk)
-                    yield chunk
+                    pending.append(chunk)
+                    pending_size += len(chunk)
+                    if pending_size >= OUT_CHUNK:
+                        piece = b"".join(pending)
+                        pending, pending_size = [], 0
+                        self._digest.update(piece)
+                        self._size += len(piece)
+                        yield piece
+            if pending:
+                piece = b"".join(pending)
+                self._digest.update(piece)
+                self._size += len(piece)
+                yield piece
             self.closed_ok = True
         except BaseException as exc:
             self._error = exc
