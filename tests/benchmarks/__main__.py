@@ -7,17 +7,24 @@ import importlib
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminui.settings")
 os.environ.setdefault("ADMINUI_TESTING", "1")
+# Never touch the development database under var/: benchmarks get a throwaway var dir (and SQLite file) unless
+# DATABASE_URL says otherwise.
+os.environ.setdefault("ADMINUI_VAR_DIR", tempfile.mkdtemp(prefix="adminui-bench-"))
 
 
 def main() -> int:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     here = Path(__file__).parent
     only = set(sys.argv[1:])
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
