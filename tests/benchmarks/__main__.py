@@ -36,6 +36,7 @@ def main() -> int:
         print(f"\n=== {name}")
         start = time.perf_counter()
         module = importlib.import_module(f"tests.benchmarks.{name}")
+        sys.argv = [str(path)]  # benchmarks with their own argparse see no foreign arguments
         try:
             result = module.main()
         except Exception as exc:  # noqa: BLE001 - report and go on with the next benchmark
