@@ -62,6 +62,41 @@ ROUTES = (
 SCOPES = {name: scope if isinstance(scope, tuple) else (scope,) for name, _, _, scope in ROUTES}
 
 
+PAGED = {"users_list", "apps_list"}
+STATUS_OK = {"user_delete": "204", "group_delete": "204", "attribute_delete": "204"}
+
+
+def openapi_stub(version: str) -> dict:
+    """``GET /api/v2/spec``: the implemented operations, their scopes and success statuses (retool.md §1, §2)."""
+    paths: dict[str, dict] = {}
+    for name, path, method, scope in ROUTES:
+        scopes = list(scope) if isinstance(scope, tuple) else [scope]
+        params = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in re.findall(r"<(\w+)>", path)
+        ]
+        if name in PAGED:
+            params += [
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                {"name": "next_token", "in": "query", "schema": {"type": "string"}},
+            ]
+        status = STATUS_OK.get(name, "200")
+        op: dict = {
+            "operationId": name,
+            "security": [{"bearerAuth": scopes}],
+            "parameters": params,
+            "responses": {status: {"description": "No content" if status == "204" else "OK"}},
+        }
+        paths.setdefault(re.sub(r"<(\w+)>", r"{\1}", path), {})[method.lower()] = op
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Retool API (simulator)", "version": version},
+        "servers": [{"url": "/api/v2"}],
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    }
+
+
 def _bad(message: str) -> ApiError:
     return ApiError(400, message)
 
@@ -74,6 +109,7 @@ class RetoolSimulator(SimulatorApp):
         self.state = state
         rules = [Rule(V2 + path, endpoint=name, methods=[method]) for name, path, method, _ in ROUTES]
         rules.append(Rule("/api/checkHealth", endpoint="check_health", methods=["GET"]))
+        rules.append(Rule(V2 + "/spec", endpoint="spec", methods=["GET"]))
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
 
     # -- framework hooks -------------------------------------------------------------------------------
@@ -86,7 +122,7 @@ class RetoolSimulator(SimulatorApp):
         return self.error_response(request, 404, f"Route {request.method} {request.path} not found")
 
     def before(self, request: Request, endpoint: str) -> Response | None:
-        if endpoint == "check_health":
+        if endpoint in ("check_health", "spec"):
             return None
         state = self.state
         header = request.headers.get("Authorization", "")
@@ -244,6 +280,10 @@ class RetoolSimulator(SimulatorApp):
     # -- health ---------------------------------------------------------------------------------------------
     def on_check_health(self, request: Request) -> Response:
         return json_response({"status": "HEALTHY", "version": self.state.version})
+
+    def on_spec(self, request: Request) -> Response:
+        """A small OpenAPI 3 stub listing the operations this simulator implements (no auth, like the real one)."""
+        return json_response(openapi_stub(self.state.version))
 
     # -- users ----------------------------------------------------------------------------------------------
     def on_users_list(self, request: Request) -> Response:
