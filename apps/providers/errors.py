@@ -177,12 +177,17 @@ class ConflictError(ProviderStatusError):
 
 
 class RateLimitedError(ProviderStatusError):
-    default_message = "The instance is rate-limiting us. Try again shortly."
+    default_message = (
+        "The instance is rate-limiting us (HTTP 429) and did not say for how long. Wait about a minute before "
+        "trying again; bulk work runs slower in the background."
+    )
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kw: Any):
         self.retry_after = retry_after
         if message is None and retry_after is not None:
-            message = f"The instance is rate-limiting us. Try again in {max(1, round(retry_after))} s."
+            message = (
+                f"The instance is rate-limiting us (HTTP 429). Try again in {max(1, round(retry_after))} s."
+            )
         super().__init__(message, **kw)
 
     def to_dict(self) -> dict[str, Any]:
@@ -350,16 +355,23 @@ def error_from_response(
         if kind == "retool" and "missing one of" in low:
             match = re.search(r'missing one of "([^"]+)"', upstream or "")
             scope = match.group(1) if match else None
+            named = f'the scope "{scope}"' if scope else "a scope this request needs"
             return ForbiddenError(
-                f'The Retool API token lacks the scope "{scope}". Create a token with that scope '
-                "(on the Business plan some scopes such as users and groups are not available at all).",
+                f"The Retool API token lacks {named}. Create a token with that scope in Retool's Settings → "
+                "Retool API (on the Business plan the users, groups and spaces scopes are not available at all).",
                 reason="missing_scope",
                 scope=scope,
                 **kw,
             )
         if html:
             return ForbiddenError(HTML_MESSAGE, reason="other", **kw)
-        return ForbiddenError(f"{product} refused this request (HTTP 403).", reason="other", **kw)
+        return ForbiddenError(
+            f"{product} refused this request (HTTP 403"
+            + (f": {upstream}" if upstream else "")
+            + "). Check that the token's owner or scopes allow it.",
+            reason="other",
+            **kw,
+        )
     if status == 404:
         if html:
             return NotFoundError(HTML_MESSAGE, **kw)
@@ -381,9 +393,19 @@ def error_from_response(
         text = upstream or "no reason given"
         return RejectedError(f"{product} rejected the request: {text}", **kw)
     if status >= 500:
+        if status in (502, 503, 504):
+            return UpstreamBroken(
+                f"{product} is unavailable right now (HTTP {status}"
+                + (", an HTML page from a proxy" if html else "")
+                + "): it may be restarting or overloaded. Try again in a minute; if it persists, check the "
+                "instance and any proxy in front of it.",
+                **kw,
+            )
         if html:
             return UpstreamBroken(
-                f"{product} (or a proxy in front of it) answered HTTP {status} with an HTML error page.", **kw
+                f"{product} (or a proxy in front of it) answered HTTP {status} with an HTML error page. Try again "
+                "later; if it persists, check the instance's logs.",
+                **kw,
             )
         return UpstreamBroken(
             f"{product} had an internal error (HTTP {status}). Try again later; if it persists, check the instance.",

@@ -518,7 +518,10 @@ class Session:
 
                 message = HTML_MESSAGE
             else:
-                message = "The instance sent a malformed (unparsable) JSON answer."
+                message = (
+                    "The instance sent a malformed or truncated JSON answer. Try again; if it persists, a proxy "
+                    "in front of the instance may be cutting responses short."
+                )
             raise UpstreamBroken(
                 message,
                 status_code=response.status_code,

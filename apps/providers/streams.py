@@ -141,3 +141,55 @@ def splice_json_object(
     extra_json = json.dumps(dict(extra), ensure_ascii=False)[1:-1].encode()
     separator = b"" if body.endswith(b"{") else b","
     yield body + (separator + extra_json if extra_json else b"") + b"}"
+
+
+TRUNCATED_MESSAGE = (
+    "The instance's answer was cut off or is not valid JSON (truncated download). Nothing was saved; try again. "
+    "If it keeps happening, a proxy in front of the instance may limit response size or time."
+)
+
+
+def validated_json_chunks(
+    chunks: Iterable[bytes], *, status_code: int | None = None, request_id: str | None = None
+) -> Iterator[bytes]:
+    """Pass bytes through unchanged while checking that together they form one complete JSON document.
+
+    Each chunk is checked **before** it is yielded, so an HTML page fails before its first byte reaches the caller;
+    a body that stops early (truncated) raises :class:`UpstreamBroken` after its last chunk. A caller that stops
+    reading early (it only wanted the header) gets no error.
+    """
+    events = ijson.sendable_list()
+    parser = ijson.basic_parse_coro(events)
+    seen = False
+
+    def broken(exc: Exception | None) -> UpstreamBroken:
+        return UpstreamBroken(
+            TRUNCATED_MESSAGE,
+            status_code=status_code,
+            upstream_message=str(exc)[:200] if exc else "empty body",
+            request_id=request_id,
+        )
+
+    for chunk in chunks:
+        if not chunk:
+            continue
+        try:
+            parser.send(chunk)
+        except ijson.JSONError as exc:
+            if not seen and chunk.lstrip()[:1] == b"<":
+                raise UpstreamBroken(
+                    HTML_MESSAGE,
+                    status_code=status_code,
+                    upstream_message=str(exc)[:200],
+                    request_id=request_id,
+                ) from None
+            raise broken(exc) from None
+        events.clear()
+        seen = True
+        yield chunk
+    try:
+        parser.close()
+    except ijson.JSONError as exc:
+        raise broken(exc) from None
+    if not seen:
+        raise broken(None)

@@ -36,6 +36,7 @@ from apps.providers.errors import (
     NotFoundError,
     ProviderError,
     Unsupported,
+    UpstreamBroken,
 )
 from apps.providers.http import Limiter, RetryPolicy, Session, seg
 from apps.providers.retool import mapping
@@ -107,8 +108,17 @@ class RetoolProvider:
         query: dict[str, Any] = {**(params or {}), "limit": PAGE_LIMIT}
         used: set[str] = set()
         for _page in range(self.page_cap):
-            body = self.session.json("GET", path, params=query) or {}
-            yield from body.get("data") or ()
+            body = self.session.json("GET", path, params=query)
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise UpstreamBroken(
+                    f"Retool answered GET /api/v2{path} without its list envelope {{success, data, ...}}: "
+                    "check the base URL.",
+                    status_code=200,
+                    request_id=self.config.request_id,
+                    method="GET",
+                    path=path,
+                )
+            yield from body["data"]
             token = body.get("next_token")
             if not body.get("has_more") or not isinstance(token, str) or not token or token in used:
                 return
@@ -458,8 +468,15 @@ class RetoolProvider:
         ):
             try:
                 # parse the body: a proxy login page answers 200 with HTML, which must not count as "works"
-                self.session.json("GET", path, params=params)
-                results[name] = (True, "200")
+                body = self.session.json("GET", path, params=params)
+                if isinstance(body, dict) and body.get("success") is True and "data" in body:
+                    results[name] = (True, "200")
+                else:
+                    results[name] = (
+                        False,
+                        f"GET /api/v2{path} answered 200 without Retool's {{success, data}} envelope: "
+                        "check the base URL (it must be the Retool instance or space domain).",
+                    )
             except AuthError as exc:
                 return self._failed(exc, probed_at, t0, checks)
             except ForbiddenError as exc:

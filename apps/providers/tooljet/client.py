@@ -26,9 +26,15 @@ from apps.providers.base import (
     RemoteWorkspace,
     WorkspaceAssignment,
 )
-from apps.providers.errors import ConflictError, NotFoundError, Unsupported
+from apps.providers.errors import HTML_MESSAGE, ConflictError, NotFoundError, Unsupported, UpstreamBroken
 from apps.providers.http import Limiter, RetryPolicy, Session, seg
-from apps.providers.streams import guarded_chunks, iter_json_items, splice_json_object, top_level_keys
+from apps.providers.streams import (
+    guarded_chunks,
+    iter_json_items,
+    splice_json_object,
+    top_level_keys,
+    validated_json_chunks,
+)
 from apps.providers.tooljet import mapping
 
 __all__ = ["ToolJetProvider", "looks_like_uuid"]
@@ -497,9 +503,27 @@ class ToolJetProvider:
                     "This ToolJet version has no app export API.", capability="supports_app_export"
                 ) from exc
             raise
+        ctype = response.headers.get("content-type", "")
+        if ctype and "json" not in ctype.lower():
+            ctx.__exit__(None, None, None)
+            raise UpstreamBroken(
+                HTML_MESSAGE
+                if "html" in ctype.lower()
+                else f"ToolJet answered the export with {ctype}, not JSON.",
+                status_code=response.status_code,
+                request_id=self.config.request_id,
+                method="POST",
+                path=path,
+            )
         try:
             yield ExportStream(
-                guarded_chunks(response, lambda e: self.session.stream_error(e, method="POST", path=path)),
+                validated_json_chunks(
+                    guarded_chunks(
+                        response, lambda e: self.session.stream_error(e, method="POST", path=path)
+                    ),
+                    status_code=response.status_code,
+                    request_id=self.config.request_id,
+                ),
                 headers={
                     k: v
                     for k, v in response.headers.items()

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
-from apps.providers.errors import ForbiddenError, NotFoundError, ProviderError, RejectedError
+from apps.providers.errors import (
+    ForbiddenError,
+    NotFoundError,
+    ProviderError,
+    RejectedError,
+    UpstreamBroken,
+)
 from apps.providers.http import seg
 from apps.providers.tooljet import mapping
 
@@ -17,16 +27,56 @@ if TYPE_CHECKING:
 PROBE_EMAIL = "adminui-probe@invalid.example"
 
 
+NOT_JSON = (
+    "answered 200 with something that is not the ToolJet API's JSON (an HTML page?): the base URL or a proxy "
+    "is wrong"
+)
+
+
+def _json_body(response: Any, *, full: bool) -> Any:
+    """The parsed body (``full``), or a peek at its first byte: a 200 HTML page must not count as "the route works"."""
+    ctype = response.headers.get("content-type", "").lower()
+    if "html" in ctype:
+        raise ValueError(ctype)
+    if full:
+        return json.loads(response.read())
+    head = b""
+    for chunk in response.iter_bytes(1024):
+        head += chunk
+        if head.strip():
+            break
+    if head.lstrip()[:1] not in (b"[", b"{"):
+        raise ValueError("not JSON")
+    return None
+
+
 def _route(
-    provider: ToolJetProvider, path: str, *, prefix: str | None = None, params: Any = None
+    provider: ToolJetProvider,
+    path: str,
+    *,
+    prefix: str | None = None,
+    params: Any = None,
+    shape: Callable[[Any], bool] | None = None,
 ) -> tuple[str, str]:
-    """→ (outcome, detail) with outcome in ok | rejected | absent | notfound | plan | error."""
+    """→ (outcome, detail) with outcome in ok | rejected | absent | notfound | plan | error.
+
+    "ok" needs a JSON body (checked against ``shape`` when given, which reads the whole, small, body)."""
     try:
-        with provider.session.stream("GET", path, prefix=prefix, params=params, retry=False):
+        with provider.session.stream("GET", path, prefix=prefix, params=params, retry=False) as response:
+            try:
+                body = _json_body(response, full=shape is not None)
+            except httpx.TransportError as exc:
+                return "error", provider.session.stream_error(exc, method="GET", path=path).message
+            except ValueError:
+                return "error", f"GET {path} {NOT_JSON}."
+            if shape is not None and not shape(body):
+                return "error", f"GET {path} answered 200 with an unexpected JSON shape."
             return "ok", "200"
     except RejectedError as exc:
         return "rejected", f"HTTP {exc.status_code}"
     except NotFoundError as exc:
+        if exc.upstream_message is None:  # an HTML or empty 404 is not ToolJet's answer: the route is unknown
+            return "error", exc.message
         if (exc.upstream_message or "").startswith("Cannot "):
             return "absent", exc.upstream_message or "404"
         return "notfound", exc.upstream_message or "404"
@@ -38,6 +88,14 @@ def _route(
         return "error", exc.message
 
 
+def _paged(body: Any) -> bool:
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("data"), list)
+        and isinstance(body.get("pagination"), dict)
+    )
+
+
 def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[ProbeCheck] = []
@@ -45,7 +103,16 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     reasons: dict[str, str] = {}
     t0 = time.monotonic()
     try:
-        workspaces = provider.session.json("GET", "/workspaces") or []
+        workspaces = provider.session.json("GET", "/workspaces")
+        if not isinstance(workspaces, list) or not all(isinstance(w, dict) for w in workspaces):
+            raise UpstreamBroken(
+                "The base URL answered GET /api/ext/workspaces with JSON that is not ToolJet's workspace list: "
+                "check the base URL (it must be the ToolJet instance, including any SUB_PATH).",
+                status_code=200,
+                request_id=provider.config.request_id,
+                method="GET",
+                path="/api/ext/workspaces",
+            )
     except ProviderError as exc:
         latency = (time.monotonic() - t0) * 1000
         message = exc.message
@@ -85,7 +152,9 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
         reasons["supports_role_change"] = "This ToolJet version has no role-change API (needs 3.x)."
 
     if ws_id:
-        outcome, detail = _route(provider, f"/workspace/{seg(ws_id)}/groups", params={"per_page": 1})
+        outcome, detail = _route(
+            provider, f"/workspace/{seg(ws_id)}/groups", params={"per_page": 1}, shape=_paged
+        )
         flags["supports_groups"] = flags["supports_group_crud"] = outcome == "ok"
         checks.append(ProbeCheck("groups", outcome == "ok", detail))
         if outcome != "ok":
@@ -124,7 +193,7 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
                 "Probably not supported by this version; the console filters locally."
             )
 
-    outcome, detail = _route(provider, "/users", prefix="/api/v2/ext", params={"per_page": 1})
+    outcome, detail = _route(provider, "/users", prefix="/api/v2/ext", params={"per_page": 1}, shape=_paged)
     flags["supports_v2_users"] = outcome == "ok"
     checks.append(ProbeCheck("v2_users", outcome == "ok", detail))
     if outcome != "ok":
