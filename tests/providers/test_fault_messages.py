@@ -297,3 +297,14 @@ def test_it_never_shows_the_token_in_errors_or_logs_at_debug(simulator, caplog):
     assert caplog.records and CANARY not in caplog.text
     assert any(r.name.startswith(("httpx", "httpcore")) for r in caplog.records)
     assert RetryPolicy().max_retries == 2
+
+
+def test_it_treats_only_a_json_404_on_retool_delete_as_already_gone(retool):
+    p = rt(retool)
+    p.disable_user("user_" + "0" * 32)  # Retool's own 404: already gone
+    retool.faults.add(kind="html", status=404, path="/api/v2/users/", method="DELETE", times=1)
+    user = next(iter(p.iter_users()))
+    with pytest.raises(ProviderError) as err:
+        p.disable_user(user.id)
+    assert "HTML" in err.value.message
+    assert p.get_user(user.id).active

@@ -242,8 +242,7 @@ class RetoolProvider:
 
     def disable_user(self, user_id: str) -> None:
         """``DELETE /users/{id}`` → 204; Retool disables, never deletes. 404 counts as already gone."""
-        with contextlib.suppress(NotFoundError):
-            self.session.json("DELETE", f"/users/{seg(user_id)}")
+        self._delete_gone_ok(f"/users/{seg(user_id)}")
 
     def _admin_group(self) -> RemoteGroup:
         for group in self.iter_groups():
@@ -354,8 +353,15 @@ class RetoolProvider:
         return mapping.group_from_wire(self._data("PUT", f"/groups/{_group_seg(group_id)}", json=body) or {})
 
     def delete_group(self, group_id: str, *, workspace_id: str | None = None) -> None:
-        with contextlib.suppress(NotFoundError):
-            self.session.json("DELETE", f"/groups/{_group_seg(group_id)}")
+        self._delete_gone_ok(f"/groups/{_group_seg(group_id)}")
+
+    def _delete_gone_ok(self, path: str) -> None:
+        """A JSON 404 from Retool means "already gone"; an HTML or empty 404 (wrong base URL, proxy) does not."""
+        try:
+            self.session.json("DELETE", path)
+        except NotFoundError as exc:
+            if not exc.upstream_message:
+                raise
 
     def add_group_members(
         self, group_id: str, user_ids: Sequence[str], *, is_group_admin: bool = False
