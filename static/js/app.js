@@ -27,6 +27,11 @@
   }
   document.addEventListener("htmx:sendError", function () { networkAlert("The console could not be reached. Check your network and try again."); });
   document.addEventListener("htmx:timeout", function () { networkAlert("The console took too long to answer. Try again."); });
+  // <select data-autosubmit> submits its form on change (no inline handlers: CSP).
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.requestSubmit();
+  });
   // Dismiss alerts on click.
   document.addEventListener("click", function (event) {
     var alert = event.target.closest && event.target.closest(".alert[role=alert]");
