@@ -201,7 +201,9 @@ def test_the_token_never_reaches_an_audit_row(admin_client, connection):
     from apps.audit.models import AuditEvent
 
     admin_client.post("/connections/add/", _form(token=CANARY + "-new"))
-    admin_client.post("/connections/prod-tj/edit/", _form(slug="prod-tj", kind="tooljet", token=CANARY + "-edit"))
+    admin_client.post(
+        "/connections/prod-tj/edit/", _form(slug="prod-tj", kind="tooljet", token=CANARY + "-edit")
+    )
     rows = list(AuditEvent.objects.filter(action__startswith="connection.").values())
     assert {r["action"] for r in rows} >= {"connection.create", "connection.update"}
     assert CANARY not in repr(rows)

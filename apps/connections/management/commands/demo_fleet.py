@@ -61,7 +61,9 @@ class Command(BaseCommand):
             worker = None
             if not no_worker:
                 worker = subprocess.Popen(
-                    [sys.executable, "manage.py", "db_worker", "--no-reload"], cwd=settings.BASE_DIR, env=os.environ.copy()
+                    [sys.executable, "manage.py", "db_worker", "--no-reload"],
+                    cwd=settings.BASE_DIR,
+                    env=os.environ.copy(),
                 )
                 self._queue_directory_sync()
             self.stdout.write(
