@@ -54,7 +54,13 @@ def test_demo_operator_is_created_once_with_the_admin_role(db, capsys):
 
 
 @pytest.mark.parametrize(
-    ("persona", "role"), [("operator_admin", "admin"), ("operator_helpdesk", "helpdesk"), ("operator_viewer", "viewer"), ("stranger", "")]
+    ("persona", "role"),
+    [
+        ("operator_admin", "admin"),
+        ("operator_helpdesk", "helpdesk"),
+        ("operator_viewer", "viewer"),
+        ("stranger", ""),
+    ],
 )
 def test_roles_are_groups_from_the_data_migration(request, persona, role):
     user = request.getfixturevalue(persona)
