@@ -48,7 +48,9 @@ def iter_json_items(
     ctype = response.headers.get("content-type", "")
     if ctype and "json" not in ctype.lower():
         raise UpstreamBroken(
-            HTML_MESSAGE if "html" in ctype.lower() else "The instance did not answer with JSON.",
+            HTML_MESSAGE
+            if "html" in ctype.lower()
+            else f"The instance answered with {ctype}, not JSON: check the base URL.",
             status_code=response.status_code,
             request_id=request_id,
         )
@@ -59,7 +61,8 @@ def iter_json_items(
         raise on_transport_error(exc) from None
     except ijson.JSONError as exc:
         raise UpstreamBroken(
-            "The instance sent a malformed or truncated JSON answer.",
+            "The instance sent a malformed or truncated JSON answer. Try again; if it persists, a proxy in front "
+            "of the instance may be cutting responses short.",
             status_code=response.status_code,
             upstream_message=str(exc)[:200],
             request_id=request_id,
