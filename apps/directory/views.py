@@ -152,6 +152,19 @@ def _ws_groups(detail: UserDetail, workspace_id: str):
     return ws.groups if ws else ()
 
 
+# The change endpoints the detail page posts to, reversed once per render (not once per form).
+_CHANGE_URLS = (
+    "attribute_update",
+    "metadata_update",
+    "profile_update",
+    "role_change",
+    "status_change",
+    "workspace_add",
+    "workspace_groups",
+    "workspace_remove",
+)
+
+
 def _detail_context(
     request: HtmxHttpRequest, connection: Connection, detail: UserDetail, bound: Bound | None = None
 ) -> dict[str, Any]:
@@ -241,7 +254,10 @@ def _detail_context(
         for a in detail.attributes
     ]
     declared = {a.name for a in detail.attributes}
+    args = (connection.slug, user.id)
+    urls = {name: reverse(f"directory:user_{name}", args=args) for name in _CHANGE_URLS}
     return {
+        "urls": urls,
         "connection": connection,
         "connection_ctx": connection,
         "detail": detail,
