@@ -9,6 +9,20 @@
     var box = document.querySelector("[data-search-box]");
     if (box) { event.preventDefault(); box.focus(); box.select(); }
   });
+  // Back/forward: htmx restores a snapshot taken when the *next* URL was pushed, so a search-as-you-type box
+  // would show the newer query above the older results. Forms that push their state to the URL (hx-push-url)
+  // take their visible fields back from the URL instead.
+  document.addEventListener("htmx:historyRestore", function () {
+    var params = new URLSearchParams(window.location.search);
+    document.querySelectorAll("form[hx-push-url] [name]").forEach(function (el) {
+      var type = (el.type || "").toLowerCase();
+      if (type === "hidden" || type === "submit" || type === "button" || type === "file" || type === "password") return;
+      if (type === "checkbox" || type === "radio") { el.checked = params.getAll(el.name).indexOf(el.value) !== -1; return; }
+      var value = params.get(el.name) || "";
+      if (el.tagName === "SELECT" && !Array.prototype.some.call(el.options, function (o) { return o.value === value; })) return;
+      el.value = value;
+    });
+  });
   // Announce swaps that carry a status message to screen readers.
   document.addEventListener("htmx:afterSwap", function (event) {
     var status = event.detail.target && event.detail.target.querySelector("[data-status-message]");
