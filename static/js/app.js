@@ -46,6 +46,11 @@
     var el = event.target;
     if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.requestSubmit();
   });
+  // <select data-autosubmit>: picking an option submits its form (the form keeps a real submit button).
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.requestSubmit();
+  });
   // Dismiss alerts on click.
   document.addEventListener("click", function (event) {
     var alert = event.target.closest && event.target.closest(".alert[role=alert]");
