@@ -308,3 +308,24 @@ def test_it_treats_only_a_json_404_on_retool_delete_as_already_gone(retool):
         p.disable_user(user.id)
     assert "HTML" in err.value.message
     assert p.get_user(user.id).active
+
+
+def test_a_large_export_streams_without_parsing_the_whole_document(simulator):
+    """Regression: validating an export by fully parsing it held the whole 50 MB string in memory."""
+    import tracemalloc
+
+    from apps.providers.base import ConnectionConfig
+    from apps.providers.tooljet import ToolJetProvider
+
+    sim = simulator("tooljet", users=3, export_pad_bytes=50 * 1024 * 1024)
+    app = sim.app.state.apps[sim.app.state.padded_app_id]
+    provider = ToolJetProvider(ConnectionConfig(kind="tooljet", base_url=sim.url, token="tj-test-token"))
+    tracemalloc.start()
+    try:
+        with provider.export_app(app["id"], workspace_id=app["organizationId"]) as stream:
+            total = sum(len(chunk) for chunk in stream)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert total > 50 * 1024 * 1024
+    assert peak < 16 * 1024 * 1024

@@ -656,7 +656,8 @@ class ToolJetSimulator(SimulatorApp):
             pad = state.export_pad_bytes if app_id == state.padded_app_id else 0
             bundle = build_bundle(state, app, versions, include_tjdb=include_tjdb, pad=bool(pad))
         if pad:
-            return Response(stream_bundle(bundle, pad), status=201, content_type=JSON)
+            length, chunks = stream_bundle(bundle, pad)
+            return Response(chunks, status=201, content_type=JSON, headers={"Content-Length": str(length)})
         return json_response(bundle, 201)
 
     def on_app_import(self, request: Request, ws: str) -> Response:

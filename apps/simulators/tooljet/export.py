@@ -237,19 +237,24 @@ def build_bundle(state, app: dict, versions: list[dict], *, include_tjdb: bool, 
     return bundle
 
 
-def stream_bundle(bundle: dict, pad_bytes: int) -> Iterator[bytes]:
-    """Serialise the bundle, streaming ``pad_bytes`` of padding in place of the sentinel, never all in memory."""
+def stream_bundle(bundle: dict, pad_bytes: int) -> tuple[int, Iterator[bytes]]:
+    """Serialise the bundle, streaming ``pad_bytes`` of padding in place of the sentinel, never all in memory.
+    Returns (Content-Length, chunks): like NestJS's JSON answers, the export is not chunk-encoded."""
     text = json.dumps(bundle, ensure_ascii=False, separators=(",", ":"))
     marker = json.dumps(PAD_SENTINEL)[1:-1]
-    head, _, tail = text.partition(marker)
-    yield head.encode()
-    block = ("// generated fixture data " + "x" * 1000 + "\\n") * (PAD_CHUNK // 1030)
-    raw = block.encode()
-    remaining = pad_bytes
-    while remaining > 0:
-        piece = raw[: min(remaining, len(raw))]
-        if piece.endswith(b"\\"):
-            piece = piece[:-1] + b"x"
-        yield piece
-        remaining -= len(piece)
-    yield tail.encode()
+    head, _, tail = (part.encode() for part in text.partition(marker))
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        block = ("// generated fixture data " + "x" * 1000 + "\\n") * (PAD_CHUNK // 1030)
+        raw = block.encode()
+        remaining = pad_bytes
+        while remaining > 0:
+            piece = raw[: min(remaining, len(raw))]
+            if piece.endswith(b"\\"):
+                piece = piece[:-1] + b"x"
+            yield piece
+            remaining -= len(piece)
+        yield tail
+
+    return len(head) + pad_bytes + len(tail), chunks()
