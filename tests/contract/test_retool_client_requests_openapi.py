@@ -14,7 +14,6 @@ from werkzeug.wrappers import Request
 from apps.core.paths import shared_dir
 from apps.providers.base import ConnectionConfig
 from apps.providers.retool import RetoolProvider
-from apps.simulators.pytest_plugin import simulator  # noqa: F401 - fixture
 
 SEED = shared_dir() / "seeds" / "003_744b14b8720f26fb.txt"
 TOKEN = "rt-test-token"

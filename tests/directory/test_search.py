@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from apps.directory.models import DirectoryUser
@@ -103,3 +104,29 @@ def test_business_user_list_says_why(viewer_client, fleet_connection):
     _sim, rt = fleet_connection("retool", "business")
     html = viewer_client.get(f"/connections/{rt.slug}/users/").content.decode()
     assert "users:read" in html
+
+
+@pytest.mark.parametrize("dense_at", [1, 10**9])
+def test_it_pages_the_same_people_on_either_search_path(synced, monkeypatch, dense_at):
+    """Rare needles go through the trigram index, common ones walk the e-mail index: same people, same order."""
+    from apps.directory import selectors
+    from apps.directory.models import normalize
+
+    synced("tooljet", "latest")
+    synced("retool", "enterprise")
+    monkeypatch.setattr(selectors, "DENSE_AT", dense_at)
+    rows = list(DirectoryUser.objects.values_list("email", "name"))
+    for q in ("PRIYA", "example.com", "an", "zo", "Ë", "o'brien", "a%b", "_", "xyz-nobody"):
+        needle = normalize(q)
+        expected = sorted({e for e, n in rows if needle in normalize(f"{e} {n}")})
+        got, page = [], 1
+        while True:
+            result = selectors.user_search(q=q, page=page, per_page=7)
+            got += [p.email for p in result.people]
+            if not result.has_next:
+                break
+            page += 1
+        assert got == expected, q
+    kind_only = selectors.user_search(q="priya", kind="retool", per_page=7)
+    assert kind_only.people and all(r.connection.kind == "retool" for p in kind_only.people for r in p.rows)
+    assert selectors.user_search(q="priya", connection="no-such-connection").people == []

@@ -22,7 +22,6 @@ from apps.providers.errors import (
 from apps.providers.http import RetryPolicy
 from apps.providers.retool import RetoolProvider
 from apps.providers.tooljet import ToolJetProvider
-from apps.simulators.pytest_plugin import simulator  # noqa: F401 - fixture
 
 TJ = "tj-fault-token"
 RT = "rt-fault-token"
@@ -313,9 +312,6 @@ def test_it_treats_only_a_json_404_on_retool_delete_as_already_gone(retool):
 def test_a_large_export_streams_without_parsing_the_whole_document(simulator):
     """Regression: validating an export by fully parsing it held the whole 50 MB string in memory."""
     import tracemalloc
-
-    from apps.providers.base import ConnectionConfig
-    from apps.providers.tooljet import ToolJetProvider
 
     sim = simulator("tooljet", users=3, export_pad_bytes=50 * 1024 * 1024)
     app = sim.app.state.apps[sim.app.state.padded_app_id]

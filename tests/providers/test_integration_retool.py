@@ -10,7 +10,6 @@ import pytest
 from apps.providers.base import ConnectionConfig
 from apps.providers.errors import ConflictError, ForbiddenError, RateLimitedError, Unsupported, UpstreamBroken
 from apps.providers.retool import RetoolProvider
-from apps.simulators.pytest_plugin import simulator  # noqa: F401 - fixture
 
 TOKEN = "rt-test-token"
 

@@ -22,7 +22,6 @@ from apps.providers.errors import (
 )
 from apps.providers.http import RetryPolicy
 from apps.providers.tooljet import ToolJetProvider
-from apps.simulators.pytest_plugin import simulator  # noqa: F401 - fixture
 
 TOKEN = "tj-test-token"
 

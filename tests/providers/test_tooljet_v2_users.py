@@ -7,7 +7,6 @@ import pytest
 from apps.providers.base import ConnectionConfig
 from apps.providers.errors import ConflictError, NotFoundError, RejectedError, Unsupported, UpstreamBroken
 from apps.providers.tooljet import ToolJetProvider
-from apps.simulators.pytest_plugin import simulator  # noqa: F401 - fixture
 
 TOKEN = "tj-v2-token"
 
