@@ -72,8 +72,10 @@ def iter_json_items(
 def guarded_chunks(
     response: httpx.Response, on_transport_error: Callable[[httpx.TransportError], ProviderError]
 ) -> Iterator[bytes]:
+    # iter_bytes() without a chunk size hands over what the socket read gave (≤ 64 KiB) without re-chunking,
+    # which copies every byte once more: measurable on a 200 MB export.
     try:
-        yield from response.iter_bytes(CHUNK)
+        yield from response.iter_bytes()
     except httpx.TransportError as exc:
         raise on_transport_error(exc) from None
 
