@@ -53,34 +53,30 @@ class SearchResult:
         return self.page > 1
 
 
-def _filtered(
-    *,
-    q: str = "",
-    connection: str = "",
-    kind: str = "",
-    environment: str = "",
-    status: str = "",
-    role: str = "",
-    group: str = "",
-):
-    qs = DirectoryUser.objects.all()
-    needle = normalize(q)
-    if needle:
-        qs = qs.filter(search__contains=needle)
-        if len(needle) >= 3 and db_connection.vendor == "sqlite":
-            # The FTS5 trigram index narrows the rows; LIKE above keeps the exact substring semantics.
-            phrase = '"' + needle.replace('"', '""') + '"'
-            qs = qs.filter(
-                id__in=RawSQL(
-                    "SELECT rowid FROM directory_user_fts WHERE directory_user_fts MATCH %s", [phrase]
-                )
-            )
+# Search plan. A page of people is the first ``per_page`` distinct e-mails in e-mail order, so a needle that matches
+# many rows (``example.com``, 2-letter needles) is served by walking the (email, search) index in order and stopping
+# at the page end; a rarer needle (3+ characters) goes through the trigram index (FTS5 / pg_trgm) and sorts the few
+# matches. ``DENSE_AT`` is where the switch happens: counting trigram hits stops there.
+DENSE_AT = 10_000
+
+
+def _connection_ids(*, connection: str = "", kind: str = "", environment: str = "") -> list[int] | None:
+    """The connection filters resolved up front, so the search query stays on one table (None: no filter)."""
+    if not (connection or kind or environment):
+        return None
+    qs = Connection.objects.all()
     if connection:
-        qs = qs.filter(connection__slug=connection)
+        qs = qs.filter(slug=connection)
     if kind:
-        qs = qs.filter(connection__kind=kind)
+        qs = qs.filter(kind=kind)
     if environment:
-        qs = qs.filter(connection__environment=environment)
+        qs = qs.filter(environment=environment)
+    return list(qs.values_list("id", flat=True))
+
+
+def _row_filtered(qs, *, connection_ids=None, status: str = "", role: str = "", group: str = ""):
+    if connection_ids is not None:
+        qs = qs.filter(connection_id__in=connection_ids)
     if status:
         qs = qs.filter(status=status)
     if role:
@@ -90,21 +86,91 @@ def _filtered(
     return qs
 
 
+def _fts_phrase(needle: str) -> str:
+    return '"' + needle.replace('"', '""') + '"'
+
+
+def _is_dense(needle: str) -> bool:
+    """True when the needle matches at least DENSE_AT rows (always for needles the trigram index cannot serve)."""
+    if len(needle) < 3:
+        return True
+    with db_connection.cursor() as cursor:
+        if db_connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM directory_user_fts WHERE directory_user_fts MATCH %s LIMIT %s)",
+                [_fts_phrase(needle), DENSE_AT],
+            )
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM directory_directoryuser WHERE search LIKE %s LIMIT %s) AS hits",
+                ["%" + _like_escape(needle) + "%", DENSE_AT],
+            )
+        return cursor.fetchone()[0] >= DENSE_AT
+
+
+def _like_escape(needle: str) -> str:
+    return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _email_page(needle: str, offset: int, limit: int, row_filters: dict[str, Any]) -> list[str]:
+    """The e-mails of one page: distinct, in e-mail order."""
+    qs = _row_filtered(DirectoryUser.objects.all(), **row_filters)
+    if needle:
+        qs = qs.filter(search__contains=needle)
+        if db_connection.vendor == "sqlite" and not _is_dense(needle):
+            if not any(row_filters.get(k) for k in ("status", "role", "group")):
+                # The hits' e-mails come from a narrow (id, email, connection_id) index instead of the wide rows.
+                return _sqlite_sparse_page(needle, offset, limit, row_filters.get("connection_ids"))
+            qs = qs.filter(
+                id__in=RawSQL(
+                    "SELECT rowid FROM directory_user_fts WHERE directory_user_fts MATCH %s",
+                    [_fts_phrase(needle)],
+                )
+            )
+    return list(qs.order_by("email").values_list("email", flat=True).distinct()[offset : offset + limit])
+
+
+def _sqlite_sparse_page(needle: str, offset: int, limit: int, connection_ids: list[int] | None) -> list[str]:
+    sql = (
+        "SELECT email FROM directory_directoryuser INDEXED BY directory_user_id_email "
+        "WHERE id IN (SELECT rowid FROM directory_user_fts WHERE directory_user_fts MATCH %s)"
+    )
+    params: list[Any] = [_fts_phrase(needle)]
+    if connection_ids is not None:
+        if not connection_ids:
+            return []
+        sql += f" AND connection_id IN ({', '.join(['%s'] * len(connection_ids))})"
+        params += connection_ids
+    sql += " GROUP BY email ORDER BY email LIMIT %s OFFSET %s"
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> SearchResult:
     """Each person once (by e-mail), with their rows on every matching instance; substring match on e-mail and
-    name, case- and accent-insensitive. Two queries: a page of distinct e-mails, then their rows."""
+    name, case- and accent-insensitive. Two queries (plus a bounded trigram count): a page of distinct e-mails,
+    then their rows."""
     page = max(1, page)
-    qs = _filtered(**filters)
-    offset = (page - 1) * per_page
-    emails = list(
-        qs.order_by("email").values_list("email", flat=True).distinct()[offset : offset + per_page + 1]
-    )
+    needle = normalize(filters.get("q", ""))
+    row_filters: dict[str, Any] = {
+        "connection_ids": _connection_ids(
+            connection=filters.get("connection", ""),
+            kind=filters.get("kind", ""),
+            environment=filters.get("environment", ""),
+        ),
+        "status": filters.get("status", ""),
+        "role": filters.get("role", ""),
+        "group": filters.get("group", ""),
+    }
+    if row_filters["connection_ids"] == []:
+        return SearchResult(people=[], page=page, has_next=False)
+    emails = _email_page(needle, (page - 1) * per_page, per_page + 1, row_filters)
     has_next = len(emails) > per_page
     emails = emails[:per_page]
     # The person's rows on every instance (other filters kept): the search filter is not re-run here.
     rows = (
-        _filtered(**{k: v for k, v in filters.items() if k != "q"})
-        .filter(email__in=emails)
+        _row_filtered(DirectoryUser.objects.filter(email__in=emails), **row_filters)
         .select_related("connection")
         .only(
             *ROW_FIELDS, "connection__name", "connection__slug", "connection__kind", "connection__environment"
