@@ -85,7 +85,7 @@ def test_it_streams_a_large_export_without_buffering(admin_client, simulator, pr
     response = _download(admin_client, connection, sim, name="Archive Browser")
     sizes = [len(c) for c in response.streaming_content]
     assert sum(sizes) > 8 * 1024 * 1024
-    assert max(sizes) <= 1024 * 1024  # passed through chunk by chunk
+    assert max(sizes) <= 1024 * 1024 + 64 * 1024  # passed through in ~1 MiB pieces, never the whole body
     assert AuditEvent.objects.get(action="app.export").after["size"] == sum(sizes)
 
 
