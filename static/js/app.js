@@ -23,6 +23,34 @@
       el.value = value;
     });
   });
+  // Requests in flight: the top bar's indicator shows while any request the operator started is running
+  // (not the background polling of progress panels), and a mutation's submit buttons are disabled until it
+  // answers when the element did not say what to disable itself (hx-disabled-elt).
+  var inFlight = 0;
+  function globalIndicator(on) {
+    var el = document.getElementById("global-indicator");
+    if (el) el.classList.toggle("htmx-request", on);
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt, xhr = event.detail.xhr;
+    if (!elt || !xhr) return;
+    var polling = /\bevery\b/.test(elt.getAttribute("hx-trigger") || "");
+    var verb = ((event.detail.requestConfig && event.detail.requestConfig.verb) || "get").toLowerCase();
+    var busy = [];
+    if (verb !== "get" && !elt.closest("[hx-disabled-elt]")) {
+      var candidates = elt.tagName === "FORM"
+        ? elt.querySelectorAll("button:not([type=button]), input[type=submit]")
+        : (elt.matches("button, input[type=submit]") ? [elt] : []);
+      Array.prototype.forEach.call(candidates, function (b) {
+        if (!b.disabled) { b.disabled = true; busy.push(b); }
+      });
+    }
+    if (!polling) { inFlight += 1; globalIndicator(true); }
+    xhr.addEventListener("loadend", function () {
+      busy.forEach(function (b) { b.disabled = false; });
+      if (!polling) { inFlight = Math.max(0, inFlight - 1); if (!inFlight) globalIndicator(false); }
+    });
+  });
   // Announce swaps that carry a status message to screen readers.
   document.addEventListener("htmx:afterSwap", function (event) {
     var status = event.detail.target && event.detail.target.querySelector("[data-status-message]");
