@@ -8,8 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection as db_connection
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import StrIndex
 from django.utils import timezone
 
 from apps.connections.models import Connection
@@ -91,31 +92,29 @@ def _fts_phrase(needle: str) -> str:
 
 
 def _is_dense(needle: str) -> bool:
-    """True when the needle matches at least DENSE_AT rows (always for needles the trigram index cannot serve)."""
+    """SQLite: True when the needle matches at least DENSE_AT rows (always for needles the trigram index cannot
+    serve); counting FTS5 hits stops there."""
     if len(needle) < 3:
         return True
     with db_connection.cursor() as cursor:
-        if db_connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM directory_user_fts WHERE directory_user_fts MATCH %s LIMIT %s)",
-                [_fts_phrase(needle), DENSE_AT],
-            )
-        else:
-            cursor.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM directory_directoryuser WHERE search LIKE %s LIMIT %s) AS hits",
-                ["%" + _like_escape(needle) + "%", DENSE_AT],
-            )
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM directory_user_fts WHERE directory_user_fts MATCH %s LIMIT %s)",
+            [_fts_phrase(needle), DENSE_AT],
+        )
         return cursor.fetchone()[0] >= DENSE_AT
-
-
-def _like_escape(needle: str) -> str:
-    return needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _email_page(needle: str, offset: int, limit: int, row_filters: dict[str, Any]) -> list[str]:
     """The e-mails of one page: distinct, in e-mail order."""
     qs = _row_filtered(DirectoryUser.objects.all(), **row_filters)
-    if needle:
+    if needle and db_connection.vendor == "postgresql":
+        if len(needle) >= 3:
+            sparse = _postgres_sparse_page(qs.filter(search__contains=needle), offset, limit)
+            if sparse is not None:
+                return sparse
+        # strpos, not LIKE: the planner then walks the e-mail index in order instead of the trigram index.
+        qs = qs.annotate(_at=StrIndex("search", Value(needle))).filter(_at__gt=0)
+    elif needle:
         qs = qs.filter(search__contains=needle)
         if db_connection.vendor == "sqlite" and not _is_dense(needle):
             if not any(row_filters.get(k) for k in ("status", "role", "group")):
@@ -128,6 +127,21 @@ def _email_page(needle: str, offset: int, limit: int, row_filters: dict[str, Any
                 )
             )
     return list(qs.order_by("email").values_list("email", flat=True).distinct()[offset : offset + limit])
+
+
+def _postgres_sparse_page(hits, offset: int, limit: int) -> list[str] | None:
+    """The page from at most DENSE_AT trigram hits (pg_trgm GIN), sorted; None when there are more (dense)."""
+    sql, params = hits.values("email")[: DENSE_AT + 1].query.sql_with_params()
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH hits AS MATERIALIZED ({sql}) SELECT email, (SELECT count(*) FROM hits) FROM hits "  # noqa: S608
+            "GROUP BY email ORDER BY email LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return [] if offset == 0 else None
+    return None if rows[0][1] > DENSE_AT else [row[0] for row in rows]
 
 
 def _sqlite_sparse_page(needle: str, offset: int, limit: int, connection_ids: list[int] | None) -> list[str]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django.db import migrations, models
 
-SQLITE = "CREATE INDEX IF NOT EXISTS directory_user_id_email ON directory_directoryuser (id, email, connection_id)"
+SQLITE = (
+    "CREATE INDEX IF NOT EXISTS directory_user_id_email ON directory_directoryuser (id, email, connection_id)"
+)
 SQLITE_REVERSE = "DROP INDEX IF EXISTS directory_user_id_email"
 
 
