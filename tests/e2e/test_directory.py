@@ -77,7 +77,6 @@ def test_it_changes_a_role_with_a_reason_and_records_the_audit_event(page, shot)
     form.get_by_label("Role in Acme Production").select_option("builder")
     form.get_by_label("Reason").fill("Promoted to app builder (e2e)")
     form.get_by_label("Ticket").fill("OPS-1234")
-    shot(page, "user-detail")
     form.get_by_role("button", name="Change role").click()  # hx-confirm accepted by the fixture
 
     expect(page.locator("#messages .alert-success")).to_be_visible()

@@ -13,7 +13,6 @@ def test_it_logs_in_and_lands_on_the_search_page(anon_page, shot):
     page = anon_page
     page.goto("/connections/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/connections/$"))
-    shot(page, "login")
     login(page, password="not the password at all")
     expect(page.get_by_role("alert")).to_be_visible()
     login(page)
@@ -43,7 +42,6 @@ def test_it_adds_a_connection_and_tests_it(page, console, shot):
     page.get_by_label("Instance URL").fill(f"{console.spare.url}/api/ext")
     page.get_by_label("Environment").select_option("staging")
     page.get_by_label("Token").fill("tj-test-token")
-    shot(page, "connection-add")
     page.get_by_role("button", name="Add and test").click()
 
     page.wait_for_url(re.compile(rf"/connections/{slug}/\?test=1$"))

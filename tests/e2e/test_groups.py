@@ -29,6 +29,5 @@ def test_it_adds_a_group_member(page, shot):
 
     expect(page.locator("#messages .alert-success")).to_be_visible()
     expect(page.locator("#member-list tbody")).to_contain_text("nadia.angstrom.10@example.com")
-    shot(page, "group-member-added")
     page.reload()
     expect(page.locator("#member-list tbody")).to_contain_text("nadia.angstrom.10@example.com")

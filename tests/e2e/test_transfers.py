@@ -68,7 +68,7 @@ def test_it_exports_an_app_and_imports_the_file_into_another_instance(page, cons
 def test_it_builds_a_bundle_and_the_page_follows_its_progress(page, console, shot):
     sim = console.fleet["tj-prod"]
     # Slow the two exports down so the page is seen polling before the bundle finishes.
-    sim.faults.add(kind="latency", path="/api/ext/export/", ms=1200, times=2)
+    sim.faults.add(kind="latency", path="/api/ext/export/", ms=2000, times=2)
     try:
         page.goto("/connections/tj-prod/apps/")
         section = _workspace_section(page, "Acme Production")
@@ -81,6 +81,7 @@ def test_it_builds_a_bundle_and_the_page_follows_its_progress(page, console, sho
         page.wait_for_url(re.compile(r"/connections/tj-prod/bundles/[0-9a-f-]+/$"))
         status = page.locator("#bundle-status")
         expect(status.locator("progress")).to_be_visible()  # still running: the panel polls every second
+        expect(status.locator(".badge")).to_have_text("Building")  # the worker picked it up
         shot(page, "bundle-progress")
         expect(status.locator(".badge")).to_have_text("Ready")
         expect(status.locator("progress")).to_have_count(0)
@@ -97,4 +98,3 @@ def test_it_builds_a_bundle_and_the_page_follows_its_progress(page, console, sho
     manifest = json.loads(archive.read("manifest.json"))
     assert sorted(a["name"] for a in manifest["apps"]) == ["Customer 360", "Sales Dashboard"]
     assert manifest["created_by"] == "e2e-admin"
-    shot(page, "bundle-done")
