@@ -18,7 +18,7 @@ from apps.connections.provider import connection_capabilities, get_provider
 from apps.directory.models import DirectorySync, DirectoryUser, normalize
 from apps.providers.base import Capabilities, RemoteAttribute, RemoteUser, RemoteWorkspace
 
-PER_PAGE = 50
+PER_PAGE = 25  # people per page: a page, not a dump (search cost and rendering grow with it)
 ROLE_CHOICES = ("admin", "builder", "end-user", "member")
 STATUS_CHOICES = ("active", "invited", "verified", "archived", "disabled")
 ROW_FIELDS = (
