@@ -127,3 +127,27 @@ def test_it_shows_requests_in_flight_and_disables_the_button(page, console):
         expect(page.locator("#global-indicator")).to_have_css("opacity", "0")
     finally:
         sim.faults.clear()
+
+
+def test_it_navigates_without_javascript(page, browser, console):
+    context = browser.new_context(
+        base_url=console.base_url, java_script_enabled=False, storage_state=console.storage_state
+    )
+    try:
+        plain = context.new_page()
+        plain.goto("/")
+        box = plain.get_by_role("searchbox", name="Name or e-mail")
+        box.fill("obrien")
+        box.press("Enter")  # a plain GET form: the same URL htmx would push
+        plain.wait_for_url(re.compile(r"/\?q=obrien"))
+        plain.locator("#results").get_by_role("link", name="Zoë O'Brien").click()
+        plain.wait_for_url(re.compile(r"/people/zoe\.obrien@example\.com/$"))
+        plain.locator("table").get_by_role("link", name="TJ Production").click()
+        plain.wait_for_url(re.compile(r"/connections/tj-prod/users/[^/]+/$"))
+        plain.locator("nav.subnav").get_by_role("link", name="Groups").click()
+        plain.wait_for_url(re.compile(r"/connections/tj-prod/groups/$"))
+        plain.get_by_role("link", name="Audit").click()
+        plain.wait_for_url(re.compile(r"/audit/$"))
+        expect(plain.get_by_role("heading", name="Audit trail")).to_be_visible()
+    finally:
+        context.close()
