@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -10,6 +11,7 @@ from apps.accounts.roles import Perm, require
 from apps.connections import selectors, services
 from apps.connections.forms import ConnectionForm
 from apps.core.http import HtmxHttpRequest, wants_partial
+from apps.directory.tasks import sync_connection
 
 
 @require_GET
@@ -26,7 +28,11 @@ def connection_add(request: HtmxHttpRequest) -> HttpResponse:
         connection = services.connection_create(
             actor=request.user, data=form.cleaned_data, token=form.cleaned_data["token"]
         )
-        messages.success(request, f"Connection “{connection.name}” added. Testing it now…")
+        # index its people in the background so search finds them without waiting for the periodic sync
+        transaction.on_commit(lambda: sync_connection.enqueue(connection.pk))
+        messages.success(
+            request, f"Connection “{connection.name}” added. Testing it now; its people are being indexed."
+        )
         return redirect(f"{connection.get_absolute_url()}?test=1")
     return render(request, "connections/connection_form.html", {"form": form, "connection": None})
 

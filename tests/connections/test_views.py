@@ -209,3 +209,13 @@ def test_the_token_never_reaches_an_audit_row(admin_client, connection):
     assert CANARY not in repr(rows)
     update = next(r for r in rows if r["action"] == "connection.update")
     assert update["after"]["token_replaced"] is True
+
+
+def test_adding_a_connection_queues_its_directory_sync(admin_client, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/connections/add/", _form())
+    connection = Connection.objects.get(slug="staging-retool")
+    task = DBTaskResult.objects.get(task_path="apps.directory.tasks.sync_connection")
+    assert task.args_kwargs["args"] == [connection.pk]
