@@ -168,7 +168,7 @@ _CHANGE_URLS = (
 def _detail_context(
     request: HtmxHttpRequest, connection: Connection, detail: UserDetail, bound: Bound | None = None
 ) -> dict[str, Any]:
-    user, caps = detail.user, detail.caps
+    person, caps = detail.user, detail.caps
     can_change = request.user.has_perm(Perm.CHANGE_PEOPLE)
     can_grant = request.user.has_perm(Perm.GRANT_ADMIN)
 
@@ -177,10 +177,10 @@ def _detail_context(
             return bound.form
         return blank
 
-    ms_fp = services.memberships_fingerprint(user)
+    ms_fp = services.memberships_fingerprint(person)
     rows = []
-    for m in user.workspaces:
-        metadata = dict(user.metadata.get(m.workspace_id) or {})
+    for m in person.workspaces:
+        metadata = dict(person.metadata.get(m.workspace_id) or {})
         items = [(str(k), "" if v is None else str(v)) for k, v in metadata.items()]
         rows.append(
             {
@@ -235,17 +235,17 @@ def _detail_context(
                 "group_choices": _ws_groups(detail, m.workspace_id),
             }
         )
-    member_of = {m.workspace_id for m in user.workspaces}
+    member_of = {m.workspace_id for m in person.workspaces}
     addable = [w for w in detail.workspaces if w.id not in member_of and (w.status or "active") == "active"]
     attributes = [
         {
             "a": a,
-            "value": user.metadata.get(a.name),
+            "value": person.metadata.get(a.name),
             "form": pick(
                 "attribute",
                 a.name,
                 forms.AttributeForm(
-                    initial={"name": a.name, "value": user.metadata.get(a.name) or ""},
+                    initial={"name": a.name, "value": person.metadata.get(a.name) or ""},
                     attributes=detail.attributes,
                     auto_id=f"id_attr_{a.name}_%s",
                 ),
@@ -254,14 +254,14 @@ def _detail_context(
         for a in detail.attributes
     ]
     declared = {a.name for a in detail.attributes}
-    args = (connection.slug, user.id)
+    args = (connection.slug, person.id)
     urls = {name: reverse(f"directory:user_{name}", args=args) for name in _CHANGE_URLS}
     return {
         "urls": urls,
         "connection": connection,
         "connection_ctx": connection,
         "detail": detail,
-        "user": user,
+        "person": person,
         "caps": caps,
         "can_change": can_change,
         "can_grant": can_grant,
@@ -278,7 +278,7 @@ def _detail_context(
             "role",
             "",
             forms.RoleForm(
-                initial={"role": "admin" if user.is_admin else "member"},
+                initial={"role": "admin" if person.is_admin else "member"},
                 roles=caps.roles,
                 auto_id="id_role_%s",
             ),
@@ -288,16 +288,20 @@ def _detail_context(
             "profile",
             "",
             forms.ProfileForm(
-                initial={"first_name": user.first_name, "last_name": user.last_name, "email": user.email},
+                initial={
+                    "first_name": person.first_name,
+                    "last_name": person.last_name,
+                    "email": person.email,
+                },
                 email_editable=caps.supports_workspaces,
                 auto_id="id_profile_%s",
             ),
         ),
         "attributes": attributes,
-        "raw_metadata": {k: v for k, v in user.metadata.items() if k not in declared}
-        if not user.workspaces
+        "raw_metadata": {k: v for k, v in person.metadata.items() if k not in declared}
+        if not person.workspaces
         else {},
-        "history_url": f"{reverse('audit:event_list')}?connection={connection.slug}&target=user:{user.id}",
+        "history_url": f"{reverse('audit:event_list')}?connection={connection.slug}&target=user:{person.id}",
         "bound": bound,
     }
 

@@ -38,3 +38,12 @@ def test_it_shows_upstream_errors_as_alert(viewer_client, fleet_connection, htmx
 
 def test_it_404s_unknown_connection(viewer_client, db):
     assert viewer_client.get("/connections/nope/users/x/").status_code == 404
+
+
+def test_it_names_the_remote_person_person_not_user(operator_admin, admin_client, synced):
+    """`user` in a template is the logged-in operator (Django's auth context processor); the page's subject is
+    `person`."""
+    _sim, connection = synced("tooljet", "latest")
+    response = admin_client.get(f"/connections/{connection.slug}/users/{_uid(connection)}/")
+    assert response.context["person"].email == "priya.raman@example.com"
+    assert response.context["user"] == operator_admin
