@@ -55,7 +55,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 check: install
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py check
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 .PHONY: help install browser run test test-contract bench lint check
