@@ -85,3 +85,22 @@ def test_it_labels_tooljet_workspace_permissions(simulator, probed_connection, v
     sim, conn = tooljet(simulator, probed_connection)
     html = viewer_client.get(f"/connections/{conn.slug}/groups/").content.decode()
     assert '<span class="chip">Create apps</span>' in html  # App Builders has appCreate
+
+
+def test_it_shows_default_role_groups_as_locked_badges(simulator, probed_connection, viewer_client):
+    sim, conn = tooljet(simulator, probed_connection)
+    html = viewer_client.get(f"/connections/{conn.slug}/groups/").content.decode()
+    defaults = html.split("Default role groups", 1)[1]
+    assert "chip inactive" not in html  # not struck through like something removed
+    assert defaults.count('class="badge badge-locked"') >= 2
+    assert "default · read-only" in defaults
+
+
+def test_the_search_form_is_not_styled_as_the_search_box(simulator, probed_connection, viewer_client):
+    sim, conn = tooljet(simulator, probed_connection)
+    html = viewer_client.get(f"/connections/{conn.slug}/groups/").content.decode()
+    assert 'class="group-search" role="search"' in html
+    assert '<input id="group-q" class="search-box"' in html
+    assert (
+        '<form method="get" action="/connections/' in html and 'class="search-box" role="search"' not in html
+    )

@@ -205,3 +205,72 @@ def test_viewers_cannot_change_members(simulator, probed_connection, viewer_clie
     assert viewer_client.post(url, reason(user_id=user["id"])).status_code == 403
     assert viewer_client.post(url + "remove/", reason(user_id=user["id"])).status_code == 403
     assert viewer_client.get(url).status_code == 405
+
+
+def _row_forms(html: str, action_url: str) -> list[str]:
+    """The member rows' own forms posting to ``action_url`` (each one's HTML)."""
+    return [part.split("</form>", 1)[0] for part in html.split(f'action="{action_url}"')[1:]]
+
+
+def test_each_row_action_carries_its_own_reason_fields(simulator, probed_connection, helpdesk_client):
+    sim, conn = retool(simulator, probed_connection)
+    group = rt_group(sim, "Finance")
+    base = f"/connections/{conn.slug}/groups/{group['id']}/members/"
+    html = helpdesk_client.get(f"/connections/{conn.slug}/groups/{group['id']}/").content.decode()
+    assert "#member-reason" not in html  # nothing borrows the add form's reason any more
+    for url in (base + "remove/", base + "admin/"):
+        forms = _row_forms(html, url)
+        assert len(forms) == len(group["members"])
+        for form in forms:
+            assert "<details>" in form and 'name="reason"' in form and 'name="ticket"' in form
+    ids = [hidden(f, "user_id") for f in _row_forms(html, base + "remove/")]
+    assert len(set(ids)) == len(ids)
+
+
+def test_it_removes_a_tooljet_member_without_javascript(simulator, probed_connection, helpdesk_client):
+    sim, conn = tooljet(simulator, probed_connection)
+    ws = ws_id(sim)
+    group = tj_group(sim, "Support")
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    detail = f"/connections/{conn.slug}/groups/{group['id']}/"
+    html = helpdesk_client.get(f"{detail}?ws={ws}").content.decode()
+    (form,) = [f for f in _row_forms(html, detail + "members/remove/") if f'value="{jose["id"]}"' in f]
+    data = {
+        "user_id": jose["id"],
+        "ws": hidden(form, "ws"),
+        "expected_groups": hidden(form, "expected_groups"),
+    }
+    response = helpdesk_client.post(detail + "members/remove/", reason(**data), follow=True)
+    assert response.redirect_chain[-1] == (f"{detail}?ws={ws}", 302)
+    html = response.content.decode()
+    assert "Member removed." in html and "<html" in html
+    assert sim.state.memberships[jose["id"]][ws]["groups"] == set()
+    (row,) = audit_rows("group.member_remove")
+    assert row.outcome == "success" and row.reason == "ticketed change" and row.ticket == "HELP-1"
+
+
+def test_it_toggles_retool_group_admin_without_javascript(simulator, probed_connection, helpdesk_client):
+    sim, conn = retool(simulator, probed_connection)
+    group = rt_group(sim, "Finance")
+    member = next(m for m in group["members"] if not m["is_group_admin"])
+    detail = f"/connections/{conn.slug}/groups/{group['id']}/"
+    response = helpdesk_client.post(
+        detail + "members/admin/", reason(user_id=member["id"], is_group_admin="on"), follow=True
+    )
+    assert response.redirect_chain[-1] == (detail, 302)
+    assert "Group admin set." in response.content.decode()
+    assert next(m for m in group["members"] if m["id"] == member["id"])["is_group_admin"] is True
+
+
+def test_a_full_page_removal_without_a_reason_says_why_and_changes_nothing(
+    simulator, probed_connection, helpdesk_client
+):
+    sim, conn = retool(simulator, probed_connection)
+    group = rt_group(sim, "Finance")
+    member = group["members"][0]
+    detail = f"/connections/{conn.slug}/groups/{group['id']}/"
+    response = helpdesk_client.post(detail + "members/remove/", {"user_id": member["id"]}, follow=True)
+    assert response.redirect_chain[-1] == (detail, 302)
+    assert "Say why" in response.content.decode()
+    assert any(m["id"] == member["id"] for m in group["members"])
+    assert sim.writes() == []
