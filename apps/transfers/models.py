@@ -6,11 +6,15 @@ The bytes live under ``settings.ADMINUI_EXPORTS_DIR``; rows hold only names, siz
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+# A queued bundle normally starts within a second or two; after this, tell the operator to check the worker.
+WORKER_OVERDUE = timedelta(seconds=30)
 
 
 def exports_dir() -> Path:
@@ -30,8 +34,8 @@ class Bundle(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
         RUNNING = "running", "Building"
-        DONE = "done", "Ready"
-        PARTIAL = "partial", "Ready, some apps failed"
+        DONE = "done", "Done"
+        PARTIAL = "partial", "Done, some apps failed"
         FAILED = "failed", "Failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -58,6 +62,9 @@ class Bundle(models.Model):
     )
     created_by_name = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the build task was last queued (create or retry)."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
@@ -80,6 +87,13 @@ class Bundle(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.PARTIAL, self.Status.FAILED)
+
+    @property
+    def waiting_too_long(self) -> bool:
+        """Still queued well after it was queued: the background worker is probably not running."""
+        if self.status != self.Status.PENDING:
+            return False
+        return timezone.now() - (self.queued_at or self.created_at) > WORKER_OVERDUE
 
     @property
     def is_expired(self) -> bool:

@@ -346,7 +346,10 @@ def suggest_name(name: str, taken: Iterable[str]) -> str:
     return f"{base} {_stamp()}"
 
 
-def _reject(*, connection, actor, workspace_id, file_name, message, summary: ExportSummary | None, reason=""):
+def import_reject(
+    *, connection, actor, workspace_id, file_name, message, summary: ExportSummary | None, reason=""
+) -> None:
+    """Write the ``app.import_rejected`` row for a file that was refused before anything was sent upstream."""
     audit_record(
         action=Action.APP_IMPORT_REJECTED,
         actor=actor,
@@ -455,7 +458,7 @@ def import_preflight(
             summary = inspect_export(fileobj, sink=sink)
     except ExportRejected as exc:
         staged.path.unlink(missing_ok=True)
-        _reject(
+        import_reject(
             connection=connection,
             actor=actor,
             workspace_id=workspace_id,
@@ -478,7 +481,7 @@ def import_preflight(
         taken = [a.name for a in provider.iter_apps(workspace_id)]
     except ExportRejected as exc:
         staged.path.unlink(missing_ok=True)
-        _reject(
+        import_reject(
             connection=connection,
             actor=actor,
             workspace_id=workspace_id,
@@ -773,6 +776,7 @@ def bundle_create(
         created_by=actor if getattr(actor, "pk", None) else None,
         created_by_name=_username(actor),
         created_at=now,
+        queued_at=now,
         file_name=f"{connection.slug}-{slugify(workspace_name) or 'workspace'}-bundle-{_stamp(now)}.zip",
     )
     used: set[str] = set()
@@ -808,7 +812,8 @@ def bundle_retry_failed(*, bundle: Bundle, actor) -> Bundle:
     bundle.status = Bundle.Status.PENDING
     bundle.error = ""
     bundle.finished_at = None
-    bundle.save(update_fields=["status", "error", "finished_at"])
+    bundle.queued_at = timezone.now()
+    bundle.save(update_fields=["status", "error", "finished_at", "queued_at"])
     _enqueue(bundle, only_failed=True)
     return bundle
 
@@ -1016,6 +1021,43 @@ def bundle_expire(bundle: Bundle) -> None:
     """Delete the files of an expired bundle (the row stays for the record)."""
     bundle.path.unlink(missing_ok=True)
     shutil.rmtree(bundle.directory, ignore_errors=True)
+
+
+STAGED_IMPORT_MAX_AGE = timedelta(days=1)
+
+
+@dataclass
+class CleanupResult:
+    bundles: int = 0  # expired bundles whose files were removed
+    staged: int = 0  # staged imports (row and file) older than a day
+    orphans: int = 0  # staging files older than a day with no row
+
+
+def transfers_cleanup(*, now=None) -> CleanupResult:
+    """Remove the files of expired bundles (rows stay for the record) and staged imports older than a day.
+
+    Idempotent and cheap when there is nothing to do; ``manage.py transfers_cleanup`` and the end of every
+    bundle task call it."""
+    now = now or timezone.now()
+    result = CleanupResult()
+    for bundle in Bundle.objects.filter(expires_at__lte=now):
+        if bundle.path.exists() or bundle.directory.exists():
+            bundle_expire(bundle)
+            result.bundles += 1
+    cutoff = now - STAGED_IMPORT_MAX_AGE
+    for staged in StagedImport.objects.filter(created_at__lt=cutoff):
+        staged_discard(staged)
+        result.staged += 1
+    staging = exports_dir() / "staging"
+    if staging.is_dir():
+        known = {f"{pk}.json" for pk in StagedImport.objects.values_list("pk", flat=True)}
+        for path in staging.iterdir():
+            if path.name in known or not path.is_file():
+                continue
+            if path.stat().st_mtime < cutoff.timestamp():
+                path.unlink(missing_ok=True)
+                result.orphans += 1
+    return result
 
 
 # -- Retool clone ---------------------------------------------------------------------------------------------

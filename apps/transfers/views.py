@@ -204,7 +204,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 f"The upload is {filesizeformat(oversize)}; the limit is "
                 f"{filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)}. Nothing was sent."
             )
-            services._reject(
+            services.import_reject(
                 connection=connection,
                 actor=request.user,
                 workspace_id="",
@@ -240,7 +240,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             return redirect("transfers:import_confirm", slug=connection.slug, staged_id=staged.pk)
         upload = request.FILES.get("file")
         if upload is not None and "file" in form.errors:
-            services._reject(
+            services.import_reject(
                 connection=connection,
                 actor=request.user,
                 workspace_id=request.POST.get("workspace", ""),

@@ -83,7 +83,7 @@ def test_it_builds_a_bundle_and_the_page_follows_its_progress(page, console, sho
         expect(status.locator("progress")).to_be_visible()  # still running: the panel polls every second
         expect(status.locator(".badge")).to_have_text("Building")  # the worker picked it up
         shot(page, "bundle-progress")
-        expect(status.locator(".badge")).to_have_text("Ready")
+        expect(status.locator(".badge")).to_have_text("Done")
         expect(status.locator("progress")).to_have_count(0)
         expect(status).to_contain_text("2 of 2 done")
         expect(status).not_to_have_attribute("hx-trigger", re.compile("every"))  # polling stopped

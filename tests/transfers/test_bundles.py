@@ -151,3 +151,58 @@ def test_the_task_runs_the_build(admin_client, tooljet):
     bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Archive Browser")])
     assert bundle_build_task.call(str(bundle.pk), request_id="req-1") == Bundle.Status.DONE
     assert AuditEvent.objects.get(action="app.bundle").request_id == "req-1"
+
+
+def test_a_queued_bundle_says_it_waits_for_the_worker(
+    admin_client, tooljet, htmx_headers, django_capture_on_commit_callbacks
+):
+    sim, connection = tooljet
+    with django_capture_on_commit_callbacks(execute=False):
+        bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Sales Dashboard")])
+    assert bundle.queued_at is not None
+    html = admin_client.get(
+        f"/connections/{connection.slug}/bundles/{bundle.pk}/", headers=htmx_headers
+    ).content.decode()
+    assert "Waiting for the background worker…" in html
+    assert "db_worker" not in html  # not yet worth a warning
+
+
+def test_it_warns_when_the_worker_seems_not_to_run(
+    admin_client, tooljet, htmx_headers, django_capture_on_commit_callbacks
+):
+    sim, connection = tooljet
+    with django_capture_on_commit_callbacks(execute=False):
+        bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Sales Dashboard")])
+    Bundle.objects.filter(pk=bundle.pk).update(queued_at=timezone.now() - timedelta(seconds=31))
+    response = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/", headers=htmx_headers)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'hx-trigger="every 1s"' in html  # still polling
+    assert "may not be running" in html and "manage.py db_worker" in html
+
+
+def test_a_finished_bundle_reads_done(admin_client, tooljet, django_capture_on_commit_callbacks):
+    sim, connection = tooljet
+    apps = [app_id(sim, "Sales Dashboard"), app_id(sim, "Customer 360")]
+    with django_capture_on_commit_callbacks(execute=False):
+        bundle = _create(admin_client, connection, sim, apps=apps)
+    services.bundle_build(bundle_id=bundle.pk)
+    html = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/").content.decode()
+    assert '<span class="badge bundle-done">Done</span>' in html
+    assert "2 of 2 done" in html and "Waiting for the background worker" not in html and "Ready" not in html
+
+
+def test_a_retried_bundle_measures_its_wait_from_the_retry(
+    admin_client, tooljet, django_capture_on_commit_callbacks
+):
+    sim, connection = tooljet
+    with django_capture_on_commit_callbacks(execute=False):
+        bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Sales Dashboard")])
+    Bundle.objects.filter(pk=bundle.pk).update(
+        status=Bundle.Status.PARTIAL, queued_at=timezone.now() - timedelta(hours=1)
+    )
+    bundle.items.update(status=BundleItem.Status.FAILED)
+    bundle.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.bundle_retry_failed(bundle=bundle, actor=None)
+    bundle.refresh_from_db()
+    assert bundle.status == Bundle.Status.PENDING and not bundle.waiting_too_long

@@ -1,0 +1,89 @@
+"""transfers_cleanup (service, ``manage.py transfers_cleanup`` and the end of the bundle task)."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+from io import StringIO
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from apps.transfers import services
+from apps.transfers.models import Bundle, StagedImport, exports_dir
+from apps.transfers.tasks import bundle_build_task
+
+
+def _bundle(*, expires_in: timedelta | None, **extra) -> Bundle:
+    now = timezone.now()
+    bundle = Bundle.objects.create(
+        status=Bundle.Status.DONE,
+        file_name="b.zip",
+        finished_at=now,
+        expires_at=now + expires_in if expires_in is not None else None,
+        **extra,
+    )
+    bundle.path.write_bytes(b"PK zip")
+    bundle.directory.mkdir(parents=True)
+    (bundle.directory / "001-app.json").write_text("{}")
+    return bundle
+
+
+def _staged(connection, *, age: timedelta) -> StagedImport:
+    staged = StagedImport.objects.create(
+        connection=connection, workspace_id="ws", sha256="0" * 64, created_at=timezone.now() - age
+    )
+    staged.path.write_text("{}")
+    return staged
+
+
+def test_it_removes_expired_bundle_files_and_keeps_the_rows(db):
+    expired = _bundle(expires_in=timedelta(seconds=-1))
+    live = _bundle(expires_in=timedelta(hours=1))
+    result = services.transfers_cleanup()
+    assert result.bundles == 1
+    assert not expired.path.exists() and not expired.directory.exists()
+    assert live.path.exists() and live.directory.exists()
+    assert Bundle.objects.filter(pk=expired.pk).exists()  # kept for the record
+    assert services.transfers_cleanup().bundles == 0  # nothing left to do the second time
+
+
+def test_it_removes_staged_imports_older_than_a_day(tooljet):
+    _sim, connection = tooljet
+    old = _staged(connection, age=timedelta(days=1, minutes=1))
+    fresh = _staged(connection, age=timedelta(hours=23))
+    old_path = old.path
+    result = services.transfers_cleanup()
+    assert result.staged == 1
+    assert not StagedImport.objects.filter(pk=old.pk).exists() and not old_path.exists()
+    assert StagedImport.objects.filter(pk=fresh.pk).exists() and fresh.path.exists()
+
+
+def test_it_removes_day_old_orphaned_staging_files_only(db):
+    staging = exports_dir() / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    orphan, recent = staging / "orphan.json", staging / "recent.json"
+    orphan.write_text("{}")
+    recent.write_text("{}")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(orphan, (two_days_ago, two_days_ago))
+    assert services.transfers_cleanup().orphans == 1
+    assert not orphan.exists() and recent.exists()
+
+
+def test_the_command_reports_what_it_removed(tooljet):
+    _sim, connection = tooljet
+    _bundle(expires_in=timedelta(seconds=-1))
+    _staged(connection, age=timedelta(days=2))
+    out = StringIO()
+    call_command("transfers_cleanup", stdout=out)
+    assert "1 expired bundle(s), 1 staged import(s)" in out.getvalue()
+
+
+def test_the_bundle_task_cleans_up_when_it_finishes(tooljet):
+    sim, connection = tooljet
+    expired = _bundle(expires_in=timedelta(seconds=-1))
+    bundle = Bundle.objects.create(connection=connection, file_name="new.zip", workspace_id="ws")
+    assert bundle_build_task.call(str(bundle.pk)) == "done"  # an empty bundle: just the manifest
+    assert not expired.path.exists()
