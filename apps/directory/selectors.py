@@ -48,10 +48,18 @@ class SearchResult:
     people: list[Person]
     page: int
     has_next: bool
+    total: int = 0  # people matching; a lower bound when ``total_capped``
+    total_capped: bool = False
 
     @property
     def has_previous(self) -> bool:
         return self.page > 1
+
+    @property
+    def total_label(self) -> str:
+        if self.total_capped:
+            return f"{self.total:,}+ people"
+        return "1 person" if self.total == 1 else f"{self.total:,} people"
 
 
 # Search plan. A page of people is the first ``per_page`` distinct e-mails in e-mail order, so a needle that matches
@@ -59,6 +67,8 @@ class SearchResult:
 # at the page end; a rarer needle (3+ characters) goes through the trigram index (FTS5 / pg_trgm) and sorts the few
 # matches. ``DENSE_AT`` is where the switch happens: counting trigram hits stops there.
 DENSE_AT = 10_000
+# The people count stops here ("1,000+ people"): counting every match of a common needle would cost a whole walk.
+COUNT_CAP = 1_000
 
 
 def _connection_ids(*, connection: str = "", kind: str = "", environment: str = "") -> list[int] | None:
@@ -104,12 +114,16 @@ def _is_dense(needle: str) -> bool:
         return cursor.fetchone()[0] >= DENSE_AT
 
 
-def _email_page(needle: str, offset: int, limit: int, row_filters: dict[str, Any]) -> list[str]:
-    """The e-mails of one page: distinct, in e-mail order."""
+def _email_page(
+    needle: str, offset: int, limit: int, row_filters: dict[str, Any]
+) -> tuple[list[str], int | None]:
+    """The e-mails of one page (distinct, in e-mail order) and how many people match, capped at COUNT_CAP + 1
+    (None: not known from this query)."""
     qs = _row_filtered(DirectoryUser.objects.all(), **row_filters)
     if needle and db_connection.vendor == "postgresql":
         if len(needle) >= 3:
-            sparse = _postgres_sparse_page(qs.filter(search__contains=needle), offset, limit)
+            hits = qs.filter(search__contains=needle)
+            sparse = _postgres_sparse_page(hits, offset, limit)
             if sparse is not None:
                 return sparse
         # strpos, not LIKE: the planner then walks the e-mail index in order instead of the trigram index.
@@ -126,45 +140,57 @@ def _email_page(needle: str, offset: int, limit: int, row_filters: dict[str, Any
                     [_fts_phrase(needle)],
                 )
             )
-    return list(qs.order_by("email").values_list("email", flat=True).distinct()[offset : offset + limit])
+    emails = qs.order_by("email").values_list("email", flat=True).distinct()
+    if offset == 0:
+        # Page 1 walks on to COUNT_CAP + 1 people in the same query: the page and a capped count in one pass.
+        walked = list(emails[: max(limit, COUNT_CAP + 1)])
+        return walked[:limit], len(walked)
+    return list(emails[offset : offset + limit]), None
 
 
-def _postgres_sparse_page(hits, offset: int, limit: int) -> list[str] | None:
-    """The page from at most DENSE_AT trigram hits (pg_trgm GIN), sorted; None when there are more (dense)."""
+def _postgres_sparse_page(hits, offset: int, limit: int) -> tuple[list[str], int | None] | None:
+    """The page from at most DENSE_AT hits (pg_trgm GIN), sorted, and how many people they are; None
+    when there are more hits (dense)."""
     sql, params = hits.values("email")[: DENSE_AT + 1].query.sql_with_params()
     with db_connection.cursor() as cursor:
         cursor.execute(
-            f"WITH hits AS MATERIALIZED ({sql}) SELECT email, (SELECT count(*) FROM hits) FROM hits "  # noqa: S608
+            f"WITH hits AS MATERIALIZED ({sql}) "  # noqa: S608
+            "SELECT email, (SELECT count(*) FROM hits), count(*) OVER () FROM hits "
             "GROUP BY email ORDER BY email LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
         rows = cursor.fetchall()
     if not rows:
-        return [] if offset == 0 else None
-    return None if rows[0][1] > DENSE_AT else [row[0] for row in rows]
+        return ([], 0) if offset == 0 else None
+    return None if rows[0][1] > DENSE_AT else ([row[0] for row in rows], rows[0][2])
 
 
-def _sqlite_sparse_page(needle: str, offset: int, limit: int, connection_ids: list[int] | None) -> list[str]:
+def _sqlite_sparse_page(
+    needle: str, offset: int, limit: int, connection_ids: list[int] | None
+) -> tuple[list[str], int | None]:
     sql = (
-        "SELECT email FROM directory_directoryuser INDEXED BY directory_user_id_email "
+        "SELECT email, count(*) OVER () FROM directory_directoryuser INDEXED BY directory_user_id_email "
         "WHERE id IN (SELECT rowid FROM directory_user_fts WHERE directory_user_fts MATCH %s)"
     )
     params: list[Any] = [_fts_phrase(needle)]
     if connection_ids is not None:
         if not connection_ids:
-            return []
+            return [], 0
         sql += f" AND connection_id IN ({', '.join(['%s'] * len(connection_ids))})"
         params += connection_ids
     sql += " GROUP BY email ORDER BY email LIMIT %s OFFSET %s"
     with db_connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit, offset])
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if not rows:
+        return [], (0 if offset == 0 else None)
+    return [row[0] for row in rows], rows[0][1]
 
 
 def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> SearchResult:
     """Each person once (by e-mail), with their rows on every matching instance; substring match on e-mail and
-    name, case- and accent-insensitive. Two queries (plus a bounded trigram count): a page of distinct e-mails,
-    then their rows."""
+    name, case- and accent-insensitive. Two queries (plus a bounded trigram count): a page of distinct e-mails
+    with the number of people (exact up to COUNT_CAP, else "more than"), then their rows."""
     page = max(1, page)
     needle = normalize(filters.get("q", ""))
     row_filters: dict[str, Any] = {
@@ -179,7 +205,9 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
     }
     if row_filters["connection_ids"] == []:
         return SearchResult(people=[], page=page, has_next=False)
-    emails = _email_page(needle, (page - 1) * per_page, per_page + 1, row_filters)
+    emails, total = _email_page(needle, (page - 1) * per_page, per_page + 1, row_filters)
+    if total is None:  # a later page of a common needle: count with the walk page 1 makes
+        total = _email_page(needle, 0, 1, row_filters)[1] or 0
     has_next = len(emails) > per_page
     emails = emails[:per_page]
     # The person's rows on every instance (other filters kept): the search filter is not re-run here.
@@ -198,7 +226,13 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
         person = people.setdefault(row.email, Person(email=row.email, name=row.name))
         person.name = person.name or row.name
         person.rows.append(row)
-    return SearchResult(people=[people[e] for e in emails if e in people], page=page, has_next=has_next)
+    return SearchResult(
+        people=[people[e] for e in emails if e in people],
+        page=page,
+        has_next=has_next,
+        total=min(total, COUNT_CAP),
+        total_capped=total > COUNT_CAP,
+    )
 
 
 def person_rows(*, email: str) -> list[DirectoryUser]:

@@ -108,7 +108,8 @@ def test_business_user_list_says_why(viewer_client, fleet_connection):
 
 @pytest.mark.parametrize("dense_at", [1, 10**9])
 def test_it_pages_the_same_people_on_either_search_path(synced, monkeypatch, dense_at):
-    """Rare needles go through the trigram index, common ones walk the e-mail index: same people, same order."""
+    """Rare needles go through the trigram index, common ones walk the e-mail index: same people, same order, same
+    count."""
     from apps.directory import selectors
     from apps.directory.models import normalize
 
@@ -116,12 +117,14 @@ def test_it_pages_the_same_people_on_either_search_path(synced, monkeypatch, den
     synced("retool", "enterprise")
     monkeypatch.setattr(selectors, "DENSE_AT", dense_at)
     rows = list(DirectoryUser.objects.values_list("email", "name"))
-    for q in ("PRIYA", "example.com", "an", "zo", "Ë", "o'brien", "a%b", "_", "xyz-nobody"):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 10**6)
+    for q in ("PRIYA", "example.com", "an", "zo", "lu", "o'", "Ë", "o'brien", "a%b", "_", "%_", "xyz-nobody"):
         needle = normalize(q)
         expected = sorted({e for e, n in rows if needle in normalize(f"{e} {n}")})
         got, page = [], 1
         while True:
             result = selectors.user_search(q=q, page=page, per_page=7)
+            assert (result.total, result.total_capped) == (len(expected), False), (q, page)
             got += [p.email for p in result.people]
             if not result.has_next:
                 break
@@ -130,3 +133,21 @@ def test_it_pages_the_same_people_on_either_search_path(synced, monkeypatch, den
     kind_only = selectors.user_search(q="priya", kind="retool", per_page=7)
     assert kind_only.people and all(r.connection.kind == "retool" for p in kind_only.people for r in p.rows)
     assert selectors.user_search(q="priya", connection="no-such-connection").people == []
+
+
+def test_it_counts_the_people_found_and_caps_the_count(viewer_client, synced, htmx_headers, monkeypatch):
+    from apps.directory import selectors
+
+    synced("tooljet", "latest")
+    synced("retool", "enterprise")
+    html = viewer_client.get("/?q=priya.raman", headers=htmx_headers).content.decode()
+    assert '<p class="result-count muted small" id="result-count">1 person</p>' in html
+    total = len(set(DirectoryUser.objects.values_list("email", flat=True)))
+    assert (
+        f">{total} people</p>" in viewer_client.get("/?q=example.com", headers=htmx_headers).content.decode()
+    )
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for page in (1, 2):
+        html = viewer_client.get(f"/?q=example.com&page={page}", headers=htmx_headers).content.decode()
+        assert ">3+ people</p>" in html
+    assert "result-count" not in viewer_client.get("/?q=xyz-nobody", headers=htmx_headers).content.decode()
