@@ -108,8 +108,8 @@ def test_business_user_list_says_why(viewer_client, fleet_connection):
 
 @pytest.mark.parametrize("dense_at", [1, 10**9])
 def test_it_pages_the_same_people_on_either_search_path(synced, monkeypatch, dense_at):
-    """Rare needles go through the trigram index, common ones walk the e-mail index: same people, same order, same
-    count."""
+    """Rare needles go through the trigram index (PostgreSQL: 2-letter ones through the bigram index), common ones
+    walk the e-mail index: same people, same order, same count."""
     from apps.directory import selectors
     from apps.directory.models import normalize
 
