@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection as db_connection
-from django.db.models import BooleanField, Max, Min, Value
+from django.db.models import BooleanField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 from django.utils import timezone
@@ -259,29 +259,45 @@ def person_rows(*, email: str) -> list[DirectoryUser]:
 class IndexAge:
     oldest: Any  # datetime | None
     newest: Any
-    stale: bool
-    never: bool
+    stale: bool  # some instance is unindexed or outdated (a running sync is neither)
+    never: bool  # some instance has no index yet (running or not)
     failed: list[DirectorySync]
     running: int
+    unindexed: list[Connection] = field(default_factory=list)  # never synced, no sync running
+    outdated: list[Connection] = field(
+        default_factory=list
+    )  # last sync older than the stale limit, none running
+    indexing: list[Connection] = field(default_factory=list)  # a sync is running now
 
 
 def index_age(*, connection: Connection | None = None) -> IndexAge:
-    syncs = DirectorySync.objects.select_related("connection")
+    """How old the index is, per instance: which were never indexed or are stale (named, to refresh each on its
+    users page); an instance whose sync is running is not flagged."""
+    connections = Connection.objects.select_related("directory_sync").order_by("name")
     if connection is not None:
-        syncs = syncs.filter(connection=connection)
-    agg = syncs.aggregate(oldest=Min("synced_at"), newest=Max("synced_at"))
-    total = Connection.objects.filter(pk=connection.pk).count() if connection else Connection.objects.count()
-    synced = syncs.filter(synced_at__isnull=False).count()
+        connections = connections.filter(pk=connection.pk)
     limit = timezone.now() - timedelta(seconds=settings.ADMINUI_DIRECTORY_STALE_AFTER)
-    never = synced < total
-    return IndexAge(
-        oldest=agg["oldest"],
-        newest=agg["newest"],
-        stale=never or (agg["oldest"] is not None and agg["oldest"] < limit),
-        never=never,
-        failed=[s for s in syncs if s.status == DirectorySync.Status.FAILED],
-        running=sum(1 for s in syncs if s.status == DirectorySync.Status.RUNNING),
-    )
+    age = IndexAge(oldest=None, newest=None, stale=False, never=False, failed=[], running=0)
+    synced_at = []
+    for conn in connections:
+        sync = getattr(conn, "directory_sync", None)
+        if sync is not None and sync.synced_at is not None:
+            synced_at.append(sync.synced_at)
+        else:
+            age.never = True
+        if sync is not None and sync.status == DirectorySync.Status.RUNNING:
+            age.indexing.append(conn)
+            continue
+        if sync is not None and sync.status == DirectorySync.Status.FAILED:
+            age.failed.append(sync)
+        if sync is None or sync.synced_at is None:
+            age.unindexed.append(conn)
+        elif sync.synced_at < limit:
+            age.outdated.append(conn)
+    age.oldest, age.newest = (min(synced_at), max(synced_at)) if synced_at else (None, None)
+    age.running = len(age.indexing)
+    age.stale = bool(age.unindexed or age.outdated)
+    return age
 
 
 def sync_state(*, connection: Connection) -> DirectorySync | None:

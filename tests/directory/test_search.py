@@ -151,3 +151,29 @@ def test_it_counts_the_people_found_and_caps_the_count(viewer_client, synced, ht
         html = viewer_client.get(f"/?q=example.com&page={page}", headers=htmx_headers).content.decode()
         assert ">3+ people</p>" in html
     assert "result-count" not in viewer_client.get("/?q=xyz-nobody", headers=htmx_headers).content.decode()
+
+
+def test_it_names_unindexed_and_stale_instances_with_a_link_and_skips_running_syncs(
+    viewer_client, synced, settings
+):
+    from django.utils import timezone
+
+    from apps.directory.models import DirectorySync
+
+    _s1, tj = synced("tooljet", "latest")
+    _s2, rt = synced("retool", "enterprise")
+    DirectorySync.objects.filter(connection=rt).delete()  # never indexed
+    html = viewer_client.get("/?q=priya").content.decode()
+    assert f'never indexed: <a href="/connections/{rt.slug}/users/">{rt.name}</a>' in html
+    assert "stale on" not in html and tj.name not in html.split("index-age", 1)[1].split("</p>", 1)[0]
+
+    settings.ADMINUI_DIRECTORY_STALE_AFTER = -1
+    DirectorySync.objects.create(connection=rt, status="running", started_at=timezone.now())
+    html = viewer_client.get("/?q=priya").content.decode()
+    age = html.split("index-age", 1)[1].split("</p>", 1)[0]
+    assert f'stale on <a href="/connections/{tj.slug}/users/">{tj.name}</a>' in age
+    assert "never indexed" not in age and f"Indexing now: {rt.name}." in age  # a running sync is not stale
+
+    DirectorySync.objects.filter(connection=tj).update(status="running")
+    age = viewer_client.get("/?q=priya").content.decode().split("index-age", 1)[1].split("</p>", 1)[0]
+    assert "stale" not in age
