@@ -47,3 +47,20 @@ def test_it_names_the_remote_person_person_not_user(operator_admin, admin_client
     response = admin_client.get(f"/connections/{connection.slug}/users/{_uid(connection)}/")
     assert response.context["person"].email == "priya.raman@example.com"
     assert response.context["user"] == operator_admin
+
+
+def test_it_explains_why_a_user_without_workspaces_has_no_metadata_form(viewer_client, synced):
+    from .conftest import tj_user
+
+    sim, connection = synced("tooljet", "latest")
+    priya = tj_user(sim, "priya.raman@example.com")
+    sim.state.memberships[priya["id"]].clear()  # upstream: in no workspace
+    html = viewer_client.get(f"/connections/{connection.slug}/users/{priya['id']}/").content.decode()
+    assert "Not a member of any workspace." in html and "Save metadata" not in html
+    assert "ToolJet keeps user metadata per workspace" in html
+
+
+def test_it_says_why_retool_raw_metadata_is_read_only(viewer_client, synced):
+    _sim, connection = synced("retool", "enterprise")
+    html = viewer_client.get(f"/connections/{connection.slug}/users/{_uid(connection)}/").content.decode()
+    assert "Raw metadata" in html and "replacing the whole metadata object" in html
