@@ -36,7 +36,10 @@ def _dev_secret(name: str, make) -> str:
     if not path.exists():
         path.write_text(make())
         path.chmod(0o600)
-        warnings.warn(f"DEBUG: generated {path} — never use generated secrets in production", stacklevel=2)
+        if not TESTING:
+            warnings.warn(
+                f"DEBUG: generated {path} — never use generated secrets in production", stacklevel=2
+            )
     return path.read_text().strip()
 
 

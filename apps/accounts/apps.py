@@ -7,3 +7,11 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = "Operators"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from apps.accounts.roles import ensure_roles
+
+        # after django.contrib.auth has created the permissions (it is earlier in INSTALLED_APPS)
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="adminui-ensure-roles")

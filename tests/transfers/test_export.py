@@ -4,6 +4,9 @@ import hashlib
 import json
 import re
 
+from django.core.signals import request_finished
+from django.db import close_old_connections
+
 from apps.audit.models import AuditEvent
 from tests.transfers.conftest import app_id, workspace_id
 
@@ -73,7 +76,13 @@ def test_it_audits_an_interrupted_stream(admin_client, tooljet):
     response = _download(admin_client, connection, sim)
     iterator = iter(response.streaming_content)
     next(iterator)
-    response.close()
+    # the browser went away: the WSGI server closes the response. Like Django's test client, keep the signal
+    # from closing the test's database connection (a real request ends its connection afterwards, not before).
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     event = AuditEvent.objects.get(action="app.export")
     assert event.outcome == "failure"
     assert "interrupted" in event.error
