@@ -69,6 +69,8 @@ class SearchResult:
 DENSE_AT = 10_000
 # The people count stops here ("1,000+ people"): counting every match of a common needle would cost a whole walk.
 COUNT_CAP = 1_000
+# PostgreSQL, 2-letter needles: the bigram GIN hits are sorted up to here (``lu``: ~14k of 200k rows), else the walk.
+BIGRAM_DENSE_AT = 20_000
 
 
 def _connection_ids(*, connection: str = "", kind: str = "", environment: str = "") -> list[int] | None:
@@ -135,7 +137,9 @@ def _email_page(
                     )
                 )
             )
-            sparse = _postgres_sparse_page(hits, offset, limit)
+            sparse = _postgres_sparse_page(
+                hits, offset, limit, BIGRAM_DENSE_AT if len(needle) == 2 else DENSE_AT
+            )
             if sparse is not None:
                 return sparse
         # strpos, not LIKE: the planner then walks the e-mail index in order instead of the trigram index.
@@ -152,18 +156,18 @@ def _email_page(
                     [_fts_phrase(needle)],
                 )
             )
-    emails = qs.order_by("email").values_list("email", flat=True).distinct()
-    if offset == 0:
-        # Page 1 walks on to COUNT_CAP + 1 people in the same query: the page and a capped count in one pass.
-        walked = list(emails[: max(limit, COUNT_CAP + 1)])
-        return walked[:limit], len(walked)
-    return list(emails[offset : offset + limit]), None
+    # The walk stops at the page end: counting on would cost as much as the walk itself (user_search bounds it).
+    return list(
+        qs.order_by("email").values_list("email", flat=True).distinct()[offset : offset + limit]
+    ), None
 
 
-def _postgres_sparse_page(hits, offset: int, limit: int) -> tuple[list[str], int | None] | None:
+def _postgres_sparse_page(
+    hits, offset: int, limit: int, dense_at: int = DENSE_AT
+) -> tuple[list[str], int | None] | None:
     """The page from at most DENSE_AT hits (pg_trgm or bigram GIN), sorted, and how many people they are; None
     when there are more hits (dense)."""
-    sql, params = hits.values("email")[: DENSE_AT + 1].query.sql_with_params()
+    sql, params = hits.values("email")[: dense_at + 1].query.sql_with_params()
     with db_connection.cursor() as cursor:
         cursor.execute(
             f"WITH hits AS MATERIALIZED ({sql}) "  # noqa: S608
@@ -174,7 +178,7 @@ def _postgres_sparse_page(hits, offset: int, limit: int) -> tuple[list[str], int
         rows = cursor.fetchall()
     if not rows:
         return ([], 0) if offset == 0 else None
-    return None if rows[0][1] > DENSE_AT else ([row[0] for row in rows], rows[0][2])
+    return None if rows[0][1] > dense_at else ([row[0] for row in rows], rows[0][2])
 
 
 def _sqlite_sparse_page(
@@ -218,10 +222,23 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
     if row_filters["connection_ids"] == []:
         return SearchResult(people=[], page=page, has_next=False)
     emails, total = _email_page(needle, (page - 1) * per_page, per_page + 1, row_filters)
-    if total is None:  # a later page of a common needle: count with the walk page 1 makes
-        total = _email_page(needle, 0, 1, row_filters)[1] or 0
     has_next = len(emails) > per_page
     emails = emails[:per_page]
+    capped = False
+    if total is None:  # the e-mail walk: exact on the last page, else a lower bound ("26+ people")
+        total = (page - 1) * per_page + len(emails) + (1 if has_next else 0)
+        capped = has_next
+    postgres = db_connection.vendor == "postgresql"
+    if (
+        capped
+        and (len(needle) >= 3 or postgres and len(needle) == 2)
+        and (postgres or not any(row_filters.values()))
+    ):
+        # The walk served a needle with more than DENSE_AT rows (PostgreSQL: filters included; SQLite: FTS5 count,
+        # so only unfiltered), so at least DENSE_AT / instances people.
+        dense_rows = DENSE_AT if len(needle) >= 3 else BIGRAM_DENSE_AT
+        instances = len(row_filters["connection_ids"] or ()) or Connection.objects.count()
+        total = max(total, -(-dense_rows // max(1, instances)))
     # The person's rows on every instance (other filters kept): the search filter is not re-run here.
     rows = (
         _row_filtered(DirectoryUser.objects.filter(email__in=emails), **row_filters)
@@ -243,7 +260,7 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
         page=page,
         has_next=has_next,
         total=min(total, COUNT_CAP),
-        total_capped=total > COUNT_CAP,
+        total_capped=capped or total > COUNT_CAP,
     )
 
 
