@@ -7,40 +7,20 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from apps.audit.chain import iso
+from apps.audit.chain import HASHED_FIELDS, iso
 from apps.audit.models import AuditEvent
 
 FORMATS = ("jsonl", "csv")
 CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 CHUNK_SIZE = 2000
 
+# Every hashed field, plus the live links (ids) and the row's own hash, in the order people read them.
 FIELDS = (
-    "sequence",
-    "created_at",
+    *HASHED_FIELDS[:2],
     "actor_id",
-    "actor_username",
-    "remote_addr",
-    "user_agent",
-    "request_id",
+    *HASHED_FIELDS[2:6],
     "connection_id",
-    "connection_name",
-    "connection_slug",
-    "provider",
-    "action",
-    "target_type",
-    "target_id",
-    "target_repr",
-    "before",
-    "after",
-    "reason",
-    "ticket",
-    "outcome",
-    "error",
-    "upstream_status",
-    "upstream_request_id",
-    "duration_ms",
-    "extra",
-    "prev_hash",
+    *HASHED_FIELDS[6:],
     "hash",
 )
 _JSON_FIELDS = ("before", "after", "extra")

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
-from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from apps.core.paths import shared_dir
 from apps.providers.base import ConnectionConfig
 from apps.providers.retool import RetoolProvider
+from tests.contract.retool_spec import SPEC_HOST, retool_openapi
 
-SEED = shared_dir() / "seeds" / "003_744b14b8720f26fb.txt"
 TOKEN = "rt-test-token"
-SPEC_HOST = "https://api.retool.com"
-
-
-def neutralise(node):
-    """Drift 5: a schema with ``nullable: true`` but no type/$ref/anyOf/oneOf/allOf becomes ``{}`` (any value)."""
-    if isinstance(node, dict):
-        if node.get("nullable") is True and not ({"type", "$ref", "anyOf", "oneOf", "allOf"} & node.keys()):
-            del node["nullable"]
-        for value in node.values():
-            neutralise(value)
-    elif isinstance(node, list):
-        for value in node:
-            neutralise(value)
-    return node
 
 
 @pytest.fixture(scope="module")
 def openapi():
-    spec = neutralise(json.loads(SEED.read_text()))
-    spec["servers"] = [{"url": f"{SPEC_HOST}/api/v2"}]  # drift 6: keep the /api/v2 base path explicit
-    return OpenAPI.from_dict(spec)
+    return retool_openapi()
 
 
 class Capture(httpx.BaseTransport):
@@ -94,7 +74,7 @@ def exercise(p: RetoolProvider) -> None:
     p.disable_user(user.id)
 
 
-def test_it_sends_only_requests_the_spec_accepts(simulator, openapi):  # noqa: F811
+def test_it_sends_only_requests_the_spec_accepts(simulator, openapi):
     sim = simulator("retool", token=TOKEN, profile="enterprise", users=12, seed=2)
     capture = Capture()
     config = ConnectionConfig(kind="retool", base_url=sim.url, token=TOKEN, key="openapi")

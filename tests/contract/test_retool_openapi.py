@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
-from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from apps.core.paths import shared_dir
 from apps.simulators import start_simulator
+from tests.contract.retool_spec import SPEC_HOST, retool_openapi
 
-SEED = shared_dir() / "seeds" / "003_744b14b8720f26fb.txt"
 TOKEN = "retool-test-token"
-SPEC_HOST = "https://api.retool.com"
-
-
-def neutralise(node):
-    """Drift 5: ``{nullable: true}`` without type/$ref/anyOf/oneOf/allOf becomes ``{}``; drift 1: space ids."""
-    if isinstance(node, dict):
-        if node.get("nullable") is True and not ({"type", "$ref", "anyOf", "oneOf", "allOf"} & node.keys()):
-            del node["nullable"]
-        for value in node.values():
-            neutralise(value)
-    elif isinstance(node, list):
-        for value in node:
-            neutralise(value)
-    return node
 
 
 @pytest.fixture(scope="module")
 def openapi():
-    spec = neutralise(json.loads(SEED.read_text()))
-    spec["servers"] = [{"url": f"{SPEC_HOST}/api/v2"}]  # drift 6
-    space = spec["paths"]["/spaces"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    space["properties"]["data"]["items"]["properties"]["id"].pop("format")  # drift 1: ids are org_<hex>
-    return OpenAPI.from_dict(spec)
+    return retool_openapi()
 
 
 @pytest.fixture(scope="module")
