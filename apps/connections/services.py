@@ -27,20 +27,26 @@ def _snapshot(connection: Connection) -> dict:
     return {field: getattr(connection, field) for field in AUDITED_FIELDS}
 
 
+def _audit(action: str, connection: Connection, *, actor, **fields) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        connection=connection,
+        target_type="connection",
+        target_id=connection.slug,
+        target_repr=connection.name,
+        **fields,
+    )
+
+
 def connection_create(*, actor, data: dict, token: str) -> Connection:
     connection = Connection(**{k: v for k, v in data.items() if k in AUDITED_FIELDS})
     connection.set_token(token)
     connection.created_by = connection.updated_by = actor
     with transaction.atomic():
         connection.save()
-        audit_record(
-            action="connection.create",
-            actor=actor,
-            connection=connection,
-            target_type="connection",
-            target_id=connection.slug,
-            target_repr=connection.name,
-            after={**_snapshot(connection), "token_set": True},
+        _audit(
+            "connection.create", connection, actor=actor, after={**_snapshot(connection), "token_set": True}
         )
     return connection
 
@@ -57,30 +63,13 @@ def connection_update(*, actor, connection: Connection, data: dict, token: str =
     connection.updated_by = actor
     with transaction.atomic():
         connection.save()
-        audit_record(
-            action="connection.update",
-            actor=actor,
-            connection=connection,
-            target_type="connection",
-            target_id=connection.slug,
-            target_repr=connection.name,
-            before=before,
-            after=after,
-        )
+        _audit("connection.update", connection, actor=actor, before=before, after=after)
     return connection
 
 
 def connection_delete(*, actor, connection: Connection) -> None:
     with transaction.atomic():
-        audit_record(
-            action="connection.delete",
-            actor=actor,
-            connection=connection,
-            target_type="connection",
-            target_id=connection.slug,
-            target_repr=connection.name,
-            before=_snapshot(connection),
-        )
+        _audit("connection.delete", connection, actor=actor, before=_snapshot(connection))
         connection.delete()
 
 
@@ -130,13 +119,10 @@ def connection_test(*, actor, connection: Connection) -> Connection:
         connection.capabilities_probed_at = now
         fields += ["capabilities", "capabilities_probed_at"]
     connection.save(update_fields=fields)
-    audit_record(
-        action="connection.test",
+    _audit(
+        "connection.test",
+        connection,
         actor=actor,
-        connection=connection,
-        target_type="connection",
-        target_id=connection.slug,
-        target_repr=connection.name,
         after={"ok": connection.last_test_ok, "message": result.get("message", "")},
         outcome="success" if connection.last_test_ok else "failure",
         error="" if connection.last_test_ok else result.get("message", ""),
