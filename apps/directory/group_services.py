@@ -44,6 +44,13 @@ def _target(scope: GroupsScope, group_id: str, name: str = "") -> dict[str, str]
     return {"target_type": "group", "target_id": str(group_id), "target_repr": f"{name or group_id}{where}"}
 
 
+def _read_group(provider, scope: GroupsScope, event, group_id: str) -> RemoteGroup:
+    """Read the group a change is about and name it in the audit row."""
+    group = provider.get_group(group_id, workspace_id=scope.workspace_id)
+    event.target_repr = _target(scope, group_id, group.name)["target_repr"]
+    return group
+
+
 def _index_user(scope: GroupsScope, user_id: str) -> None:
     """Refresh the directory index row of one user after a membership change (best effort: the change itself
     succeeded; a stale index row is refreshed by the next sync)."""
@@ -120,9 +127,8 @@ def group_update(
         ticket=ticket,
         **_target(scope, group_id),
     ) as event:
-        current = provider.get_group(group_id, workspace_id=scope.workspace_id)
+        current = _read_group(provider, scope, event, group_id)
         event.before = _snapshot(current)
-        event.target_repr = _target(scope, group_id, current.name)["target_repr"]
         require_group_edit(actor, current)
         if expected_version and group_version(current) != expected_version:
             raise ConflictError(
@@ -155,9 +161,8 @@ def group_delete(
         ticket=ticket,
         **_target(scope, group_id),
     ) as event:
-        current = provider.get_group(group_id, workspace_id=scope.workspace_id)
+        current = _read_group(provider, scope, event, group_id)
         event.before = _snapshot(current)
-        event.target_repr = _target(scope, group_id, current.name)["target_repr"]
         require_group_edit(actor, current)
         provider.delete_group(group_id, workspace_id=scope.workspace_id)
         event.after = None
@@ -167,7 +172,11 @@ def group_delete(
 # -- membership ------------------------------------------------------------------------------------------------
 
 
-def _membership_groups(provider, scope: GroupsScope, user_id: str) -> tuple[Any, list[str]]:
+def _membership_groups(
+    provider, scope: GroupsScope, event, user_id: str, expected: Sequence[str] | None
+) -> tuple[Any, list[str]]:
+    """The user's group ids in this workspace, recorded as ``before``; a ConflictError when they are not in the
+    workspace or their groups changed since the page was loaded (``expected``)."""
     user = provider.get_user(user_id)
     membership = user.membership(scope.workspace_id or "")
     if membership is None:
@@ -175,16 +184,16 @@ def _membership_groups(provider, scope: GroupsScope, user_id: str) -> tuple[Any,
             f"{user.email} is not a member of the workspace {scope.workspace.name if scope.workspace else ''}; "
             "add them to the workspace first."
         )
-    return user, [g.id for g in membership.groups]
-
-
-def _check_expected(current: list[str], expected: Sequence[str] | None, email: str) -> None:
+    current = [g.id for g in membership.groups]
+    event.extra["user_email"] = user.email
+    event.before = {"user": user.email, "groups": sorted(current)}
     if expected is not None and sorted(current) != sorted(expected):
         raise ConflictError(
-            f"{email}'s groups in this workspace changed since the page was loaded. Reload and try again.",
+            f"{user.email}'s groups in this workspace changed since the page was loaded. Reload and try again.",
             current=sorted(current),
             expected=sorted(expected),
         )
+    return user, current
 
 
 def group_member_add(
@@ -208,14 +217,10 @@ def group_member_add(
         extra={"user_id": user_id},
         **_target(scope, group_id),
     ) as event:
-        group = provider.get_group(group_id, workspace_id=scope.workspace_id)
-        event.target_repr = _target(scope, group_id, group.name)["target_repr"]
+        group = _read_group(provider, scope, event, group_id)
         require_member_change(actor, group)
         if scope.members_by_membership:
-            user, current = _membership_groups(provider, scope, user_id)
-            event.extra["user_email"] = user.email
-            event.before = {"user": user.email, "groups": sorted(current)}
-            _check_expected(current, expected_groups, user.email)
+            user, current = _membership_groups(provider, scope, event, user_id, expected_groups)
             if group.id in current:
                 raise ConflictError(f"{user.email} is already a member of {group.name}.")
             new = [*current, group.id]
@@ -260,14 +265,10 @@ def group_member_remove(
         extra={"user_id": user_id},
         **_target(scope, group_id),
     ) as event:
-        group = provider.get_group(group_id, workspace_id=scope.workspace_id)
-        event.target_repr = _target(scope, group_id, group.name)["target_repr"]
+        group = _read_group(provider, scope, event, group_id)
         require_member_change(actor, group)
         if scope.members_by_membership:
-            user, current = _membership_groups(provider, scope, user_id)
-            event.extra["user_email"] = user.email
-            event.before = {"user": user.email, "groups": sorted(current)}
-            _check_expected(current, expected_groups, user.email)
+            user, current = _membership_groups(provider, scope, event, user_id, expected_groups)
             if group.id not in current:
                 raise ConflictError(f"{user.email} is no longer a member of {group.name}.")
             new = [g for g in current if g != group.id]
@@ -306,8 +307,7 @@ def group_member_admin(
         extra={"user_id": user_id},
         **_target(scope, group_id),
     ) as event:
-        group = provider.get_group(group_id, workspace_id=scope.workspace_id)
-        event.target_repr = _target(scope, group_id, group.name)["target_repr"]
+        group = _read_group(provider, scope, event, group_id)
         require_member_change(actor, group)
         before = next((m for m in group.members if m.id == user_id), None)
         if before is None:
