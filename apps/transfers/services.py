@@ -57,6 +57,17 @@ def _username(actor) -> str:
     return actor.get_username() if getattr(actor, "is_authenticated", False) else str(actor or "system")
 
 
+def _bundle_owner(connection: Connection, actor) -> dict[str, Any]:
+    """The connection and operator copies every new Bundle row carries."""
+    return {
+        "connection": connection,
+        "connection_name": connection.name,
+        "connection_slug": connection.slug,
+        "created_by": actor if getattr(actor, "pk", None) else None,
+        "created_by_name": _username(actor),
+    }
+
+
 def app_label(app: RemoteApp) -> str:
     """The app's slug for file names: ToolJet's slug unless it is just the id (imported apps), else its name."""
     if app.slug and not UUIDISH.match(app.slug):
@@ -654,12 +665,8 @@ def _backup_target_app(*, staged: StagedImport, actor, provider, app: RemoteApp)
     bundle = Bundle.objects.create(
         kind=Bundle.Kind.BACKUP,
         status=Bundle.Status.RUNNING,
-        connection=connection,
-        connection_name=connection.name,
-        connection_slug=connection.slug,
         workspace_id=staged.workspace_id,
-        created_by=actor if getattr(actor, "pk", None) else None,
-        created_by_name=_username(actor),
+        **_bundle_owner(connection, actor),
         file_name=export_filename(
             connection=connection,
             workspace_name=_workspace_name(provider, staged.workspace_id),
@@ -764,17 +771,13 @@ def bundle_create(
     now = timezone.now()
     bundle = Bundle.objects.create(
         kind=Bundle.Kind.EXPORT,
-        connection=connection,
-        connection_name=connection.name,
-        connection_slug=connection.slug,
         workspace_id=workspace_id,
         workspace_name=workspace_name,
         export_tjdb=export_tjdb,
         all_versions=all_versions,
         reason=reason,
         ticket=ticket,
-        created_by=actor if getattr(actor, "pk", None) else None,
-        created_by_name=_username(actor),
+        **_bundle_owner(connection, actor),
         created_at=now,
         queued_at=now,
         file_name=f"{connection.slug}-{slugify(workspace_name) or 'workspace'}-bundle-{_stamp(now)}.zip",
@@ -957,13 +960,9 @@ def bundle_from_uploads(
     bundle = Bundle.objects.create(
         kind=Bundle.Kind.UPLOAD,
         status=Bundle.Status.RUNNING,
-        connection=connection,
-        connection_name=connection.name,
-        connection_slug=connection.slug,
         reason=reason,
         ticket=ticket,
-        created_by=actor if getattr(actor, "pk", None) else None,
-        created_by_name=_username(actor),
+        **_bundle_owner(connection, actor),
         created_at=now,
         file_name=f"{connection.slug}-uploaded-exports-{_stamp(now)}.zip",
     )
