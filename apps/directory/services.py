@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -248,9 +248,38 @@ def _audit(action: str, *, actor, connection: Connection, user_id: str, reason: 
     )
 
 
-def _refresh(provider, connection: Connection, user_id: str, pending) -> RemoteUser:
-    after = provider.get_user(user_id)
-    pending.after = user_snapshot(after)
+def _user_change(
+    action: str,
+    *,
+    actor,
+    connection: Connection,
+    user_id: str,
+    reason: str,
+    ticket: str,
+    write: Callable[[Any, RemoteUser], None],
+    extra: dict[str, Any] | None = None,
+) -> RemoteUser:
+    """One audited change of an existing user: read ``before``, ``write(provider, current)``, read ``after``,
+    then update the index row."""
+    with (
+        get_provider(connection) as provider,
+        _audit(
+            action,
+            actor=actor,
+            connection=connection,
+            user_id=user_id,
+            reason=reason,
+            ticket=ticket,
+            extra=extra,
+        ) as pending,
+    ):
+        current = provider.get_user(user_id)
+        pending.before = user_snapshot(current)
+        pending.target_repr = user_repr(current)
+        write(provider, current)
+        after = provider.get_user(user_id)
+        pending.after = user_snapshot(after)
+    index_upsert_user(connection=connection, user=after)
     return after
 
 
@@ -270,22 +299,22 @@ def user_role_change(
     ticket: str = "",
 ) -> RemoteUser:
     """ToolJet: the role in one workspace. Retool: ``admin`` = membership of the group named admin."""
-    with (
-        get_provider(connection) as provider,
-        _audit(
-            "user.role", actor=actor, connection=connection, user_id=user_id, reason=reason, ticket=ticket
-        ) as pending,
-    ):
-        pending.extra = {"role": role, "workspace_id": workspace_id}
-        current = provider.get_user(user_id)
-        pending.before = user_snapshot(current)
-        pending.target_repr = user_repr(current)
+
+    def write(provider, current: RemoteUser) -> None:
         if role == "admin":
             _require_grant_admin(actor)
         provider.change_role(user_id, role, workspace_id=workspace_id)
-        after = _refresh(provider, connection, user_id, pending)
-    index_upsert_user(connection=connection, user=after)
-    return after
+
+    return _user_change(
+        "user.role",
+        actor=actor,
+        connection=connection,
+        user_id=user_id,
+        reason=reason,
+        ticket=ticket,
+        extra={"role": role, "workspace_id": workspace_id},
+        write=write,
+    )
 
 
 def user_status_change(
@@ -299,23 +328,23 @@ def user_status_change(
     ticket: str = "",
 ) -> RemoteUser:
     """ToolJet: archive/reactivate the account, or one membership. Retool: disable/enable."""
-    with (
-        get_provider(connection) as provider,
-        _audit(
-            "user.status", actor=actor, connection=connection, user_id=user_id, reason=reason, ticket=ticket
-        ) as pending,
-    ):
-        pending.extra = {"status": status, "workspace_id": workspace_id}
-        current = provider.get_user(user_id)
-        pending.before = user_snapshot(current)
-        pending.target_repr = user_repr(current)
+
+    def write(provider, current: RemoteUser) -> None:
         if workspace_id and status == "archived":
             provider.patch_membership(user_id, workspace_id, status="archived")
         else:
             provider.set_user_status(user_id, status, workspace_id=workspace_id)
-        after = _refresh(provider, connection, user_id, pending)
-    index_upsert_user(connection=connection, user=after)
-    return after
+
+    return _user_change(
+        "user.status",
+        actor=actor,
+        connection=connection,
+        user_id=user_id,
+        reason=reason,
+        ticket=ticket,
+        extra={"status": status, "workspace_id": workspace_id},
+        write=write,
+    )
 
 
 def user_create(
@@ -371,20 +400,20 @@ def user_profile_update(
     ticket: str = "",
 ) -> RemoteUser:
     """ToolJet: name and e-mail. Retool: first and last name (its e-mail cannot change; pass ``email=None``)."""
-    with (
-        get_provider(connection) as provider,
-        _audit(
-            "user.update", actor=actor, connection=connection, user_id=user_id, reason=reason, ticket=ticket
-        ) as pending,
-    ):
-        current = provider.get_user(user_id)
-        pending.before = user_snapshot(current)
-        pending.target_repr = user_repr(current)
+
+    def write(provider, current: RemoteUser) -> None:
         new_email = email if email and email.lower() != current.email.lower() else None
         provider.update_user_profile(user_id, first_name=first_name, last_name=last_name, email=new_email)
-        after = _refresh(provider, connection, user_id, pending)
-    index_upsert_user(connection=connection, user=after)
-    return after
+
+    return _user_change(
+        "user.update",
+        actor=actor,
+        connection=connection,
+        user_id=user_id,
+        reason=reason,
+        ticket=ticket,
+        write=write,
+    )
 
 
 def user_metadata_update(
@@ -480,25 +509,12 @@ def user_workspaces_change(
 ) -> RemoteUser:
     """ToolJet: add or remove one workspace membership. ``PUT /user/:id/workspaces`` replaces them all, so this is
     read-modify-write with the same conflict check as metadata."""
-    with (
-        get_provider(connection) as provider,
-        _audit(
-            "user.workspaces",
-            actor=actor,
-            connection=connection,
-            user_id=user_id,
-            reason=reason,
-            ticket=ticket,
-        ) as pending,
-    ):
-        pending.extra = {"add": add.workspace_id if add else None, "remove": remove}
-        current = provider.get_user(user_id)
-        pending.before = user_snapshot(current)
-        pending.target_repr = user_repr(current)
+
+    def write(provider, current: RemoteUser) -> None:
         if loaded_fingerprint and memberships_fingerprint(current) != loaded_fingerprint:
             raise ConflictError(
                 "This user's workspaces were changed in ToolJet since you opened the page. Reload and try again.",
-                current=pending.before["workspaces"],
+                current=user_snapshot(current)["workspaces"],
             )
         assignments = [_assignment(m) for m in current.workspaces if m.workspace_id != remove]
         if add is not None:
@@ -508,9 +524,17 @@ def user_workspaces_change(
                 _require_grant_admin(actor)
             assignments.append(add)
         provider.replace_workspaces(user_id, assignments)
-        after = _refresh(provider, connection, user_id, pending)
-    index_upsert_user(connection=connection, user=after)
-    return after
+
+    return _user_change(
+        "user.workspaces",
+        actor=actor,
+        connection=connection,
+        user_id=user_id,
+        reason=reason,
+        ticket=ticket,
+        extra={"add": add.workspace_id if add else None, "remove": remove},
+        write=write,
+    )
 
 
 def user_workspace_groups_set(
@@ -524,22 +548,17 @@ def user_workspace_groups_set(
     ticket: str = "",
 ) -> RemoteUser:
     """ToolJet: replace the user's custom groups in one workspace (ids or names)."""
-    with (
-        get_provider(connection) as provider,
-        _audit(
-            "user.workspaces",
-            actor=actor,
-            connection=connection,
-            user_id=user_id,
-            reason=reason,
-            ticket=ticket,
-        ) as pending,
-    ):
-        pending.extra = {"workspace_id": workspace_id, "groups": list(groups)}
-        current = provider.get_user(user_id)
-        pending.before = user_snapshot(current)
-        pending.target_repr = user_repr(current)
+
+    def write(provider, current: RemoteUser) -> None:
         provider.patch_membership(user_id, workspace_id, groups=list(groups))
-        after = _refresh(provider, connection, user_id, pending)
-    index_upsert_user(connection=connection, user=after)
-    return after
+
+    return _user_change(
+        "user.workspaces",
+        actor=actor,
+        connection=connection,
+        user_id=user_id,
+        reason=reason,
+        ticket=ticket,
+        extra={"workspace_id": workspace_id, "groups": list(groups)},
+        write=write,
+    )
