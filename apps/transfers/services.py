@@ -443,6 +443,22 @@ def _checks(
     return [c.__dict__ for c in checks]
 
 
+def _discard_rejected(
+    staged: StagedImport, exc: ExportRejected, *, actor, file_name: str, reason: str
+) -> None:
+    """Drop the staged file of a refused export and write its ``app.import_rejected`` row."""
+    staged.path.unlink(missing_ok=True)
+    import_reject(
+        connection=staged.connection,
+        actor=actor,
+        workspace_id=staged.workspace_id,
+        file_name=file_name,
+        message=exc.message,
+        summary=exc.summary,
+        reason=reason,
+    )
+
+
 def import_preflight(
     *,
     connection: Connection,
@@ -468,16 +484,7 @@ def import_preflight(
         with open(staged.path, "wb") as sink:
             summary = inspect_export(fileobj, sink=sink)
     except ExportRejected as exc:
-        staged.path.unlink(missing_ok=True)
-        import_reject(
-            connection=connection,
-            actor=actor,
-            workspace_id=workspace_id,
-            file_name=file_name,
-            message=exc.message,
-            summary=exc.summary,
-            reason=reason,
-        )
+        _discard_rejected(staged, exc, actor=actor, file_name=file_name, reason=reason)
         raise
     provider = get_provider(connection)
     try:
@@ -491,16 +498,7 @@ def import_preflight(
             raise ExportRejected(message, summary=summary)
         taken = [a.name for a in provider.iter_apps(workspace_id)]
     except ExportRejected as exc:
-        staged.path.unlink(missing_ok=True)
-        import_reject(
-            connection=connection,
-            actor=actor,
-            workspace_id=workspace_id,
-            file_name=file_name,
-            message=exc.message,
-            summary=summary,
-            reason=reason,
-        )
+        _discard_rejected(staged, exc, actor=actor, file_name=file_name, reason=reason)
         raise
     except ProviderError:
         staged.path.unlink(missing_ok=True)
