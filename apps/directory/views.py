@@ -7,6 +7,7 @@ re-render the panel with 200 and what the operator typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -386,6 +387,27 @@ def _reason(form) -> dict[str, str]:
     return {"reason": form.cleaned_data["reason"], "ticket": form.cleaned_data["ticket"]}
 
 
+def _save(
+    request: HtmxHttpRequest,
+    connection: Connection,
+    user_id: str,
+    panel: str,
+    bound: Bound,
+    change: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """Valid form → ``change(cleaned_data)`` (calls the service, returns the success message) → the panel; invalid
+    input or an upstream refusal → the panel with the bound form (200)."""
+    form = bound.form
+    if form.is_valid():
+        try:
+            success = change(form.cleaned_data)
+        except ProviderError as exc:
+            _failed(form, exc)
+        else:
+            return _panel(request, connection, user_id, panel, success=success)
+    return _panel(request, connection, user_id, panel, bound=bound)
+
+
 @require_POST
 def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     (connection, caps), refusal = _change(request, slug, "supports_role_change")
@@ -393,24 +415,20 @@ def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpR
         return refusal
     form = forms.RoleForm(request.POST, roles=caps.roles)
     ws = request.POST.get("workspace_id", "")
+
+    def change(data: dict[str, Any]) -> str:
+        services.user_role_change(
+            actor=request.user,
+            connection=connection,
+            user_id=user_id,
+            role=data["role"],
+            workspace_id=data["workspace_id"] or None,
+            **_reason(form),
+        )
+        return f"Role changed to {data['role']}."
+
     panel = "workspaces_panel" if ws else "role_panel"
-    if form.is_valid():
-        try:
-            services.user_role_change(
-                actor=request.user,
-                connection=connection,
-                user_id=user_id,
-                role=form.cleaned_data["role"],
-                workspace_id=form.cleaned_data["workspace_id"] or None,
-                **_reason(form),
-            )
-        except ProviderError as exc:
-            _failed(form, exc)
-        else:
-            return _panel(
-                request, connection, user_id, panel, success=f"Role changed to {form.cleaned_data['role']}."
-            )
-    return _panel(request, connection, user_id, panel, bound=Bound("role", form, ws))
+    return _save(request, connection, user_id, panel, Bound("role", form, ws), change)
 
 
 @require_POST
@@ -420,23 +438,20 @@ def user_status_change(request: HtmxHttpRequest, slug: str, user_id: str) -> Htt
         return refusal
     form = forms.StatusForm(request.POST)
     ws = request.POST.get("workspace_id", "")
+
+    def change(data: dict[str, Any]) -> str:
+        services.user_status_change(
+            actor=request.user,
+            connection=connection,
+            user_id=user_id,
+            status=data["status"],
+            workspace_id=data["workspace_id"] or None,
+            **_reason(form),
+        )
+        return f"Status set to {data['status']}."
+
     panel = "workspaces_panel" if ws else "status_panel"
-    if form.is_valid():
-        status = form.cleaned_data["status"]
-        try:
-            services.user_status_change(
-                actor=request.user,
-                connection=connection,
-                user_id=user_id,
-                status=status,
-                workspace_id=form.cleaned_data["workspace_id"] or None,
-                **_reason(form),
-            )
-        except ProviderError as exc:
-            _failed(form, exc)
-        else:
-            return _panel(request, connection, user_id, panel, success=f"Status set to {status}.")
-    return _panel(request, connection, user_id, panel, bound=Bound("status", form, ws))
+    return _save(request, connection, user_id, panel, Bound("status", form, ws), change)
 
 
 @require_POST
@@ -445,22 +460,20 @@ def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> Ht
     if refusal:
         return refusal
     form = forms.ProfileForm(request.POST, email_editable=caps.supports_workspaces)
-    if form.is_valid():
-        try:
-            services.user_profile_update(
-                actor=request.user,
-                connection=connection,
-                user_id=user_id,
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"],
-                email=form.cleaned_data["email"] if form.email_editable else None,
-                **_reason(form),
-            )
-        except ProviderError as exc:
-            _failed(form, exc)
-        else:
-            return _panel(request, connection, user_id, "profile_panel", success="Profile saved.")
-    return _panel(request, connection, user_id, "profile_panel", bound=Bound("profile", form))
+
+    def change(data: dict[str, Any]) -> str:
+        services.user_profile_update(
+            actor=request.user,
+            connection=connection,
+            user_id=user_id,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"] if form.email_editable else None,
+            **_reason(form),
+        )
+        return "Profile saved."
+
+    return _save(request, connection, user_id, "profile_panel", Bound("profile", form), change)
 
 
 @require_POST
@@ -469,29 +482,25 @@ def user_metadata_update(request: HtmxHttpRequest, slug: str, user_id: str) -> H
     if refusal:
         return refusal
     form = forms.MetadataForm(request.POST)
-    ws = request.POST.get("workspace_id", "")
-    conflict = None
-    if form.is_valid():
+    bound = Bound("metadata", form, request.POST.get("workspace_id", ""))
+
+    def change(data: dict[str, Any]) -> str:
         try:
             services.user_metadata_update(
                 actor=request.user,
                 connection=connection,
                 user_id=user_id,
-                workspace_id=form.cleaned_data["workspace_id"],
-                items=form.cleaned_data["items"],
-                loaded_fingerprint=form.cleaned_data["fingerprint"],
+                workspace_id=data["workspace_id"],
+                items=data["items"],
+                loaded_fingerprint=data["fingerprint"],
                 **_reason(form),
             )
         except ConflictError as exc:
-            _failed(form, exc)
-            conflict = {"current": exc.current or {}, "mine": dict(form.cleaned_data["items"])}
-        except ProviderError as exc:
-            _failed(form, exc)
-        else:
-            return _panel(request, connection, user_id, "workspaces_panel", success="Metadata saved.")
-    return _panel(
-        request, connection, user_id, "workspaces_panel", bound=Bound("metadata", form, ws, conflict)
-    )
+            bound.conflict = {"current": exc.current or {}, "mine": dict(data["items"])}
+            raise
+        return "Metadata saved."
+
+    return _save(request, connection, user_id, "workspaces_panel", bound, change)
 
 
 @require_POST
@@ -505,23 +514,19 @@ def user_attribute_update(request: HtmxHttpRequest, slug: str, user_id: str) -> 
         return provider_error_response(request, exc)
     form = forms.AttributeForm(request.POST, attributes=detail.attributes)
     name = request.POST.get("name", "")
-    if form.is_valid():
-        delete = form.cleaned_data["delete"]
-        try:
-            services.user_attribute_set(
-                actor=request.user,
-                connection=connection,
-                user_id=user_id,
-                name=form.cleaned_data["name"],
-                value=None if delete else form.cleaned_data["value"],
-                **_reason(form),
-            )
-        except ProviderError as exc:
-            _failed(form, exc)
-        else:
-            text = f"Attribute {name} removed." if delete else f"Attribute {name} saved."
-            return _panel(request, connection, user_id, "attributes_panel", success=text)
-    return _panel(request, connection, user_id, "attributes_panel", bound=Bound("attribute", form, name))
+
+    def change(data: dict[str, Any]) -> str:
+        services.user_attribute_set(
+            actor=request.user,
+            connection=connection,
+            user_id=user_id,
+            name=data["name"],
+            value=None if data["delete"] else data["value"],
+            **_reason(form),
+        )
+        return f"Attribute {name} removed." if data["delete"] else f"Attribute {name} saved."
+
+    return _save(request, connection, user_id, "attributes_panel", Bound("attribute", form, name), change)
 
 
 def _workspaces_for_form(connection: Connection, user_id: str):
@@ -540,24 +545,21 @@ def user_workspace_add(request: HtmxHttpRequest, slug: str, user_id: str) -> Htt
     except ProviderError as exc:
         return provider_error_response(request, exc)
     form = forms.WorkspaceAddForm(request.POST, workspaces=addable, roles=caps.roles)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.user_workspaces_change(
-                actor=request.user,
-                connection=connection,
-                user_id=user_id,
-                add=WorkspaceAssignment(
-                    workspace_id=data["workspace_id"], role=data["role"], groups=tuple(data["groups"])
-                ),
-                loaded_fingerprint=data["fingerprint"],
-                **_reason(form),
-            )
-        except ProviderError as exc:
-            _failed(form, exc)
-        else:
-            return _panel(request, connection, user_id, "workspaces_panel", success="Workspace added.")
-    return _panel(request, connection, user_id, "workspaces_panel", bound=Bound("add", form))
+
+    def change(data: dict[str, Any]) -> str:
+        services.user_workspaces_change(
+            actor=request.user,
+            connection=connection,
+            user_id=user_id,
+            add=WorkspaceAssignment(
+                workspace_id=data["workspace_id"], role=data["role"], groups=tuple(data["groups"])
+            ),
+            loaded_fingerprint=data["fingerprint"],
+            **_reason(form),
+        )
+        return "Workspace added."
+
+    return _save(request, connection, user_id, "workspaces_panel", Bound("add", form), change)
 
 
 @require_POST
@@ -567,23 +569,19 @@ def user_workspace_remove(request: HtmxHttpRequest, slug: str, user_id: str) -> 
         return refusal
     form = forms.WorkspaceRemoveForm(request.POST)
     ws = request.POST.get("workspace_id", "")
-    if form.is_valid():
-        try:
-            services.user_workspaces_change(
-                actor=request.user,
-                connection=connection,
-                user_id=user_id,
-                remove=form.cleaned_data["workspace_id"],
-                loaded_fingerprint=form.cleaned_data["fingerprint"],
-                **_reason(form),
-            )
-        except ProviderError as exc:
-            _failed(form, exc)
-        else:
-            return _panel(
-                request, connection, user_id, "workspaces_panel", success="Removed from the workspace."
-            )
-    return _panel(request, connection, user_id, "workspaces_panel", bound=Bound("remove", form, ws))
+
+    def change(data: dict[str, Any]) -> str:
+        services.user_workspaces_change(
+            actor=request.user,
+            connection=connection,
+            user_id=user_id,
+            remove=data["workspace_id"],
+            loaded_fingerprint=data["fingerprint"],
+            **_reason(form),
+        )
+        return "Removed from the workspace."
+
+    return _save(request, connection, user_id, "workspaces_panel", Bound("remove", form, ws), change)
 
 
 @require_POST
@@ -597,21 +595,19 @@ def user_workspace_groups(request: HtmxHttpRequest, slug: str, user_id: str) -> 
     except ProviderError as exc:
         return provider_error_response(request, exc)
     form = forms.WorkspaceGroupsForm(request.POST, groups=_ws_groups(detail, ws))
-    if form.is_valid():
-        try:
-            services.user_workspace_groups_set(
-                actor=request.user,
-                connection=connection,
-                user_id=user_id,
-                workspace_id=form.cleaned_data["workspace_id"],
-                groups=form.cleaned_data["groups"],
-                **_reason(form),
-            )
-        except ProviderError as exc:
-            _failed(form, exc)
-        else:
-            return _panel(request, connection, user_id, "workspaces_panel", success="Groups saved.")
-    return _panel(request, connection, user_id, "workspaces_panel", bound=Bound("groups", form, ws))
+
+    def change(data: dict[str, Any]) -> str:
+        services.user_workspace_groups_set(
+            actor=request.user,
+            connection=connection,
+            user_id=user_id,
+            workspace_id=data["workspace_id"],
+            groups=data["groups"],
+            **_reason(form),
+        )
+        return "Groups saved."
+
+    return _save(request, connection, user_id, "workspaces_panel", Bound("groups", form, ws), change)
 
 
 @require_http_methods(["GET", "POST"])
