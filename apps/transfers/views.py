@@ -500,19 +500,28 @@ def bundle_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
 
 
-@require_GET
-def bundle_detail(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
-    """The bundle page; htmx polls its ``status`` partial every second and stops (286) when it is finished."""
+def _bundle_for(request: HtmxHttpRequest, slug: str, bundle_id) -> tuple[Connection, Bundle]:
+    """The bundle of this connection (404 otherwise) for an operator who may transfer apps."""
     require(request.user, Perm.TRANSFER_APPS)
     connection = connection_get(slug)
-    bundle = selectors.bundle_get(connection, bundle_id)
-    context = {
+    return connection, selectors.bundle_get(connection, bundle_id)
+
+
+def _bundle_context(connection: Connection, bundle: Bundle) -> dict:
+    return {
         "connection": connection,
         "connection_ctx": connection,
         "bundle": bundle,
         "items": list(bundle.items.all()),
         "counts": bundle.counts(),
     }
+
+
+@require_GET
+def bundle_detail(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
+    """The bundle page; htmx polls its ``status`` partial every second and stops (286) when it is finished."""
+    connection, bundle = _bundle_for(request, slug, bundle_id)
+    context = _bundle_context(connection, bundle)
     if wants_partial(request):
         response = render(request, "transfers/bundle_detail.html#status", context)
         if bundle.is_finished:
@@ -526,9 +535,7 @@ def bundle_detail(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpRespons
 
 @require_POST
 def bundle_retry(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    bundle = selectors.bundle_get(connection, bundle_id)
+    connection, bundle = _bundle_for(request, slug, bundle_id)
     if (
         bundle.kind != Bundle.Kind.EXPORT
         or not bundle.is_finished
@@ -539,24 +546,13 @@ def bundle_retry(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse
         services.bundle_retry_failed(bundle=bundle, actor=request.user)
     if wants_partial(request):
         bundle.refresh_from_db()
-        return render(
-            request,
-            "transfers/bundle_detail.html#status",
-            {
-                "connection": connection,
-                "bundle": bundle,
-                "items": list(bundle.items.all()),
-                "counts": bundle.counts(),
-            },
-        )
+        return render(request, "transfers/bundle_detail.html#status", _bundle_context(connection, bundle))
     return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
 
 
 @require_GET
 def bundle_download(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    bundle = selectors.bundle_get(connection, bundle_id)
+    _connection, bundle = _bundle_for(request, slug, bundle_id)
     if not bundle.downloadable:
         message = (
             "This download link has expired; build the bundle again."
