@@ -70,6 +70,10 @@ def _form_kwargs(scope: sel.GroupsScope) -> dict:
     return {"apps": sel.workspace_apps(scope)} if scope.granular else {}
 
 
+def _form_errors(form) -> str:
+    return "; ".join(e for errs in form.errors.values() for e in errs)
+
+
 _FIELD_HINTS = (
     ("name", "name"),
     ("resource", "g0_resources"),
@@ -213,7 +217,7 @@ def group_member_add(request: HtmxHttpRequest, slug: str, group_id: str) -> Http
         if not form.is_valid():
             group = sel.group_get(scope, group_id)
             if not wants_partial(request):
-                messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+                messages.error(request, _form_errors(form))
                 return redirect(_detail_url(scope, group.id))
             return _member_response(request, scope, group, add_form=form)
         try:
@@ -244,8 +248,7 @@ def _member_change(request: HtmxHttpRequest, slug: str, group_id: str, action: s
         form = MemberChangeForm(request.POST)
         if not form.is_valid():
             group = sel.group_get(scope, group_id)
-            errors = "; ".join(e for errs in form.errors.values() for e in errs)
-            return _member_response(request, scope, group, error=errors)
+            return _member_response(request, scope, group, error=_form_errors(form))
         data = form.cleaned_data
         common = {
             "scope": scope,
@@ -408,7 +411,7 @@ def group_delete(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
         require(request.user, Perm.MANAGE_GROUPS)
         form = GroupDeleteForm(request.POST, prefix="delete")
         if not form.is_valid():
-            errors = "; ".join(e for errs in form.errors.values() for e in errs)
+            errors = _form_errors(form)
             messages.error(request, f"Not deleted: {errors}")
             return _redirect(request, _detail_url(scope, group_id))
         group = svc.group_delete(
@@ -480,11 +483,7 @@ def group_drift_csv(request: HtmxHttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="group-drift.csv"'
     writer = csv.writer(response)
-    left = report.left.connection.name + (f" / {report.left.workspace.name}" if report.left.workspace else "")
-    right = report.right.connection.name + (
-        f" / {report.right.workspace.name}" if report.right.workspace else ""
-    )
-    writer.writerow(["group", "setting", left, right, "differs"])
+    writer.writerow(["group", "setting", _side_label(report.left), _side_label(report.right), "differs"])
     for row in report.rows:
         writer.writerow(
             [
@@ -496,6 +495,10 @@ def group_drift_csv(request: HtmxHttpRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+def _side_label(side: sel.GroupsScope) -> str:
+    return side.connection.name + (f" / {side.workspace.name}" if side.workspace else "")
 
 
 def _csv_safe(value: str) -> str:
