@@ -21,8 +21,11 @@ class User(AbstractUser):
 
     @property
     def role(self) -> str:
-        """The operator's highest role name ('admin', 'helpdesk', 'viewer'), or '' for none."""
-        names = {g.name for g in self.groups.all()}
-        if self.is_superuser:
-            return "admin"
-        return next((r for r in reversed(ROLE_ORDER) if r in names), "")
+        """The operator's highest role ('admin', 'helpdesk', 'viewer'), or '' for none — read from the
+        permissions the request already loaded (no query of its own on every page)."""
+        for role, perm in zip(
+            reversed(ROLE_ORDER), ("manage_connections", "change_people", "view_console"), strict=True
+        ):
+            if self.has_perm(f"accounts.{perm}"):
+                return role
+        return ""
