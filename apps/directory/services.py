@@ -66,12 +66,7 @@ def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
     ]
     # ToolJet's userGroups repeat the role groups of every workspace; the memberships carry what matters.
     groups = [] if memberships else [{"id": g.id, "name": g.name} for g in user.groups]
-    if memberships:
-        roles = [m["role"] for m in memberships]
-    else:
-        roles = [
-            "admin" if user.is_admin else ("member" if connection.kind == Connection.Kind.RETOOL else "")
-        ]
+    roles = [m["role"] for m in memberships] if memberships else [user.role]
     group_names = [g for m in memberships for g in m["groups"]] + [g["name"] for g in groups]
     return DirectoryUser(
         connection=connection,

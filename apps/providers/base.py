@@ -186,6 +186,9 @@ class RemoteUser(_Serializable):
     legacy_id: str | None = None
     created_at: str | None = None
     last_active: str | None = None
+    # The instance-wide role where the vendor has one (Retool: "admin" | "member"); ToolJet's roles are per
+    # workspace, in `workspaces[].role`.
+    role: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def membership(self, workspace_id: str) -> RemoteMembership | None:

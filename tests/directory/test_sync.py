@@ -60,7 +60,9 @@ def test_it_records_failure_with_message(fleet_connection):
 
 def test_index_upsert_and_remove(fleet_connection):
     _sim, connection = fleet_connection("retool", "enterprise")
-    user = RemoteUser(id="user_x", email="New.Person@Example.com", name="Nëw Person", is_admin=False)
+    user = RemoteUser(
+        id="user_x", email="New.Person@Example.com", name="Nëw Person", is_admin=False, role="member"
+    )
     row = index_upsert_user(connection=connection, user=user)
     assert row.email == "new.person@example.com"
     assert row.search == "new.person@example.com new person"

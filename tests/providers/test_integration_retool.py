@@ -213,3 +213,14 @@ def test_it_reports_html_and_truncated_answers(enterprise):
     with pytest.raises(UpstreamBroken) as err:
         list(make(enterprise).iter_users())
     assert "malformed" in str(err.value)
+
+
+def test_users_carry_their_instance_wide_role(simulator):
+    from apps.providers.base import ConnectionConfig
+    from apps.providers.retool import RetoolProvider
+
+    sim = simulator("retool", users=8)
+    provider = RetoolProvider(ConnectionConfig(kind="retool", base_url=sim.url, token="retool-test-token"))
+    roles = {u.email: u.role for u in provider.iter_users()}
+    assert roles["priya.raman@example.com"] == "admin"
+    assert set(roles.values()) == {"admin", "member"}

@@ -51,6 +51,7 @@ def user_from_wire(raw: Mapping[str, Any]) -> RemoteUser:
         status="active" if active else "disabled",
         active=active,
         is_admin=bool(raw.get("is_admin", False)),
+        role="admin" if raw.get("is_admin") else "member",
         groups=tuple(
             RemoteGroupRef(id=_id(g.get("id")), name=str(g.get("name") or ""))
             for g in raw.get("groups") or ()
