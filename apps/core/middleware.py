@@ -5,12 +5,12 @@ import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.shortcuts import resolve_url
-from django.template.loader import render_to_string
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.core.alerts import alert_response, provider_error_response
 from apps.core.context import RequestMeta, request_meta_var
+from apps.providers.errors import ProviderError
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
@@ -43,6 +43,13 @@ class RequestIDMiddleware:
             response["Vary"] = f"{vary}, HX-Request"
         return response
 
+    def process_exception(self, request, exception):
+        """The one net for upstream failures a view did not handle itself: a plain-language alert (502),
+        never a 500 page. Views that must keep a form's input catch ProviderError themselves."""
+        if isinstance(exception, ProviderError):
+            return provider_error_response(request, exception)
+        return None
+
 
 class HtmxLoginRedirectMiddleware:
     """An htmx request from an expired session must send the whole browser to the login page
@@ -67,7 +74,7 @@ class HtmxLoginRedirectMiddleware:
 class HtmxErrorMiddleware:
     """htmx swaps error responses (see static/js/app.js responseHandling) into their target; make sure any
     4xx/5xx answer to an htmx request is an alert fragment aimed at #alerts, never a whole error page
-    in the middle of a form."""
+    in the middle of a form. It is also the one net for upstream failures no view handled (process_exception)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -89,15 +96,12 @@ class HtmxErrorMiddleware:
                 response.status_code,
                 "Something went wrong on our side. Try again; if it persists, tell an admin.",
             )
-            html = render_to_string(
-                "components/alert.html",
-                {"level": "error", "message": message, "request_id": getattr(request, "request_id", "")},
-            )
-            fresh = HttpResponse(html, status=response.status_code)
-            for header in ("X-Request-ID", "Vary"):
-                if header in response:
-                    fresh[header] = response[header]
-            fresh["HX-Retarget"] = "#alerts"
-            fresh["HX-Reswap"] = "afterbegin"
-            return fresh
+            return alert_response(request, message, status=response.status_code)
         return response
+
+    def process_exception(self, request, exception):
+        """The one net for upstream failures a view did not handle itself: a plain-language alert (502),
+        never a 500 page. Views that must keep a form's input catch ProviderError themselves."""
+        if isinstance(exception, ProviderError):
+            return provider_error_response(request, exception)
+        return None

@@ -92,3 +92,29 @@ def test_log_lines_carry_the_request_id(rf):
     finally:
         logger.removeHandler(handler)
     assert [r.request_id for r in records] == ["req-id-12345678", "-"]
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_an_unhandled_upstream_failure_becomes_an_alert_not_a_500(rf, db, htmx):
+    from django_htmx.middleware import HtmxDetails
+
+    from apps.core.middleware import HtmxErrorMiddleware
+    from apps.providers.errors import ProviderTimeout
+
+    request = rf.get("/", headers={"HX-Request": "true"} if htmx else {})
+    request.htmx = HtmxDetails(request)
+    request.request_id = "req-id-12345678"
+    response = HtmxErrorMiddleware(lambda r: None).process_exception(
+        request, ProviderTimeout("The instance did not answer within 5 s.")
+    )
+    assert response.status_code == 502
+    assert b"did not answer within 5 s" in response.content
+    assert b"req-id-12345678" in response.content
+    assert (response.get("HX-Retarget") == "#alerts") is htmx
+    assert (b"<html" in response.content) is not htmx
+
+
+def test_other_exceptions_are_left_to_django(rf):
+    from apps.core.middleware import HtmxErrorMiddleware
+
+    assert HtmxErrorMiddleware(lambda r: None).process_exception(rf.get("/"), ValueError("x")) is None
