@@ -38,7 +38,6 @@ class Connection(models.Model):
     notes = models.TextField(blank=True)
 
     capabilities = models.JSONField(default=dict, blank=True, editable=False)
-    capabilities_probed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test = models.JSONField(null=True, blank=True, editable=False)
     last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_ok = models.BooleanField(null=True, editable=False)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.connections.crypto import TokenUnreadable, reencrypt_token
 from apps.connections.models import Connection
+from apps.connections.provider import TokenUnusable, get_provider
 
 # Fields an audit row may show (the token never: only whether it changed).
 AUDITED_FIELDS = (
@@ -101,8 +102,6 @@ def connections_rotate_keys() -> tuple[int, int, int]:
 def connection_test(*, actor, connection: Connection) -> Connection:
     """Probe the instance (reachability, TLS, auth, capabilities, latency) without side effects upstream;
     store the result and the capabilities on the connection."""
-    from apps.connections.provider import TokenUnusable, get_provider
-
     now = timezone.now()
     try:
         result = get_provider(connection).probe(thorough=True).to_dict()
@@ -115,9 +114,8 @@ def connection_test(*, actor, connection: Connection) -> Connection:
     connection.last_test_ok = bool(result.get("ok"))
     fields = ["last_test", "last_test_at", "last_test_ok"]
     if result.get("capabilities") and (result.get("ok") or not connection.capabilities):
-        connection.capabilities = result["capabilities"]
-        connection.capabilities_probed_at = now
-        fields += ["capabilities", "capabilities_probed_at"]
+        connection.capabilities = result["capabilities"]  # carries its own probed_at
+        fields.append("capabilities")
     connection.save(update_fields=fields)
     _audit(
         "connection.test",
