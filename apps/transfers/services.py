@@ -534,10 +534,28 @@ def _import_staged(provider, staged: StagedImport, app_name: str) -> ImportResul
         return provider.import_app(staged.workspace_id, fh, app_name=app_name)
 
 
-def _check_name(provider, staged: StagedImport, app_name: str) -> None:
+def _check_name(
+    provider, staged: StagedImport, *, actor, app_name: str, after: dict, reason: str, ticket: str
+) -> None:
+    """Raise NameTaken (after writing the ``app.import_rejected`` row) when ``app_name`` is used on the target;
+    nothing is sent upstream then."""
     taken = [a.name for a in provider.iter_apps(staged.workspace_id)]
-    if app_name.casefold() in {t.casefold() for t in taken}:
-        raise NameTaken(app_name, suggest_name(app_name, taken))
+    if app_name.casefold() not in {t.casefold() for t in taken}:
+        return
+    audit_record(
+        action=Action.APP_IMPORT_REJECTED,
+        actor=actor,
+        connection=staged.connection,
+        target_type="workspace",
+        target_id=staged.workspace_id,
+        target_repr=app_name,
+        after=after,
+        reason=reason,
+        ticket=ticket,
+        outcome="failure",
+        error=f"An app called “{app_name}” already exists in the target workspace.",
+    )
+    raise NameTaken(app_name, suggest_name(app_name, taken))
 
 
 def staged_discard(staged: StagedImport) -> None:
@@ -562,23 +580,7 @@ def app_import(
         "tooljet_version": staged.summary.get("tooljet_version", ""),
         "tables": staged.summary.get("tables", []),
     }
-    try:
-        _check_name(provider, staged, app_name)
-    except NameTaken:
-        audit_record(
-            action=Action.APP_IMPORT_REJECTED,
-            actor=actor,
-            connection=connection,
-            target_type="workspace",
-            target_id=staged.workspace_id,
-            target_repr=app_name,
-            after=after,
-            reason=reason,
-            ticket=ticket,
-            outcome="failure",
-            error=f"An app called “{app_name}” already exists in the target workspace.",
-        )
-        raise
+    _check_name(provider, staged, actor=actor, app_name=app_name, after=after, reason=reason, ticket=ticket)
     with audited(
         action=Action.APP_IMPORT,
         actor=actor,
@@ -711,7 +713,15 @@ def app_copy_run(
     provider = get_provider(connection)
     app_name = app_name.strip()
     source = staged.source
-    _check_name(provider, staged, app_name)
+    after = {
+        "source": source,
+        "workspace_id": staged.workspace_id,
+        "app_name": app_name,
+        "size": staged.size,
+        "sha256": staged.sha256,
+        "tooljet_version": staged.summary.get("tooljet_version", ""),
+    }
+    _check_name(provider, staged, actor=actor, app_name=app_name, after=after, reason=reason, ticket=ticket)
     backup_bundle = None
     with audited(
         action=Action.APP_COPY,
@@ -722,14 +732,7 @@ def app_copy_run(
         reason=reason,
         ticket=ticket,
     ) as event:
-        event.after = {
-            "source": source,
-            "workspace_id": staged.workspace_id,
-            "app_name": app_name,
-            "size": staged.size,
-            "sha256": staged.sha256,
-            "tooljet_version": staged.summary.get("tooljet_version", ""),
-        }
+        event.after = after
         if backup:
             existing = next(
                 (

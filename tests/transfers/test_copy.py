@@ -85,3 +85,18 @@ def test_it_is_for_admins_only(helpdesk_client, simulator, probed_connection):
     source = probed_connection(a, slug="tj-a")
     target = probed_connection(simulator("tooljet", seed=5), slug="tj-b")
     assert _copy(helpdesk_client, source, a, target, a).status_code == 403
+
+
+def test_it_rejects_a_taken_name_at_the_confirm_step(admin_client, simulator, probed_connection):
+    src_sim = simulator("tooljet", profile="latest")
+    dst_sim = simulator("tooljet", profile="latest", seed=3)
+    source = probed_connection(src_sim, slug="tj-a")
+    target = probed_connection(dst_sim, slug="tj-b")
+    response = _copy(admin_client, source, src_sim, target, dst_sim, name="Sales Dashboard")
+    again = admin_client.post(response["Location"], {"app_name": "Sales Dashboard", "reason": "promote"})
+    assert again.status_code == 200
+    assert "already exists" in again.content.decode()
+    assert not imports(dst_sim)
+    event = AuditEvent.objects.get(action="app.import_rejected")
+    assert event.outcome == "failure" and event.after["source"]["connection"] == "tj-a"
+    assert not AuditEvent.objects.filter(action="app.copy").exists()
