@@ -49,8 +49,9 @@ class Inventory:
         return rows
 
     @property
-    def count(self) -> int:
-        return len(self.apps)
+    def folder_ids(self) -> list[str]:
+        """The folders the apps live in (Retool), for the clone form's folder choice."""
+        return sorted({app.folder_id for _ws, app in self.apps if app.folder_id})
 
 
 def app_inventory(
@@ -95,6 +96,19 @@ def workspace_list(connection: Connection, *, provider=None) -> list[RemoteWorks
         return []
     provider = provider or get_provider(connection)
     return [w for w in provider.list_workspaces() if not w.status or w.status == "active"]
+
+
+def copy_targets(connections: list[Connection]) -> list[tuple[str, str]]:
+    """``("<slug>|<workspace id>", "<connection> → <workspace>")`` for every workspace an app can be imported
+    into, fetched concurrently; connections that do not answer are left out."""
+    eligible = [c for c in connections if connection_capabilities(c).supports_app_import]
+    choices = []
+    for result in fan_out(workspace_list, eligible, max_workers=FLEET_CONCURRENCY):
+        if result.ok:
+            choices.extend(
+                (f"{result.item.slug}|{ws.id}", f"{result.item.name} → {ws.name}") for ws in result.value
+            )
+    return choices
 
 
 def app_find(connection: Connection, *, workspace_id: str | None, app_id: str, provider=None) -> RemoteApp:

@@ -17,7 +17,6 @@ from apps.connections.selectors import connection_get, connection_list
 from apps.core.alerts import alert_response, provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.providers.errors import ProviderError
-from apps.providers.http import fan_out
 from apps.transfers import selectors, services
 from apps.transfers.forms import (
     BundleForm,
@@ -39,8 +38,9 @@ def _can_transfer(request) -> bool:
 
 
 def _need_capability(connection: Connection, flag: str) -> None:
-    if not getattr(connection_capabilities(connection), flag):
-        raise Http404(connection_capabilities(connection).reason(flag))
+    caps = connection_capabilities(connection)
+    if not getattr(caps, flag):
+        raise Http404(caps.reason(flag))
 
 
 # -- inventories ----------------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         inventory = selectors.app_inventory(connection, workspace_id=workspace_id, q=q)
     except ProviderError as exc:
         return provider_error_response(request, exc)
-    folders = sorted({a.folder_id for _ws, a in inventory.apps if a.folder_id})
+    folders = inventory.folder_ids
     context = {
         "connection": connection,
         "connection_ctx": connection,
@@ -112,9 +112,7 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
         app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
         folders = []
         if caps.supports_app_clone and not caps.supports_workspaces:
-            folders = sorted(
-                {a.folder_id for _ws, a in selectors.app_inventory(connection).apps if a.folder_id}
-            )
+            folders = selectors.app_inventory(connection).folder_ids
     except ProviderError as exc:
         return provider_error_response(request, exc)
     versions = [name for _id, name in app.versions]
@@ -324,21 +322,6 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
 # -- copy between instances -----------------------------------------------------------------------------------
 
 
-def _copy_targets() -> list[tuple[str, str]]:
-    connections = [c for c in connection_list() if connection_capabilities(c).supports_app_import]
-
-    def workspaces(connection):
-        return selectors.workspace_list(connection)
-
-    choices = []
-    for result in fan_out(workspaces, connections, max_workers=selectors.FLEET_CONCURRENCY):
-        if result.ok:
-            choices.extend(
-                (f"{result.item.slug}|{ws.id}", f"{result.item.name} → {ws.name}") for ws in result.value
-            )
-    return choices
-
-
 @require_http_methods(["GET", "POST"])
 def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     """Pick a target connection/workspace; POST exports app A, preflights it and shows the dry-run preview."""
@@ -351,7 +334,9 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     except ProviderError as exc:
         return provider_error_response(request, exc)
     versions = [name for _id, name in app.versions]
-    form = CopyForm(request.POST or None, targets=_copy_targets(), versions=versions)
+    form = CopyForm(
+        request.POST or None, targets=selectors.copy_targets(connection_list()), versions=versions
+    )
     context = {
         "connection": connection,
         "connection_ctx": connection,
