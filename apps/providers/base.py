@@ -133,9 +133,6 @@ class ConnectionConfig(_Serializable):
         if not self.key:
             object.__setattr__(self, "key", f"{self.kind}:{self.base_url}")
 
-    def with_request_id(self, request_id: str | None) -> ConnectionConfig:
-        return dataclasses.replace(self, request_id=request_id)
-
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
         data.pop("token", None)
@@ -374,9 +371,6 @@ class Capabilities(_Serializable):
             if getattr(self, flag, False)
             else self.reasons.get(flag, "Not available on this connection.")
         )
-
-    def enabled(self) -> list[str]:
-        return [f for f in CAPABILITY_FLAGS if getattr(self, f)]
 
 
 @dataclass(frozen=True)

@@ -61,10 +61,6 @@ def _group_seg(group_id: Any) -> str:
     return text
 
 
-def _unsupported(what: str, capability: str) -> Unsupported:
-    return Unsupported(what, capability=capability)
-
-
 class RetoolProvider:
     kind = "retool"
 
@@ -400,16 +396,16 @@ class RetoolProvider:
         return mapping.app_from_wire(self._data("POST", "/apps/cloneApp", json=body, retry=False) or {})
 
     def export_app(self, app_id: str, **kw: Any) -> contextlib.AbstractContextManager[ExportStream]:
-        raise _unsupported(
+        raise Unsupported(
             "Retool's public API has no app export: use the app inventory download, clone, or Retool's own "
             "Export to JSON in the app menu.",
-            "supports_app_export",
+            capability="supports_app_export",
         )
 
     def import_app(self, workspace_id: str, bundle: Any, *, app_name: str) -> ImportResult:
-        raise _unsupported(
+        raise Unsupported(
             "Retool's public API has no app import: use Create new → From JSON/ZIP in Retool.",
-            "supports_app_import",
+            capability="supports_app_import",
         )
 
     def list_spaces(self) -> list[RemoteWorkspace]:
@@ -418,10 +414,12 @@ class RetoolProvider:
     # -- ToolJet-only concepts --------------------------------------------------------------------------------------
 
     def list_workspaces(self) -> list[RemoteWorkspace]:
-        raise _unsupported("Retool has spaces (one connection each), not workspaces.", "supports_workspaces")
+        raise Unsupported(
+            "Retool has spaces (one connection each), not workspaces.", capability="supports_workspaces"
+        )
 
     def replace_workspaces(self, user_id: str, workspaces: Sequence[WorkspaceAssignment]) -> None:
-        raise _unsupported("Retool has no workspace memberships.", "supports_workspaces")
+        raise Unsupported("Retool has no workspace memberships.", capability="supports_workspaces")
 
     def patch_membership(
         self,
@@ -431,18 +429,20 @@ class RetoolProvider:
         status: str | None = None,
         groups: Sequence[str] | None = None,
     ) -> None:
-        raise _unsupported("Retool has no workspace memberships.", "supports_workspaces")
+        raise Unsupported("Retool has no workspace memberships.", capability="supports_workspaces")
 
     def get_user_metadata(self, workspace_id: str, user_id: str) -> RemoteMetadata:
-        raise _unsupported(
-            "Retool keeps attributes in user.metadata: use the attribute methods.", "supports_metadata"
+        raise Unsupported(
+            "Retool keeps attributes in user.metadata: use the attribute methods.",
+            capability="supports_metadata",
         )
 
     def put_user_metadata(
         self, workspace_id: str, user_id: str, items: Any, *, expected: Any = None
     ) -> RemoteMetadata:
-        raise _unsupported(
-            "Retool keeps attributes in user.metadata: use the attribute methods.", "supports_metadata"
+        raise Unsupported(
+            "Retool keeps attributes in user.metadata: use the attribute methods.",
+            capability="supports_metadata",
         )
 
     # -- probe ------------------------------------------------------------------------------------------------------

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -36,21 +34,13 @@ from apps.providers.streams import (
     validated_json_chunks,
 )
 from apps.providers.tooljet import mapping
+from apps.providers.tooljet.mapping import looks_like_uuid
 
 __all__ = ["ToolJetProvider", "looks_like_uuid"]
 
 PREFIX = "/api/ext"
 V2_PREFIX = "/api/v2/ext"
 USER_STATUSES = ("invited", "verified", "active", "archived")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def looks_like_uuid(value: str) -> bool:
-    return bool(_UUID.match(value or ""))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _route_absent(exc: NotFoundError) -> bool:
@@ -319,11 +309,9 @@ class ToolJetProvider:
 
     # -- optional v2 users API (Capabilities.supports_v2_users; tooljet.md §8) -----------------------------------
 
-    V2_PREFIX = "/api/v2/ext"
-
     def _v2(self, method: str, path: str, **kw: Any) -> Any:
         try:
-            return self.session.json(method, path, prefix=self.V2_PREFIX, **kw)
+            return self.session.json(method, path, prefix=V2_PREFIX, **kw)
         except NotFoundError as exc:
             if _route_absent(exc):
                 raise Unsupported(

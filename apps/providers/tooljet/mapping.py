@@ -7,6 +7,7 @@ camelCase with ``folderCreate``/``folderDelete`` (an older ``folder`` flag is ex
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,7 +39,6 @@ SNAKE_TO_CAMEL = {
     "folder_delete": "folderDelete",
 }
 CAMEL_KEYS = frozenset(SNAKE_TO_CAMEL.values())
-WRITE_KEYS = CAMEL_KEYS | {"folderCRUD"}
 
 
 def permissions_from_wire(raw: Mapping[str, Any] | None) -> dict[str, bool]:
@@ -215,9 +215,14 @@ def metadata_items(
     return tuple(out)
 
 
-def _group_ref_to_wire(ref: str) -> dict[str, str]:
-    from apps.providers.tooljet.client import looks_like_uuid
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
+
+def looks_like_uuid(value: str) -> bool:
+    return bool(_UUID.match(value or ""))
+
+
+def _group_ref_to_wire(ref: str) -> dict[str, str]:
     return {"id": ref} if looks_like_uuid(ref) else {"name": ref}
 
 

@@ -229,11 +229,6 @@ class ToolJetState:
     def new_membership(role: str, status: str, groups: set | None = None, token: str | None = None) -> dict:
         return {"role": role, "status": status, "groups": groups or set(), "invitationToken": token}
 
-    def remove_user_groups_in(self, uid: str, ws_id: str) -> None:
-        membership = self.memberships.get(uid, {}).get(ws_id)
-        if membership:
-            membership["groups"].clear()
-
     @staticmethod
     def new_token() -> str:
         return secrets.token_hex(16)
