@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
+from apps.audit.selectors import history_url
 from apps.connections.models import Connection
 from apps.connections.provider import connection_capabilities, get_provider
 from apps.connections.selectors import connection_get
@@ -302,7 +303,7 @@ def _detail_context(
         "raw_metadata": {k: v for k, v in person.metadata.items() if k not in declared}
         if not person.workspaces
         else {},
-        "history_url": f"{reverse('audit:event_list')}?connection={connection.slug}&target=user:{person.id}",
+        "history_url": history_url(target_type="user", target_id=person.id, connection=connection),
         "bound": bound,
     }
 

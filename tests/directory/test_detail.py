@@ -14,11 +14,12 @@ def _uid(connection, email="priya.raman@example.com"):
 @pytest.mark.parametrize(("kind", "profile"), [p for p in PROFILES if p[1] != "business"])
 def test_it_reads_the_user_live(viewer_client, synced, kind, profile):
     sim, connection = synced(kind, profile)
-    response = viewer_client.get(f"/connections/{connection.slug}/users/{_uid(connection)}/")
+    uid = _uid(connection)
+    response = viewer_client.get(f"/connections/{connection.slug}/users/{uid}/")
     html = response.content.decode()
     assert response.status_code == 200
     assert "priya.raman@example.com" in html
-    assert f"/audit/?connection={connection.slug}&amp;target=user:" in html
+    assert f"/audit/?target=user%3A{uid}&amp;connection={connection.slug}" in html
     if kind == "tooljet":
         assert "Acme Production" in html
         if profile == "lts-3.16":
