@@ -538,20 +538,16 @@ def bundle_retry(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse
 @require_GET
 def bundle_download(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
     _connection, bundle = _bundle_for(request, slug, bundle_id)
-    if not bundle.downloadable:
-        message = (
-            "This download link has expired; build the bundle again."
-            if bundle.is_expired
-            else "This bundle is not ready."
-        )
-        if bundle.is_expired:
-            services.bundle_expire(bundle)
-        return alert_response(request, message, status=410 if bundle.is_expired else 409)
+    if not bundle.downloadable and not bundle.is_expired:
+        return alert_response(request, "This bundle is not ready.", status=409)
     try:
         fh = services.bundle_download_open(bundle=bundle, actor=request.user)
     except FileNotFoundError:
-        return alert_response(
-            request, "The file is gone (expired or cleaned up); build the bundle again.", status=410
+        message = (
+            "This download link has expired; build the bundle again."
+            if bundle.is_expired
+            else "The file is gone (expired or cleaned up); build the bundle again."
         )
+        return alert_response(request, message, status=410)
     content_type = "application/json" if bundle.kind == Bundle.Kind.BACKUP else "application/zip"
     return FileResponse(fh, as_attachment=True, filename=bundle.file_name, content_type=content_type)

@@ -206,3 +206,13 @@ def test_a_retried_bundle_measures_its_wait_from_the_retry(
         services.bundle_retry_failed(bundle=bundle, actor=None)
     bundle.refresh_from_db()
     assert bundle.status == Bundle.Status.PENDING and not bundle.waiting_too_long
+
+
+def test_it_refuses_to_download_a_bundle_that_is_not_built_yet(admin_client, tooljet):
+    sim, connection = tooljet
+    bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Archive Browser")])
+    assert bundle.status == Bundle.Status.PENDING
+    response = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/download/")
+    assert response.status_code == 409
+    assert "not ready" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="app.bundle_download").exists()
