@@ -338,6 +338,22 @@ class UserDetail:
     workspaces: list[RemoteWorkspace] = field(default_factory=list)  # ToolJet: every workspace (for "add")
     attributes: list[RemoteAttribute] = field(default_factory=list)  # Retool: declared attributes
 
+    @property
+    def addable_workspaces(self) -> list[RemoteWorkspace]:
+        """The active workspaces this user is not a member of (the "add to workspace" choices)."""
+        member_of = {m.workspace_id for m in self.user.workspaces}
+        return [w for w in _active(self.workspaces) if w.id not in member_of]
+
+
+def _active(workspaces) -> list[RemoteWorkspace]:
+    return [w for w in workspaces if (w.status or "active") == "active"]
+
+
+def active_workspaces(*, connection: Connection) -> list[RemoteWorkspace]:
+    """The workspaces a new user can be invited to (archived ones left out). Raises ProviderError."""
+    with get_provider(connection) as provider:
+        return _active(provider.list_workspaces())
+
 
 def user_detail_get(*, connection: Connection, user_id: str) -> UserDetail:
     """The user read fresh from upstream, plus what the change forms need (ToolJet workspaces, Retool declared

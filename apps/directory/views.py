@@ -22,13 +22,14 @@ from django_htmx.http import HttpResponseStopPolling
 from apps.accounts.roles import Perm, require
 from apps.audit.selectors import history_url
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
+from apps.connections.provider import connection_capabilities
 from apps.connections.selectors import connection_get
 from apps.core.alerts import alert_response, provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.directory import forms, services
 from apps.directory.selectors import (
     UserDetail,
+    active_workspaces,
     group_choices,
     index_age,
     person_rows,
@@ -237,8 +238,7 @@ def _detail_context(
                 "group_choices": _ws_groups(detail, m.workspace_id),
             }
         )
-    member_of = {m.workspace_id for m in person.workspaces}
-    addable = [w for w in detail.workspaces if w.id not in member_of and (w.status or "active") == "active"]
+    addable = detail.addable_workspaces
     attributes = [
         {
             "a": a,
@@ -530,19 +530,13 @@ def user_attribute_update(request: HtmxHttpRequest, slug: str, user_id: str) -> 
     return _save(request, connection, user_id, "attributes_panel", Bound("attribute", form, name), change)
 
 
-def _workspaces_for_form(connection: Connection, user_id: str):
-    detail = user_detail_get(connection=connection, user_id=user_id)
-    member_of = {m.workspace_id for m in detail.user.workspaces}
-    return [w for w in detail.workspaces if w.id not in member_of and (w.status or "active") == "active"]
-
-
 @require_POST
 def user_workspace_add(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     (connection, caps), refusal = _change(request, slug, "supports_workspaces")
     if refusal:
         return refusal
     try:
-        addable = _workspaces_for_form(connection, user_id)
+        addable = user_detail_get(connection=connection, user_id=user_id).addable_workspaces
     except ProviderError as exc:
         return provider_error_response(request, exc)
     form = forms.WorkspaceAddForm(request.POST, workspaces=addable, roles=caps.roles)
@@ -625,8 +619,7 @@ def user_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     workspaces = []
     if caps.supports_user_create and caps.supports_workspaces:
         try:
-            with get_provider(connection) as provider:
-                workspaces = [w for w in provider.list_workspaces() if (w.status or "active") == "active"]
+            workspaces = active_workspaces(connection=connection)
         except ProviderError as exc:
             return provider_error_response(request, exc)
     kw = {"workspaces": workspaces, "roles": caps.roles, "needs_workspace": caps.supports_workspaces}
