@@ -536,12 +536,13 @@ def _import_staged(provider, staged: StagedImport, app_name: str) -> ImportResul
 
 def _check_name(
     provider, staged: StagedImport, *, actor, app_name: str, after: dict, reason: str, ticket: str
-) -> None:
-    """Raise NameTaken (after writing the ``app.import_rejected`` row) when ``app_name`` is used on the target;
-    nothing is sent upstream then."""
-    taken = [a.name for a in provider.iter_apps(staged.workspace_id)]
+) -> list[RemoteApp]:
+    """The apps of the target workspace; raises NameTaken (after writing the ``app.import_rejected`` row) when
+    ``app_name`` is one of theirs, and nothing is sent upstream then."""
+    apps = list(provider.iter_apps(staged.workspace_id))
+    taken = [a.name for a in apps]
     if app_name.casefold() not in {t.casefold() for t in taken}:
-        return
+        return apps
     audit_record(
         action=Action.APP_IMPORT_REJECTED,
         actor=actor,
@@ -721,7 +722,9 @@ def app_copy_run(
         "sha256": staged.sha256,
         "tooljet_version": staged.summary.get("tooljet_version", ""),
     }
-    _check_name(provider, staged, actor=actor, app_name=app_name, after=after, reason=reason, ticket=ticket)
+    target_apps = _check_name(
+        provider, staged, actor=actor, app_name=app_name, after=after, reason=reason, ticket=ticket
+    )
     backup_bundle = None
     with audited(
         action=Action.APP_COPY,
@@ -734,14 +737,8 @@ def app_copy_run(
     ) as event:
         event.after = after
         if backup:
-            existing = next(
-                (
-                    a
-                    for a in provider.iter_apps(staged.workspace_id)
-                    if a.name.casefold() == (source.get("app_name") or "").casefold()
-                ),
-                None,
-            )
+            source_name = (source.get("app_name") or "").casefold()
+            existing = next((a for a in target_apps if a.name.casefold() == source_name), None)
             if existing is not None:
                 backup_bundle = _backup_target_app(
                     staged=staged, actor=actor, provider=provider, app=existing
