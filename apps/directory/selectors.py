@@ -274,17 +274,19 @@ def person_rows(*, email: str) -> list[DirectoryUser]:
 
 @dataclass
 class IndexAge:
-    oldest: Any  # datetime | None
-    newest: Any
-    stale: bool  # some instance is unindexed or outdated (a running sync is neither)
-    never: bool  # some instance has no index yet (running or not)
-    failed: list[DirectorySync]
-    running: int
+    oldest: Any = None  # datetime | None
+    never: bool = False  # some instance has no index yet (running or not)
+    failed: list[DirectorySync] = field(default_factory=list)
     unindexed: list[Connection] = field(default_factory=list)  # never synced, no sync running
     outdated: list[Connection] = field(
         default_factory=list
     )  # last sync older than the stale limit, none running
     indexing: list[Connection] = field(default_factory=list)  # a sync is running now
+
+    @property
+    def stale(self) -> bool:
+        """Some instance is unindexed or outdated (a running sync is neither)."""
+        return bool(self.unindexed or self.outdated)
 
 
 def index_age(*, connection: Connection | None = None) -> IndexAge:
@@ -294,7 +296,7 @@ def index_age(*, connection: Connection | None = None) -> IndexAge:
     if connection is not None:
         connections = connections.filter(pk=connection.pk)
     limit = timezone.now() - timedelta(seconds=settings.ADMINUI_DIRECTORY_STALE_AFTER)
-    age = IndexAge(oldest=None, newest=None, stale=False, never=False, failed=[], running=0)
+    age = IndexAge()
     synced_at = []
     for conn in connections:
         sync = getattr(conn, "directory_sync", None)
@@ -311,9 +313,7 @@ def index_age(*, connection: Connection | None = None) -> IndexAge:
             age.unindexed.append(conn)
         elif sync.synced_at < limit:
             age.outdated.append(conn)
-    age.oldest, age.newest = (min(synced_at), max(synced_at)) if synced_at else (None, None)
-    age.running = len(age.indexing)
-    age.stale = bool(age.unindexed or age.outdated)
+    age.oldest = min(synced_at, default=None)
     return age
 
 

@@ -8,7 +8,7 @@ re-render the panel with 200 and what the operator typed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpResponse
@@ -147,7 +147,6 @@ class Bound:
     form: Any
     key: str = ""  # workspace id or attribute name
     conflict: dict | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _ws_groups(detail: UserDetail, workspace_id: str):
@@ -351,7 +350,6 @@ def _panel(
     *,
     bound: Bound | None = None,
     success: str = "",
-    extra: dict | None = None,
 ) -> HttpResponse:
     """Re-read the user and render one panel (htmx) or the page; add the OOB success message."""
     if success and not wants_partial(request):
@@ -361,7 +359,6 @@ def _panel(
     except ProviderError as exc:
         return provider_error_response(request, exc)
     context = _detail_context(request, connection, detail, bound)
-    context.update(extra or {})
     if not wants_partial(request):
         return render(request, DETAIL, context)
     html = render_to_string(f"{DETAIL}#{panel}", context, request=request)
