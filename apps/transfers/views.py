@@ -510,10 +510,7 @@ def bundle_detail(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpRespons
     if wants_partial(request):
         response = render(request, "transfers/bundle_detail.html#status", context)
         if bundle.is_finished:
-            stop = HttpResponseStopPolling(response.content)
-            for header in ("Content-Type",):
-                stop[header] = response[header]
-            return stop
+            return HttpResponseStopPolling(response.content, content_type=response["Content-Type"])
         return response
     return render(request, "transfers/bundle_detail.html", context)
 

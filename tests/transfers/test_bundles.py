@@ -44,7 +44,8 @@ def test_it_builds_a_zip_with_a_manifest(
     assert bundle.status == Bundle.Status.DONE
     final = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/", headers=htmx_headers)
     assert final.status_code == 286  # stops the polling
-    assert "every 1s" not in final.content.decode()
+    assert "every 1s" not in final.content.decode() and "<html" not in final.content.decode()
+    assert final["Content-Type"].startswith("text/html")
     archive = _zip(admin_client, connection, bundle)
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["connection"]["slug"] == "tj-prod"
