@@ -9,8 +9,10 @@ from typing import Any
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audited
+from apps.connections.provider import get_provider
 from apps.directory.group_permissions import require_group_edit, require_member_change
 from apps.directory.group_selectors import GroupsScope, group_version
+from apps.directory.services import index_upsert_user
 from apps.providers.base import RemoteGroup
 from apps.providers.errors import ConflictError, ProviderError
 
@@ -20,8 +22,6 @@ Action = AuditEvent.Action
 
 
 def _provider(scope: GroupsScope):
-    from apps.connections.provider import get_provider
-
     return get_provider(scope.connection)
 
 
@@ -55,11 +55,8 @@ def _index_user(scope: GroupsScope, user_id: str) -> None:
     """Refresh the directory index row of one user after a membership change (best effort: the change itself
     succeeded; a stale index row is refreshed by the next sync)."""
     try:
-        from apps.directory.services import index_upsert_user
-    except ImportError:  # the directory index is not installed in this build
-        return
-    try:
-        user = _provider(scope).get_user(user_id)
+        with _provider(scope) as provider:
+            user = provider.get_user(user_id)
         index_upsert_user(connection=scope.connection, user=user)
     except ProviderError as exc:
         logger.warning("index refresh of %s failed after a group change: %s", user_id, exc.message)
