@@ -49,16 +49,6 @@ def event_search(*, filters: dict) -> QuerySet[AuditEvent]:
     return qs.order_by("-sequence")
 
 
-def events_for(*, target_type: str = "", target_id: str = "", connection=None) -> QuerySet[AuditEvent]:
-    """One object's history (a user, group, app or connection), optionally on one connection, newest first."""
-    filters: dict[str, Any] = {}
-    if target_type and target_id:
-        filters["target"] = f"{target_type}:{target_id}"
-    if connection is not None:
-        filters["connection"] = getattr(connection, "slug", connection)
-    return event_search(filters=filters)
-
-
 def history_url(*, target_type: str = "", target_id: str = "", connection=None) -> str:
     """The audit page filtered to one object's history, e.g. /audit/?target=user:42&connection=prod."""
     params = {}
