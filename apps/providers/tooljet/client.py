@@ -43,8 +43,21 @@ V2_PREFIX = "/api/v2/ext"
 USER_STATUSES = ("invited", "verified", "active", "archived")
 
 
-def _route_absent(exc: NotFoundError) -> bool:
-    return (exc.upstream_message or "").startswith("Cannot ")
+@contextlib.contextmanager
+def _unsupported_if_route_absent(capability: str, message: str) -> Iterator[None]:
+    """ToolJet's own ``Cannot METHOD path`` 404 means this build lacks the route: raise :class:`Unsupported` for
+    ``capability`` (``{route}`` in ``message`` is replaced by that upstream text). Any other 404 passes through."""
+    try:
+        yield
+    except NotFoundError as exc:
+        if (exc.upstream_message or "").startswith("Cannot "):
+            raise Unsupported(
+                message.replace("{route}", exc.upstream_message or ""),
+                capability=capability,
+                status_code=404,
+                request_id=exc.request_id,
+            ) from exc
+        raise
 
 
 def _no_members(what: str) -> Unsupported:
@@ -88,17 +101,12 @@ class ToolJetProvider:
     def _json(
         self, method: str, path: str, *, capability: str | None = None, what: str = "", **kw: Any
     ) -> Any:
-        try:
+        if not capability:
             return self.session.json(method, path, **kw)
-        except NotFoundError as exc:
-            if capability and _route_absent(exc):
-                raise Unsupported(
-                    f"This ToolJet version has no {what or 'such'} API route ({exc.upstream_message}).",
-                    capability=capability,
-                    status_code=404,
-                    request_id=exc.request_id,
-                ) from exc
-            raise
+        with _unsupported_if_route_absent(
+            capability, f"This ToolJet version has no {what or 'such'} API route ({{route}})."
+        ):
+            return self.session.json(method, path, **kw)
 
     # -- users ------------------------------------------------------------------------------------------------------
 
@@ -310,17 +318,10 @@ class ToolJetProvider:
     # -- optional v2 users API (Capabilities.supports_v2_users; tooljet.md §8) -----------------------------------
 
     def _v2(self, method: str, path: str, **kw: Any) -> Any:
-        try:
+        with _unsupported_if_route_absent(
+            "supports_v2_users", "This ToolJet instance has no v2 users API; use the v1 user list."
+        ):
             return self.session.json(method, path, prefix=V2_PREFIX, **kw)
-        except NotFoundError as exc:
-            if _route_absent(exc):
-                raise Unsupported(
-                    "This ToolJet instance has no v2 users API; use the v1 user list.",
-                    capability="supports_v2_users",
-                    status_code=404,
-                    request_id=exc.request_id,
-                ) from exc
-            raise
 
     def search_users_v2(
         self, *, search: str | None = None, status: str | None = None, page: int = 1, per_page: int = 20
@@ -546,15 +547,11 @@ class ToolJetProvider:
             params["appVersion"] = version_name
         if all_versions:
             params["exportAllVersions"] = "true"
-        try:
+        with _unsupported_if_route_absent(
+            "supports_app_export", "This ToolJet version has no app export API."
+        ):
             ctx = self.session.stream("POST", path, params=params, idempotent=True)
             response = ctx.__enter__()
-        except NotFoundError as exc:
-            if _route_absent(exc):
-                raise Unsupported(
-                    "This ToolJet version has no app export API.", capability="supports_app_export"
-                ) from exc
-            raise
         ctype = response.headers.get("content-type", "")
         if ctype and "json" not in ctype.lower():
             ctx.__exit__(None, None, None)
@@ -608,22 +605,19 @@ class ToolJetProvider:
                     )
             body = splice_json_object(bundle, {"appName": app_name.strip()})
             payload = None
-        try:
-            raw = self.session.json(
+        raw = (
+            self._json(
                 "POST",
                 f"/import/workspace/{seg(ws)}/apps",
                 json=payload,
                 content=body,
                 headers={"Content-Type": "application/json"},
                 retry=False,
+                capability="supports_app_import",
+                what="app import",
             )
-        except NotFoundError as exc:
-            if _route_absent(exc):
-                raise Unsupported(
-                    "This ToolJet version has no app import API.", capability="supports_app_import"
-                ) from exc
-            raise
-        raw = raw or {}
+            or {}
+        )
         return ImportResult(ok=True, message=str(raw.get("message", "")), app_name=app_name.strip(), raw=raw)
 
     def clone_app(self, app_id: str, new_name: str, *, folder_id: str | None = None) -> RemoteApp:
