@@ -807,16 +807,20 @@ def _enqueue(bundle: Bundle, *, only_failed: bool) -> None:
     )
 
 
-def bundle_retry_failed(*, bundle: Bundle, actor) -> Bundle:
-    """Put the failed items back in the queue; the ones that worked are kept as they are."""
-    bundle.items.filter(status=BundleItem.Status.FAILED).update(status=BundleItem.Status.PENDING, error="")
+def bundle_retry_failed(*, bundle: Bundle, actor) -> bool:
+    """Put the failed items of a finished export bundle back in the queue; the ones that worked are kept as they
+    are. False (nothing queued) when there is nothing to retry."""
+    failed = bundle.items.filter(status=BundleItem.Status.FAILED)
+    if bundle.kind != Bundle.Kind.EXPORT or not bundle.is_finished or not failed.exists():
+        return False
+    failed.update(status=BundleItem.Status.PENDING, error="")
     bundle.status = Bundle.Status.PENDING
     bundle.error = ""
     bundle.finished_at = None
     bundle.queued_at = timezone.now()
     bundle.save(update_fields=["status", "error", "finished_at", "queued_at"])
     _enqueue(bundle, only_failed=True)
-    return bundle
+    return True
 
 
 def _manifest(bundle: Bundle, items: list[BundleItem]) -> dict[str, Any]:

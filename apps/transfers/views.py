@@ -518,14 +518,8 @@ def bundle_detail(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpRespons
 @require_POST
 def bundle_retry(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
     connection, bundle = _bundle_for(request, slug, bundle_id)
-    if (
-        bundle.kind != Bundle.Kind.EXPORT
-        or not bundle.is_finished
-        or not bundle.items.filter(status="failed").exists()
-    ):
+    if not services.bundle_retry_failed(bundle=bundle, actor=request.user):
         messages.info(request, "Nothing to retry.")
-    else:
-        services.bundle_retry_failed(bundle=bundle, actor=request.user)
     if wants_partial(request):
         bundle.refresh_from_db()
         return render(request, "transfers/bundle_detail.html#status", _bundle_context(connection, bundle))

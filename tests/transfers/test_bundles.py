@@ -217,3 +217,13 @@ def test_it_refuses_to_download_a_bundle_that_is_not_built_yet(admin_client, too
     assert response.status_code == 409
     assert "not ready" in response.content.decode()
     assert not AuditEvent.objects.filter(action="app.bundle_download").exists()
+
+
+def test_it_has_nothing_to_retry_when_every_app_worked(admin_client, tooljet):
+    sim, connection = tooljet
+    bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Archive Browser")])
+    services.bundle_build(bundle_id=bundle.pk)
+    response = admin_client.post(f"/connections/{connection.slug}/bundles/{bundle.pk}/retry/", follow=True)
+    assert "Nothing to retry." in response.content.decode()
+    bundle.refresh_from_db()
+    assert bundle.status == Bundle.Status.DONE
