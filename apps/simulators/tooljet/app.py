@@ -986,12 +986,6 @@ class ToolJetSimulator(SimulatorApp):
             )
         return page, per_page
 
-    def _v2_user(self, ref: str) -> dict:
-        user = self.state.user_by_ref(ref)
-        if user is None:
-            raise ApiError(404, "User not found")
-        return user
-
     def on_v2_users_list(self, request: Request) -> Response:
         page, per_page = self._paging(request)
         search = request.args.get("search", "").strip().lower()
@@ -1015,16 +1009,16 @@ class ToolJetSimulator(SimulatorApp):
 
     def on_v2_user_get(self, request: Request, ref: str) -> Response:
         with self.lock:
-            return json_response(self.user_json(request, self._v2_user(ref)))
+            return json_response(self.user_json(request, self._user(ref)))
 
     def on_v2_user_update(self, request: Request, ref: str) -> Response:
         with self.lock:
-            self._v2_user(ref)
+            self._user(ref)
         return self.on_user_update(request, ref)
 
     def _v2_archive(self, ref: str, archive: bool) -> Response:
         with self.lock:
-            user = self._v2_user(ref)
+            user = self._user(ref)
             if (user["status"] == "archived") == archive:
                 raise ApiError(409, "User is already archived" if archive else "User is not archived")
             user["status"] = "archived" if archive else "active"
@@ -1041,7 +1035,7 @@ class ToolJetSimulator(SimulatorApp):
     def on_v2_user_workspaces(self, request: Request, ref: str) -> Response:
         page, per_page = self._paging(request)
         with self.lock:
-            user = self._v2_user(ref)
+            user = self._user(ref)
             rows = []
             for n, (ws_id, membership) in enumerate(self.state.memberships[user["id"]].items()):
                 ws = self.state.workspaces[ws_id]
