@@ -271,18 +271,23 @@ def _export_to_file(provider, *, app_id: str, workspace_id: str, dest, **options
     return size, digest.hexdigest()
 
 
+def _header_tooljet_version(fileobj) -> str:
+    """The ``tooljet_version`` of an export (its first key in practice, so this reads very little); ``""`` when
+    the header has none. Raises ijson.JSONError for a body that is not JSON."""
+    for prefix, event, value in ijson.parse(fileobj):
+        if prefix == "tooljet_version" and event in ("string", "number"):
+            return str(value)
+        if prefix == "app":  # past the header: stop reading
+            break
+    return ""
+
+
 def _file_tooljet_version(path) -> str:
-    """The ``tooljet_version`` of an export file (its first key in practice, so this reads very little)."""
     try:
         with open(path, "rb") as fh:
-            for prefix, event, value in ijson.parse(fh):
-                if prefix == "tooljet_version" and event in ("string", "number"):
-                    return str(value)
-                if prefix == "app":  # past the header: stop reading
-                    break
+            return _header_tooljet_version(fh)
     except ijson.JSONError:
         return ""
-    return ""
 
 
 # -- target version -------------------------------------------------------------------------------------------
@@ -313,13 +318,10 @@ def target_tooljet_version(connection: Connection, *, workspace_id: str, provide
                 break
         for ws, app_id in candidates:
             with provider.export_app(app_id, workspace_id=ws, export_tjdb=False) as stream:
-                parser = ijson.parse(_ChunkReader(iter(stream)))
-                for prefix, event, value in parser:
-                    if prefix == "tooljet_version" and event in ("string", "number"):
-                        cache.set(key, str(value), VERSION_CACHE_SECONDS)
-                        return str(value)
-                    if prefix == "app":
-                        break
+                version = _header_tooljet_version(_ChunkReader(iter(stream)))
+            if version:
+                cache.set(key, version, VERSION_CACHE_SECONDS)
+                return version
     except (ProviderError, ijson.JSONError):
         logger.info("could not learn the ToolJet version of %s", connection.slug)
     return ""

@@ -138,3 +138,13 @@ def test_it_hides_another_operators_staged_file(admin_client, tooljet, django_us
     client = Client()
     client.force_login(other)
     assert client.get(response["Location"]).status_code == 404
+
+
+def test_it_learns_the_target_version_from_an_export_when_the_probe_has_none(tooljet):
+    from apps.transfers.services import target_tooljet_version
+
+    sim, connection = tooljet
+    connection.last_test = {**(connection.last_test or {}), "version": ""}
+    version = target_tooljet_version(connection, workspace_id=workspace_id(sim, "acme-staging"))
+    assert version == "3.20.40-ee"
+    assert [r for r in sim.requests if r[0] == "POST" and "/export" in r[1]]
