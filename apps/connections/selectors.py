@@ -5,8 +5,14 @@ from django.http import Http404
 from apps.connections.models import Connection
 
 
-def connection_list():
-    return Connection.objects.all().order_by("name")
+def connection_list(*, kind: str = "", environment: str = ""):
+    """All connections by name, optionally only one product or environment (filters the operator picks)."""
+    connections = Connection.objects.all().order_by("name")
+    if kind:
+        connections = connections.filter(kind=kind)
+    if environment:
+        connections = connections.filter(environment=environment)
+    return connections
 
 
 def connection_get(slug: str) -> Connection:

@@ -54,11 +54,7 @@ def fleet(request: HtmxHttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     environment = request.GET.get("environment", "")
     shared = request.GET.get("shared") == "1"
-    connections = list(connection_list())
-    if kind:
-        connections = [c for c in connections if c.kind == kind]
-    if environment:
-        connections = [c for c in connections if c.environment == environment]
+    connections = list(connection_list(kind=kind, environment=environment))
     result = selectors.fleet_inventory(connections, q=q, shared_only=shared)
     context = {
         "fleet": result,

@@ -219,3 +219,21 @@ def test_adding_a_connection_queues_its_directory_sync(admin_client, django_capt
     connection = Connection.objects.get(slug="staging-retool")
     task = DBTaskResult.objects.get(task_path="apps.directory.tasks.sync_connection")
     assert task.args_kwargs["args"] == [connection.pk]
+
+
+def test_connection_list_filters_by_product_and_environment(connection):
+    from apps.connections.selectors import connection_list
+
+    other = Connection(
+        name="Stage Retool",
+        slug="stage-rt",
+        kind="retool",
+        base_url="http://127.0.0.1:9",
+        environment="staging",
+    )
+    other.set_token("x-token-value")
+    other.save()
+    assert [c.slug for c in connection_list()] == ["prod-tj", "stage-rt"]
+    assert [c.slug for c in connection_list(kind="retool")] == ["stage-rt"]
+    assert [c.slug for c in connection_list(environment="production")] == ["prod-tj"]
+    assert list(connection_list(kind="tooljet", environment="staging")) == []
