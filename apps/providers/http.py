@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
+import httpcore
 import httpx
 
 from apps.providers.base import ConnectionConfig
@@ -75,6 +76,13 @@ USER_AGENT = f"adminui/{_version()}"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 MAX_READ_TIMEOUT = 25.0  # gunicorn's worker timeout is 30 s
 AUTH_SCHEMES = {"tooljet": "Basic", "retool": "Bearer"}  # ToolJet: raw token after "Basic " (tooljet.md §2)
+
+# httpcore reads a response 64 KiB at a time, and every read passes through h11 (four copies and tens of µs of
+# Python). Exports and user lists run to hundreds of megabytes, so reads of up to 1 MiB halve the console's CPU per
+# byte streamed (docs/benchmarks.md, "Transfers"). A read returns what the socket holds: small answers are
+# unaffected. httpcore offers no per-client setting; tests/providers/test_http.py pins that the constant is read.
+READ_SIZE = 1024 * 1024
+httpcore.HTTP11Connection.READ_NUM_BYTES = READ_SIZE
 
 
 # --------------------------------------------------------------------------------------------------------------

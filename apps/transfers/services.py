@@ -40,9 +40,8 @@ logger = logging.getLogger(__name__)
 Action = AuditEvent.Action
 UUIDISH = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 VERSION_CACHE_SECONDS = 600
-OUT_CHUNK = (
-    1024 * 1024
-)  # upstream 64 KiB chunks are handed to the WSGI server in ~1 MiB pieces (fewer writes)
+# upstream reads (up to READ_SIZE, often less) are gathered into ~1 MiB pieces for the WSGI server (fewer writes)
+OUT_CHUNK = 1024 * 1024
 CREDENTIALS_WARNING = (
     "Data-source credentials are not part of a ToolJet export: after the import, open each data source in the "
     "target workspace and enter its credentials again."

@@ -305,3 +305,16 @@ def test_it_fans_out_in_order_with_errors_captured():
     assert [r.value for r in results if r.ok] == [0, 2, 4, 8, 10]
     assert isinstance(results[3].error, ValueError)
     assert fan_out(work, []) == []
+
+
+def test_responses_are_read_in_large_pieces():
+    """httpcore reads the class constant we raise (an upgrade that renames it must fail here, not slow exports)."""
+    import inspect
+
+    import httpcore
+
+    from apps.providers.http import READ_SIZE
+
+    assert READ_SIZE >= 1024 * 1024
+    assert httpcore.HTTP11Connection.READ_NUM_BYTES == READ_SIZE
+    assert "self.READ_NUM_BYTES" in inspect.getsource(httpcore.HTTP11Connection._receive_event)
