@@ -32,6 +32,7 @@ from apps.connections.provider import connection_capabilities, get_provider
 from apps.core.context import current_request_meta
 from apps.providers.base import ImportResult, RemoteApp
 from apps.providers.errors import ProviderError, Unsupported
+from apps.transfers.digest import OverlappedSha256
 from apps.transfers.models import Bundle, BundleItem, StagedImport, exports_dir
 from apps.transfers.preflight import ExportRejected, ExportSummary, inspect_export, version_newer
 
@@ -119,7 +120,7 @@ class AuditedExport:
         self._actor = actor
         self._audit = audit
         self._meta = meta
-        self._digest = hashlib.sha256()
+        self._digest = OverlappedSha256()
         self._size = 0
         self._started = time.monotonic()
         self._finished = False
