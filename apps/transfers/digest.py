@@ -1,5 +1,5 @@
 """SHA-256 of a stream, computed beside it: hashlib releases the GIL on large updates, so hashing piece N on a helper
-thread overlaps with sending piece N and receiving piece N+1 (docs/benchmarks.md, "Transfers": ~820 → ~1,130 MB/s
+thread overlaps with sending piece N and receiving piece N+1 (docs/benchmarks.md, "Transfers": ~820 → ~1,100 MB/s
 through the console). One update is in flight per digest, so pieces are hashed in order."""
 
 from __future__ import annotations

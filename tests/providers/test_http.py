@@ -315,6 +315,5 @@ def test_responses_are_read_in_large_pieces():
 
     from apps.providers.http import READ_SIZE
 
-    assert READ_SIZE >= 1024 * 1024
     assert httpcore.HTTP11Connection.READ_NUM_BYTES == READ_SIZE
     assert "self.READ_NUM_BYTES" in inspect.getsource(httpcore.HTTP11Connection._receive_event)
