@@ -47,7 +47,7 @@ test: install browser
 test-contract: install
 	$(PY) -m pytest -q tests/contract
 
-bench: install
+bench: install browser
 	$(PY) -m tests.benchmarks
 
 lint: install
