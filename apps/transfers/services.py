@@ -6,7 +6,6 @@ Every function here receives ``actor`` explicitly and writes its own audit row (
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -32,7 +31,7 @@ from apps.connections.provider import connection_capabilities, get_provider
 from apps.core.context import current_request_meta
 from apps.providers.base import ImportResult, RemoteApp
 from apps.providers.errors import ProviderError, Unsupported
-from apps.transfers.digest import OverlappedSha256
+from apps.transfers.digest import OverlappedSha256, write_hashed
 from apps.transfers.models import Bundle, BundleItem, StagedImport, exports_dir
 from apps.transfers.preflight import ExportRejected, ExportSummary, inspect_export, version_newer
 
@@ -163,7 +162,12 @@ class AuditedExport:
             self._ctx.__exit__(None, None, None)
         except Exception:  # noqa: BLE001 - closing a broken upstream stream must not hide the audit row
             logger.warning("closing the upstream export stream failed", exc_info=True)
-        after = {**self._audit["after"], "size": self._size, "sha256": self._digest.hexdigest()}
+        try:
+            sha256 = self._digest.hexdigest()
+        except Exception:  # noqa: BLE001 - the audit row is written whatever happened to the digest
+            logger.exception("hashing the export stream failed")
+            sha256 = ""
+        after = {**self._audit["after"], "size": self._size, "sha256": sha256}
         error = ""
         if not self.closed_ok:
             error = (
@@ -253,22 +257,8 @@ def app_export_open(
 
 def _export_to_file(provider, *, app_id: str, workspace_id: str, dest, **options) -> tuple[int, str]:
     """Stream one export into ``dest`` (a path); returns (size, sha256). Never holds the body in memory."""
-    digest = hashlib.sha256()
-    size = 0
-    tmp = dest.with_suffix(dest.suffix + ".part")
-    try:
-        with (
-            provider.export_app(app_id, workspace_id=workspace_id, **options) as stream,
-            open(tmp, "wb") as fh,
-        ):
-            for chunk in stream:
-                fh.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-        tmp.replace(dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return size, digest.hexdigest()
+    with provider.export_app(app_id, workspace_id=workspace_id, **options) as stream:
+        return write_hashed(stream, dest)
 
 
 def _header_tooljet_version(fileobj) -> str:
@@ -868,16 +858,8 @@ def _write_zip(bundle: Bundle) -> tuple[int, str, list[BundleItem]]:
         if item.status == BundleItem.Status.OK:
             zs.add_path(str(item.part_path), f"apps/{item.file_name}")
     zs.add(json.dumps(_manifest(bundle, items), indent=2, ensure_ascii=False).encode(), "manifest.json")
-    digest = hashlib.sha256()
-    size = 0
-    tmp = bundle.path.with_suffix(".zip.part")
-    with open(tmp, "wb") as fh:
-        for chunk in zs:
-            fh.write(chunk)
-            digest.update(chunk)
-            size += len(chunk)
-    tmp.replace(bundle.path)
-    return size, digest.hexdigest(), items
+    size, sha256 = write_hashed(zs, bundle.path)
+    return size, sha256, items
 
 
 def _finish(bundle: Bundle, *, actor) -> Bundle:
@@ -978,20 +960,14 @@ def bundle_from_uploads(
         safe = (slugify(stem) if dot else slugify(original)) or "export"
         name = f"{position:03d}-{safe}.{slugify(ext) or 'json'}" if dot else f"{position:03d}-{safe}"
         used.add(name)
-        digest = hashlib.sha256()
-        size = 0
-        with open(bundle.directory / name, "wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
+        size, sha256 = write_hashed(upload.chunks(), bundle.directory / name)
         BundleItem.objects.create(
             bundle=bundle,
             position=position,
             app_name=stem if dot else original,
             file_name=name,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             status=BundleItem.Status.OK,
         )
     return _finish(bundle, actor=actor)

@@ -9,6 +9,7 @@ from django.db import connection as db_connection
 
 from apps.audit.models import AuditEvent
 from apps.providers.http import READ_SIZE
+from apps.transfers.digest import OverlappedSha256
 from apps.transfers.services import OUT_CHUNK
 from tests.transfers.conftest import app_id, workspace_id
 
@@ -86,6 +87,17 @@ def test_it_audits_an_interrupted_stream(admin_client, tooljet):
     event = AuditEvent.objects.get(action="app.export")
     assert event.outcome == "failure"
     assert "interrupted" in event.error
+
+
+def test_the_audit_row_is_written_even_when_the_digest_fails(admin_client, tooljet):
+    sim, connection = tooljet
+    response = _download(admin_client, connection, sim)
+    with mock.patch.object(OverlappedSha256, "hexdigest", side_effect=RuntimeError("hash thread died")):
+        body = b"".join(response.streaming_content)
+    event = AuditEvent.objects.get(action="app.export")
+    assert event.outcome == "success"
+    assert event.after["size"] == len(body)
+    assert event.after["sha256"] == ""
 
 
 def test_it_streams_a_large_export_without_buffering(admin_client, simulator, probed_connection):
