@@ -261,6 +261,14 @@ ADMINUI_SECRET_KEY_PATTERN = env.str(
 )
 ADMINUI_DIRECTORY_STALE_AFTER = env.int("ADMINUI_DIRECTORY_STALE_AFTER", default=3600)  # seconds
 ADMINUI_DIRECTORY_SYNC_INTERVAL = env.int("ADMINUI_DIRECTORY_SYNC_INTERVAL", default=900)  # seconds
+# A sync still "running" this long after it started has lost its worker (killed, machine restarted): the page says
+# so and offers a new one instead of a spinner for ever.
+ADMINUI_DIRECTORY_SYNC_STALLED_AFTER = env.int(
+    "ADMINUI_DIRECTORY_SYNC_STALLED_AFTER", default=3600
+)  # seconds
+# Queued background work (a bundle, a sync) normally starts within a second or two; after this the page tells the
+# operator to check that the task worker runs.
+ADMINUI_WORKER_OVERDUE = env.int("ADMINUI_WORKER_OVERDUE", default=30)  # seconds
 ADMINUI_IMPORT_MAX_BYTES = env.int("ADMINUI_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 ADMINUI_BUNDLE_LINK_TTL = env.int("ADMINUI_BUNDLE_LINK_TTL", default=24 * 3600)  # seconds
 ADMINUI_EXPORTS_DIR = Path(env.str("ADMINUI_EXPORTS_DIR", default=str(VAR_DIR / "exports")))

@@ -200,7 +200,6 @@ def group_member_add(
     group_id: str,
     user_id: str,
     is_group_admin: bool = False,
-    expected_groups: Sequence[str] | None = None,
     reason: str = "",
     ticket: str = "",
 ) -> RemoteGroup:
@@ -217,7 +216,9 @@ def group_member_add(
         group = _read_group(provider, scope, event, group_id)
         require_member_change(actor, group)
         if scope.members_by_membership:
-            user, current = _membership_groups(provider, scope, event, user_id, expected_groups)
+            # the person was picked from a search, so there is no page state of their groups to compare: adding
+            # is refused only when they are already in this group
+            user, current = _membership_groups(provider, scope, event, user_id, None)
             if group.id in current:
                 raise ConflictError(f"{user.email} is already a member of {group.name}.")
             new = [*current, group.id]

@@ -6,8 +6,11 @@ Search reads these rows only; details and every change go to the upstream live (
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def normalize(text: str | None) -> str:
@@ -64,9 +67,35 @@ class DirectorySync(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.RUNNING)
     message = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     count = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.connection_id}: {self.status}"
+
+    @property
+    def _started(self) -> bool:
+        """The worker picked up the latest request (a scheduled sync is started without being queued here)."""
+        return self.started_at is not None and (self.queued_at is None or self.started_at >= self.queued_at)
+
+    @property
+    def waiting_too_long(self) -> bool:
+        """Queued from the page and not started well after: the task worker is probably not running."""
+        if self.status != self.Status.RUNNING or self.queued_at is None or self._started:
+            return False
+        return timezone.now() - self.queued_at > timedelta(seconds=settings.ADMINUI_WORKER_OVERDUE)
+
+    @property
+    def stalled(self) -> bool:
+        """Started and still "running" long after: the worker that ran it is gone, so nothing will finish it."""
+        if self.status != self.Status.RUNNING or not self._started:
+            return False
+        limit = timedelta(seconds=settings.ADMINUI_DIRECTORY_SYNC_STALLED_AFTER)
+        return timezone.now() - self.started_at > limit
+
+    @property
+    def in_progress(self) -> bool:
+        """Queued or running and still expected to finish: the page polls and the refresh button waits."""
+        return self.status == self.Status.RUNNING and not self.stalled

@@ -276,7 +276,7 @@ def person_rows(*, email: str) -> list[DirectoryUser]:
 class IndexAge:
     oldest: Any = None  # datetime | None
     never: bool = False  # some instance has no index yet (running or not)
-    failed: list[DirectorySync] = field(default_factory=list)
+    failed: list[DirectorySync] = field(default_factory=list)  # the last sync failed or stalled
     unindexed: list[Connection] = field(default_factory=list)  # never synced, no sync running
     outdated: list[Connection] = field(
         default_factory=list
@@ -304,10 +304,10 @@ def index_age(*, connection: Connection | None = None) -> IndexAge:
             synced_at.append(sync.synced_at)
         else:
             age.never = True
-        if sync is not None and sync.status == DirectorySync.Status.RUNNING:
+        if sync is not None and sync.in_progress:
             age.indexing.append(conn)
             continue
-        if sync is not None and sync.status == DirectorySync.Status.FAILED:
+        if sync is not None and (sync.status == DirectorySync.Status.FAILED or sync.stalled):
             age.failed.append(sync)
         if sync is None or sync.synced_at is None:
             age.unindexed.append(conn)

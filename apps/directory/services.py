@@ -109,7 +109,9 @@ def index_remove_user(*, connection: Connection, remote_id: str) -> None:
 def sync_mark_queued(*, connection: Connection) -> DirectorySync:
     """Show "running" at once after the refresh button; the task sets the final state."""
     sync, _ = DirectorySync.objects.get_or_create(connection=connection)
-    DirectorySync.objects.filter(pk=sync.pk).update(status=DirectorySync.Status.RUNNING, message="")
+    DirectorySync.objects.filter(pk=sync.pk).update(
+        status=DirectorySync.Status.RUNNING, queued_at=timezone.now(), message=""
+    )
     sync.refresh_from_db()
     return sync
 

@@ -127,7 +127,7 @@ def sync_status(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     response = render(
         request, "directory/user_list.html#sync_panel", {"connection": connection, "sync": sync}
     )
-    if wants_partial(request) and (sync is None or sync.status != "running"):
+    if wants_partial(request) and (sync is None or not sync.in_progress):
         stop = HttpResponseStopPolling()
         stop.content = response.content
         return stop

@@ -13,9 +13,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-# A queued bundle normally starts within a second or two; after this, tell the operator to check the worker.
-WORKER_OVERDUE = timedelta(seconds=30)
-
 
 def exports_dir() -> Path:
     path = Path(settings.ADMINUI_EXPORTS_DIR)
@@ -93,7 +90,8 @@ class Bundle(models.Model):
         """Still queued well after it was queued: the background worker is probably not running."""
         if self.status != self.Status.PENDING:
             return False
-        return timezone.now() - (self.queued_at or self.created_at) > WORKER_OVERDUE
+        overdue = timedelta(seconds=settings.ADMINUI_WORKER_OVERDUE)
+        return timezone.now() - (self.queued_at or self.created_at) > overdue
 
     @property
     def is_expired(self) -> bool:

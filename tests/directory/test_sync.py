@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.directory.models import DirectorySync, DirectoryUser
 from apps.directory.services import directory_sync, index_remove_user, index_upsert_user
@@ -91,3 +95,42 @@ def test_task_enqueues_next_run_once(fleet_connection, settings):
     assert (
         DBTaskResult.objects.filter(task_path__endswith="sync_all_connections", status="READY").count() == 1
     )
+
+
+def _sync_panel(client, connection, headers):
+    return client.get(f"/connections/{connection.slug}/users/sync-status/", headers=headers)
+
+
+def test_a_sync_whose_worker_never_starts_it_says_so(admin_client, synced, htmx_headers, settings):
+    _sim, tj = synced("tooljet", "lts-3.16")
+    admin_client.post(f"/connections/{tj.slug}/users/refresh/", headers=htmx_headers)
+    response = _sync_panel(admin_client, tj, htmx_headers)
+    assert "Sync running" in response.content.decode() and response.status_code == 200  # still polling
+    settings.ADMINUI_WORKER_OVERDUE = 0  # as if 30 s went by without the worker taking it
+    response = _sync_panel(admin_client, tj, htmx_headers)
+    html = response.content.decode()
+    assert "Still waiting after" in html and "db_worker" in html
+    assert response.status_code == 200  # polls on: the panel picks up when the worker starts
+    directory_sync(connection=tj)  # the worker starts after all
+    response = _sync_panel(admin_client, tj, htmx_headers)
+    assert "users indexed" in response.content.decode() and response.status_code == 286
+
+
+def test_a_sync_left_running_by_a_dead_worker_can_be_started_again(
+    admin_client, synced, htmx_headers, settings
+):
+    _sim, tj = synced("tooljet", "lts-3.16")
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    # the worker was killed mid-sync: nothing will ever set the final state
+    DirectorySync.objects.filter(connection=tj).update(status="running", started_at=two_hours_ago)
+    response = _sync_panel(admin_client, tj, htmx_headers)
+    html = response.content.decode()
+    assert response.status_code == 286  # no spinner polling for ever
+    assert "Sync stopped" in html and "never finished" in html
+    assert re.search(r"<button type=\"submit\"\s*>Refresh index</button>", html)
+    search = admin_client.get("/?q=zoe", headers=htmx_headers).content.decode()
+    assert f"{tj.name}: sync stopped" in search and "Indexing now" not in search
+    # a sync that started recently is not stalled: the button waits for it
+    settings.ADMINUI_DIRECTORY_SYNC_STALLED_AFTER = 3 * 3600
+    html = _sync_panel(admin_client, tj, htmx_headers).content.decode()
+    assert "Sync running" in html and re.search(r"<button type=\"submit\" disabled>", html)
