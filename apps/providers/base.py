@@ -188,6 +188,14 @@ class RemoteUser(_Serializable):
     role: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def matches(
+        self, *, email: str | None = None, first_name: str | None = None, last_name: str | None = None
+    ) -> bool:
+        """The exact, case-insensitive e-mail and name filters both products' user lists take (re-checked here:
+        some builds ignore them); a filter left empty matches everyone."""
+        wanted = ((email, self.email), (first_name, self.first_name), (last_name, self.last_name))
+        return all(not want or (have or "").lower() == want.lower() for want, have in wanted)
+
     def membership(self, workspace_id: str) -> RemoteMembership | None:
         return next((m for m in self.workspaces if m.workspace_id == workspace_id), None)
 

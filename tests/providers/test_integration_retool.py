@@ -66,6 +66,15 @@ def test_it_reports_a_wrong_token(enterprise):
     assert "nope-canary-987" not in json.dumps(result.to_dict())
 
 
+def test_it_filters_users_by_email_and_name_whatever_the_case(enterprise):
+    p = make(enterprise)
+    priya = p.get_user("priya.raman@example.com")
+    assert [u.id for u in p.iter_users(email="Priya.Raman@EXAMPLE.com")] == [priya.id]
+    both = p.iter_users(first_name=priya.first_name.upper(), last_name=priya.last_name)
+    assert {u.email for u in both} == {priya.email}
+    assert list(p.iter_users(last_name="Ram")) == []  # exact, not a prefix
+
+
 def test_it_pages_users_with_next_token(enterprise):
     seen = []
 

@@ -78,6 +78,16 @@ def test_it_explains_forbidden_instances(simulator, switch, cls, needle):  # noq
         make(sim).list_workspaces()
 
 
+def test_it_filters_users_by_email_and_name_whatever_the_case(latest):
+    p = make(latest)
+    priya = p.get_user("priya.raman@example.com")
+    assert [u.id for u in p.iter_users(email="PRIYA.RAMAN@example.com")] == [priya.id]
+    assert priya.id in {u.id for u in p.iter_users(first_name=priya.first_name.upper())}
+    both = p.iter_users(first_name=priya.first_name, last_name=priya.last_name.lower())
+    assert {u.email for u in both} == {priya.email}
+    assert list(p.iter_users(email="priya.raman@example.co")) == []  # exact, not a substring
+
+
 def test_it_reports_a_wrong_token(latest):
     result = make(latest, token="wrong-token-canary-123").probe()
     assert not result.ok and "EXTERNAL_API_ACCESS_TOKEN" in result.message

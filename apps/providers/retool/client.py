@@ -148,13 +148,8 @@ class RetoolProvider:
                 continue
             if member_ids is not None and user.id not in member_ids:
                 continue
-            if email and user.email.lower() != email.lower():
-                continue
-            if first_name and (user.first_name or "").lower() != first_name.lower():
-                continue
-            if last_name and (user.last_name or "").lower() != last_name.lower():
-                continue
-            yield user
+            if user.matches(email=email, first_name=first_name, last_name=last_name):
+                yield user
 
     def get_user(self, id_or_email: str) -> RemoteUser:
         if "@" in id_or_email:

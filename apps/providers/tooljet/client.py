@@ -146,13 +146,8 @@ class ToolJetProvider:
                     continue
                 if groups and not ({g.name for g in user.groups} & set(groups)):
                     continue
-                if email and user.email.lower() != email.lower():
-                    continue
-                if first_name and (user.first_name or "").lower() != first_name.lower():
-                    continue
-                if last_name and (user.last_name or "").lower() != last_name.lower():
-                    continue
-                yield user
+                if user.matches(email=email, first_name=first_name, last_name=last_name):
+                    yield user
 
     def get_user(self, id_or_email: str) -> RemoteUser:
         return mapping.user_from_wire(self._json("GET", f"/user/{seg(id_or_email)}") or {})
