@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,18 +293,66 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _yes_no(value: Any) -> str:
+    """A flag as the group form posts it ("on", absent) or the upstream holds it (a bool)."""
+    return "yes" if value and value not in ("false", "0", "off") else "no"
+
+
+def _granular_access(kind: str, perms: Mapping[str, Any]) -> str:
+    """What a ToolJet granular entry allows: data sources are used or configured, apps viewed or edited."""
+    if kind == "data_source":
+        return "configure" if perms.get("canConfigure") else "use"
+    return "edit" if perms.get("canEdit") else "view"
+
+
+def granular_rows(scope: GroupsScope, group: RemoteGroup) -> list[dict[str, Any]]:
+    """The group page's table of granular permissions, app ids shown as names."""
+    if not group.granular_permissions:
+        return []
+    names = dict(workspace_apps(scope))
+    types = dict(GRANULAR_TYPES)
+    rows = []
+    for entry in group.granular_permissions:
+        kind = entry.get("type")
+        perms = entry.get("permissions") or {}
+        resources = entry.get("resources") or ()
+        rows.append(
+            {
+                "type": types.get(kind, kind),
+                "target": "All" if entry.get("applyToAll") else ", ".join(names.get(r, r) for r in resources),
+                "access": _granular_access(str(kind), perms),
+                "hidden": bool(perms.get("hideFromDashboard")),
+                "environments": ", ".join(perms.get("environments") or ()),
+            }
+        )
+    return rows
+
+
+def conflict_rows(
+    scope: GroupsScope, current: RemoteGroup, submitted: Mapping[str, Any]
+) -> list[tuple[str, str, str]]:
+    """(setting, now upstream, in the operator's form) for the edit form's conflict panel."""
+    rows = [("Name", current.name, submitted.get("name", ""))]
+    if scope.granular:
+        for key, label in TOOLJET_PERMISSIONS:
+            rows.append((label, _yes_no(current.permissions.get(key)), _yes_no(submitted.get(f"perm_{key}"))))
+    else:
+        for key, label, _ in RETOOL_ACCESS:
+            rows.append((label, current.permissions.get(key, "none"), submitted.get(key, "")))
+        for key, label in RETOOL_FLAGS:
+            rows.append((label, _yes_no(current.permissions.get(key)), _yes_no(submitted.get(key))))
+    return rows
+
+
 def _granular_lines(group: RemoteGroup, app_names: dict[str, str]) -> dict[str, str]:
     """Granular entries described by type, with app ids turned into names so two instances compare."""
     out: dict[str, list[str]] = {}
     for entry in group.granular_permissions:
         kind = str(entry.get("type", "?"))
         perms = entry.get("permissions") or {}
-        if kind == "data_source":
-            what = "configure" if perms.get("canConfigure") else "use"
-        else:
-            what = "edit" if perms.get("canEdit") else "view"
-            if perms.get("hideFromDashboard"):
-                what += ", hidden"
+        what = _granular_access(kind, perms)
+        if kind != "data_source" and perms.get("hideFromDashboard"):
+            what += ", hidden"
         envs = perms.get("environments") or []
         if envs:
             what += f" in {'/'.join(sorted(envs))}"

@@ -162,39 +162,12 @@ def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
         ],
         access_rows=[(label, group.permissions.get(key, "none")) for key, label, _ in sel.RETOOL_ACCESS],
         flag_rows=[(label, group.permissions.get(key, False)) for key, label in sel.RETOOL_FLAGS],
-        granular_rows=_granular_display(scope, group),
+        granular_rows=sel.granular_rows(scope, group),
     )
     template = (
         "directory/group_detail.html#member_list" if wants_partial(request) else "directory/group_detail.html"
     )
     return render(request, template, context)
-
-
-def _granular_display(scope: sel.GroupsScope, group) -> list[dict]:
-    if not group.granular_permissions:
-        return []
-    names = dict(sel.workspace_apps(scope))
-    rows = []
-    for entry in group.granular_permissions:
-        perms = entry.get("permissions") or {}
-        rows.append(
-            {
-                "type": dict(sel.GRANULAR_TYPES).get(entry.get("type"), entry.get("type")),
-                "target": "All"
-                if entry.get("applyToAll")
-                else ", ".join(names.get(r, r) for r in entry.get("resources") or ()),
-                "access": "configure"
-                if perms.get("canConfigure")
-                else "use"
-                if perms.get("canUse")
-                else "edit"
-                if perms.get("canEdit")
-                else "view",
-                "hidden": bool(perms.get("hideFromDashboard")),
-                "environments": ", ".join(perms.get("environments") or ()),
-            }
-        )
-    return rows
 
 
 def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", error: str = "", **extra):
@@ -382,26 +355,8 @@ def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpRespon
         return provider_error_response(request, exc)
     context = _base_context(scope, form=form, group=group, conflict=conflict)
     if conflict is not None:
-        context["conflict_rows"] = _conflict_rows(scope, conflict, form)
+        context["conflict_rows"] = sel.conflict_rows(scope, conflict, form.data)
     return render(request, "directory/group_form.html", context)
-
-
-def _conflict_rows(scope: sel.GroupsScope, current, form) -> list[tuple[str, str, str]]:
-    """(setting, now upstream, in your form) for the conflict panel."""
-    rows = [("Name", current.name, form.data.get("name", ""))]
-    if scope.granular:
-        for key, label in sel.TOOLJET_PERMISSIONS:
-            rows.append((label, _yn(current.permissions.get(key)), _yn(form.data.get(f"perm_{key}"))))
-    else:
-        for key, label, _ in sel.RETOOL_ACCESS:
-            rows.append((label, current.permissions.get(key, "none"), form.data.get(key, "")))
-        for key, label in sel.RETOOL_FLAGS:
-            rows.append((label, _yn(current.permissions.get(key)), _yn(form.data.get(key))))
-    return rows
-
-
-def _yn(value) -> str:
-    return "yes" if value and value not in ("false", "0", "off") else "no"
 
 
 @require_POST

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
+from apps.directory.group_selectors import granular_rows, group_get, groups_scope
 from tests.directory.group_helpers import (
     audit_rows,
     hidden,
@@ -53,6 +55,17 @@ def test_it_creates_a_tooljet_group_with_permissions_and_granular_entries(
     assert ds["applyToAll"] and ds["permissions"] == {"canUse": False, "canConfigure": True}
     (row,) = audit_rows("group.create")
     assert row.outcome == "success" and row.target_id == group["id"] and row.after["name"] == "Ops Team"
+    scope = groups_scope(conn, ws)
+    assert granular_rows(scope, group_get(scope, group["id"])) == [
+        {
+            "type": "Apps",
+            "target": "Sales Dashboard, Customer 360",
+            "access": "edit",
+            "hidden": False,
+            "environments": "production, staging",
+        },
+        {"type": "Data sources", "target": "All", "access": "configure", "hidden": False, "environments": ""},
+    ]
     detail = admin_client.get(response["Location"]).content.decode()
     assert "Sales Dashboard" in detail and "production, staging" in detail
 
@@ -135,6 +148,12 @@ def test_it_detects_a_tooljet_edit_conflict(simulator, probed_connection, admin_
     html = response.content.decode()
     assert response.status_code == 200 and "changed upstream since you opened the form" in html
     assert "Current settings upstream vs your form" in html
+    # the panel lines up what changed upstream against what the form asked for
+    assert re.search(
+        r'class="diff-changed"><th scope="row">Create workflows</th><td>yes</td><td>no</td>', html
+    )
+    assert re.search(r'class="diff-changed"><th scope="row">Delete apps</th><td>no</td><td>yes</td>', html)
+    assert re.search(r'<tr ><th scope="row">Name</th><td>Support</td><td>Support</td>', html)
     assert not group["permissions"]["appDelete"]
     assert audit_rows("group.update")[0].outcome == "failure"
     # saving again from the refreshed form goes through
