@@ -167,86 +167,86 @@ _CHANGE_URLS = (
 )
 
 
-def _detail_context(
-    request: HtmxHttpRequest, connection: Connection, detail: UserDetail, bound: Bound | None = None
-) -> dict[str, Any]:
+def _pick(bound: Bound | None, kind: str, key: str, blank):
+    """The bound form for this kind and key when the last POST was about it, else the blank one."""
+    if bound and bound.kind == kind and bound.key == key:
+        return bound.form
+    return blank
+
+
+def _workspace_rows(detail: UserDetail, bound: Bound | None, ms_fp: str) -> list[dict[str, Any]]:
+    """One row per workspace the person is in (ToolJet): role, groups, status, removal and metadata forms."""
     person, caps = detail.user, detail.caps
-    can_change = request.user.has_perm(Perm.CHANGE_PEOPLE)
-    can_grant = request.user.has_perm(Perm.GRANT_ADMIN)
-
-    def pick(kind: str, key: str, blank):
-        if bound and bound.kind == kind and bound.key == key:
-            return bound.form
-        return blank
-
-    ms_fp = services.memberships_fingerprint(person)
     rows = []
     for m in person.workspaces:
-        metadata = dict(person.metadata.get(m.workspace_id) or {})
+        ws = m.workspace_id
+        metadata = dict(person.metadata.get(ws) or {})
         items = [(str(k), "" if v is None else str(v)) for k, v in metadata.items()]
+        metadata_form = _pick(
+            bound,
+            "metadata",
+            ws,
+            forms.MetadataForm(
+                initial={"workspace_id": ws, "fingerprint": services.fingerprint(metadata)},
+                auto_id=f"id_md_{ws}_%s",
+            ),
+        )
+        bound_here = bound is not None and bound.key == ws
         rows.append(
             {
                 "m": m,
-                "role_form": pick(
+                "role_form": _pick(
+                    bound,
                     "role",
-                    m.workspace_id,
+                    ws,
                     forms.RoleForm(
-                        initial={"role": m.role, "workspace_id": m.workspace_id},
+                        initial={"role": m.role, "workspace_id": ws},
                         roles=caps.roles,
-                        auto_id=f"id_role_{m.workspace_id}_%s",
+                        auto_id=f"id_role_{ws}_%s",
                     ),
                 ),
-                "groups_form": pick(
+                "groups_form": _pick(
+                    bound,
                     "groups",
-                    m.workspace_id,
+                    ws,
                     forms.WorkspaceGroupsForm(
-                        initial={"workspace_id": m.workspace_id, "groups": [g.id for g in m.groups]},
-                        groups=_ws_groups(detail, m.workspace_id),
-                        auto_id=f"id_groups_{m.workspace_id}_%s",
+                        initial={"workspace_id": ws, "groups": [g.id for g in m.groups]},
+                        groups=_ws_groups(detail, ws),
+                        auto_id=f"id_groups_{ws}_%s",
                     ),
                 ),
-                "status_form": forms.StatusForm(
-                    initial={"workspace_id": m.workspace_id}, auto_id=f"id_wsst_{m.workspace_id}_%s"
-                ),
-                "remove_form": pick(
+                "status_form": forms.StatusForm(initial={"workspace_id": ws}, auto_id=f"id_wsst_{ws}_%s"),
+                "remove_form": _pick(
+                    bound,
                     "remove",
-                    m.workspace_id,
+                    ws,
                     forms.WorkspaceRemoveForm(
-                        initial={"workspace_id": m.workspace_id, "fingerprint": ms_fp},
-                        auto_id=f"id_rm_{m.workspace_id}_%s",
+                        initial={"workspace_id": ws, "fingerprint": ms_fp}, auto_id=f"id_rm_{ws}_%s"
                     ),
                 ),
                 "metadata_items": items,
-                "metadata_form": pick(
-                    "metadata",
-                    m.workspace_id,
-                    forms.MetadataForm(
-                        initial={
-                            "workspace_id": m.workspace_id,
-                            "fingerprint": services.fingerprint(metadata),
-                        },
-                        auto_id=f"id_md_{m.workspace_id}_%s",
-                    ),
-                ),
-                "metadata_rows": (
-                    bound.form.rows()
-                    if bound and bound.kind == "metadata" and bound.key == m.workspace_id
-                    else items
-                ),
-                "conflict": bound.conflict if bound and bound.key == m.workspace_id else None,
-                "group_choices": _ws_groups(detail, m.workspace_id),
+                "metadata_form": metadata_form,
+                "metadata_rows": metadata_form.rows() if bound_here and bound.kind == "metadata" else items,
+                "conflict": bound.conflict if bound_here else None,
+                "group_choices": _ws_groups(detail, ws),
             }
         )
-    addable = detail.addable_workspaces
-    attributes = [
+    return rows
+
+
+def _attribute_rows(detail: UserDetail, bound: Bound | None) -> list[dict[str, Any]]:
+    """Retool: one row per declared user attribute, with its edit form."""
+    metadata = detail.user.metadata
+    return [
         {
             "a": a,
-            "value": person.metadata.get(a.name),
-            "form": pick(
+            "value": metadata.get(a.name),
+            "form": _pick(
+                bound,
                 "attribute",
                 a.name,
                 forms.AttributeForm(
-                    initial={"name": a.name, "value": person.metadata.get(a.name) or ""},
+                    initial={"name": a.name, "value": metadata.get(a.name) or ""},
                     attributes=detail.attributes,
                     auto_id=f"id_attr_{a.name}_%s",
                 ),
@@ -254,28 +254,25 @@ def _detail_context(
         }
         for a in detail.attributes
     ]
-    declared = {a.name for a in detail.attributes}
-    args = (connection.slug, person.id)
-    urls = {name: reverse(f"directory:user_{name}", args=args) for name in _CHANGE_URLS}
+
+
+def _person_forms(detail: UserDetail, bound: Bound | None, ms_fp: str) -> dict[str, Any]:
+    """The forms about the person as a whole: add to a workspace, instance role, status and profile."""
+    person, caps = detail.user, detail.caps
     return {
-        "urls": urls,
-        "connection": connection,
-        "connection_ctx": connection,
-        "detail": detail,
-        "person": person,
-        "caps": caps,
-        "can_change": can_change,
-        "can_grant": can_grant,
-        "workspace_rows": rows,
-        "addable": addable,
-        "add_form": pick(
+        "add_form": _pick(
+            bound,
             "add",
             "",
             forms.WorkspaceAddForm(
-                initial={"fingerprint": ms_fp}, workspaces=addable, roles=caps.roles, auto_id="id_add_%s"
+                initial={"fingerprint": ms_fp},
+                workspaces=detail.addable_workspaces,
+                roles=caps.roles,
+                auto_id="id_add_%s",
             ),
         ),
-        "role_form": pick(
+        "role_form": _pick(
+            bound,
             "role",
             "",
             forms.RoleForm(
@@ -284,8 +281,9 @@ def _detail_context(
                 auto_id="id_role_%s",
             ),
         ),
-        "status_form": pick("status", "", forms.StatusForm(auto_id="id_status_%s")),
-        "profile_form": pick(
+        "status_form": _pick(bound, "status", "", forms.StatusForm(auto_id="id_status_%s")),
+        "profile_form": _pick(
+            bound,
             "profile",
             "",
             forms.ProfileForm(
@@ -298,7 +296,29 @@ def _detail_context(
                 auto_id="id_profile_%s",
             ),
         ),
-        "attributes": attributes,
+    }
+
+
+def _detail_context(
+    request: HtmxHttpRequest, connection: Connection, detail: UserDetail, bound: Bound | None = None
+) -> dict[str, Any]:
+    person = detail.user
+    ms_fp = services.memberships_fingerprint(person)
+    declared = {a.name for a in detail.attributes}
+    args = (connection.slug, person.id)
+    return {
+        "urls": {name: reverse(f"directory:user_{name}", args=args) for name in _CHANGE_URLS},
+        "connection": connection,
+        "connection_ctx": connection,
+        "detail": detail,
+        "person": person,
+        "caps": detail.caps,
+        "can_change": request.user.has_perm(Perm.CHANGE_PEOPLE),
+        "can_grant": request.user.has_perm(Perm.GRANT_ADMIN),
+        "workspace_rows": _workspace_rows(detail, bound, ms_fp),
+        "addable": detail.addable_workspaces,
+        **_person_forms(detail, bound, ms_fp),
+        "attributes": _attribute_rows(detail, bound),
         "raw_metadata": {k: v for k, v in person.metadata.items() if k not in declared}
         if not person.workspaces
         else {},
