@@ -75,7 +75,10 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def empty_response(status: int = 204) -> Response:
-    return Response(b"", status=status)
+    """An empty success body with no Content-Type (the recorded Retool 204s carry none; NestJS sends none)."""
+    response = Response(b"", status=status)
+    response.headers.remove("Content-Type")
+    return response
 
 
 def stream_json_array(

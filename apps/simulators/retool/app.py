@@ -23,11 +23,22 @@ from apps.simulators.server import (
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 USER_ID_RE = re.compile(r"^user_[a-z0-9]+$")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ATTR_NAME_RE = re.compile(r"^[a-z0-9_]+$")
 USER_TYPES = ("default", "mobile", "embed")
+DATA_TYPES = ("string", "number", "json")
 PATCH_PATHS = {"/first_name", "/last_name", "/active", "/metadata", "/user_type"}
 CREATE_USER_KEYS = {"email", "first_name", "last_name", "active", "metadata", "user_type"}
-GROUP_KEYS = {"name", "members", "user_invites", "landing_page_app_id", *LEVELS, *FLAGS}
+# seed 003 declares created_at/updated_at in the POST and PUT group bodies: accepted and ignored (the server sets them)
+GROUP_TIMESTAMPS = ("created_at", "updated_at")
+GROUP_KEYS = {"name", "members", "user_invites", "landing_page_app_id", *LEVELS, *FLAGS, *GROUP_TIMESTAMPS}
+# PATCH /user_attributes/{id}: seed 003 allows only `replace` and names no paths; these three are the simulator's
+# choice (the snake_case fields of the attribute that are neither ids nor the name users' metadata is keyed by)
+ATTRIBUTE_PATCH = {
+    "/label": ("label", lambda v: isinstance(v, str) and len(v) >= 2, "a string of at least 2 characters"),
+    "/data_type": ("data_type", lambda v: v in DATA_TYPES, f"one of {', '.join(DATA_TYPES)}"),
+    "/default_value": ("default_value", lambda v: v is None or isinstance(v, str), "a string or null"),
+}
 V2 = "/api/v2"
 
 ROUTES = (
@@ -61,9 +72,33 @@ ROUTES = (
 )
 SCOPES = {name: scope if isinstance(scope, tuple) else (scope,) for name, _, _, scope in ROUTES}
 
-
-PAGED = {"users_list", "apps_list"}
 STATUS_OK = {"user_delete": "204", "group_delete": "204", "attribute_delete": "204"}
+# the spec's names (seed 003) for the route variables above
+PATH_PARAMS = {
+    "uid": ("userId", {"type": "string", "pattern": "user_([a-z0-9]+)"}),
+    "gid": ("groupId", {"type": "string", "pattern": "^\\d+$"}),
+    "app_id": ("appId", {"type": "string", "format": "uuid"}),
+    "attr_id": ("id", {"type": "string", "format": "uuid"}),
+    "name": ("attributeName", {"type": "string"}),
+}
+_STRING = {"type": "string"}
+_FLAG = {"type": "boolean", "nullable": True}
+_PAGING = (
+    ("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+    ("next_token", _STRING),
+)
+# the query parameters the simulator reads, named and typed as in seed 003
+QUERY_PARAMS = {
+    "users_list": (("email", _STRING), ("first_name", _STRING), ("last_name", _STRING), *_PAGING),
+    "user_get": (("includeGroups", _FLAG),),
+    "attribute_delete": (("update_existing_users", {"type": "string", "enum": ["true", "false"]}),),
+    "group_get": (("excludeDisabledUsers", _FLAG),),
+    "apps_list": (
+        ("using_resource", {"type": "string", "format": "uuid"}),
+        ("name_contains", {"type": "string", "minLength": 1, "maxLength": 255}),
+        *_PAGING,
+    ),
+}
 
 
 def openapi_stub(version: str) -> dict:
@@ -72,14 +107,10 @@ def openapi_stub(version: str) -> dict:
     for name, path, method, scope in ROUTES:
         scopes = list(scope) if isinstance(scope, tuple) else [scope]
         params = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": PATH_PARAMS[p][0], "in": "path", "required": True, "schema": PATH_PARAMS[p][1]}
             for p in re.findall(r"<(\w+)>", path)
         ]
-        if name in PAGED:
-            params += [
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-                {"name": "next_token", "in": "query", "schema": {"type": "string"}},
-            ]
+        params += [{"name": q, "in": "query", "schema": schema} for q, schema in QUERY_PARAMS.get(name, ())]
         status = STATUS_OK.get(name, "200")
         op: dict = {
             "operationId": name,
@@ -87,7 +118,8 @@ def openapi_stub(version: str) -> dict:
             "parameters": params,
             "responses": {status: {"description": "No content" if status == "204" else "OK"}},
         }
-        paths.setdefault(re.sub(r"<(\w+)>", r"{\1}", path), {})[method.lower()] = op
+        template = re.sub(r"<(\w+)>", lambda m: "{" + PATH_PARAMS[m.group(1)][0] + "}", path)
+        paths.setdefault(template, {})[method.lower()] = op
     return {
         "openapi": "3.0.0",
         "info": {"title": "Retool API (simulator)", "version": version},
@@ -344,6 +376,7 @@ class RetoolSimulator(SimulatorApp):
                 raise _bad("Body must be an object with an operations array")
             changes = {}
             for op in body["operations"]:
+                # simulator's choice: seed 003 also allows `remove`; retool.md §6 leaves it unverified, so 400
                 if not isinstance(op, dict) or op.get("op") not in ("replace", "add"):
                     raise _bad("Each operation must be {op: replace, path, value}")
                 path, value = op.get("path"), op.get("value")
@@ -384,6 +417,7 @@ class RetoolSimulator(SimulatorApp):
     def on_user_attr_delete(self, request: Request, uid: str, name: str) -> Response:
         with self.lock:
             user = self._user(uid)
+            # simulator's choice: retool.md §12 pins the 400 for an undeclared name on POST only
             if not any(a["name"] == name for a in self.state.attributes.values()):
                 raise _bad(f"User attribute {name!r} does not exist")
             user["metadata"].pop(name, None)
@@ -436,18 +470,39 @@ class RetoolSimulator(SimulatorApp):
             return json_response({"success": True, "data": dict(attr)})
 
     def _attribute(self, attr_id: str) -> dict:
+        if not UUID_RE.fullmatch(attr_id):
+            raise _bad(f"Invalid user attribute id {attr_id!r}")
         attr = self.state.attributes.get(attr_id)
         if attr is None:
             raise ApiError(404, f"User attribute {attr_id} not found")
         return attr
 
+    @staticmethod
+    def _attribute_operations(body: dict) -> dict:
+        """Seed 003: ``{operations: [{op: "replace", path, value}], update_existing?}``, no other keys."""
+        unknown = set(body) - {"operations", "update_existing"}
+        if unknown or not isinstance(body.get("operations"), list):
+            raise _bad("Body must be {operations: [{op: replace, path, value}], update_existing?}")
+        if not isinstance(body.get("update_existing", False), bool):
+            raise _bad("update_existing must be a boolean")
+        changes = {}
+        for op in body["operations"]:
+            if not isinstance(op, dict) or op.get("op") != "replace" or not isinstance(op.get("path"), str):
+                raise _bad("Each operation must be {op: replace, path, value}")
+            if op["path"] not in ATTRIBUTE_PATCH:
+                raise _bad(f"Path {op['path']} cannot be patched")
+            key, valid, wanted = ATTRIBUTE_PATCH[op["path"]]
+            if not valid(op.get("value")):
+                raise _bad(f"{key} must be {wanted}")
+            changes[key] = op.get("value")
+        return changes
+
     def on_attribute_update(self, request: Request, attr_id: str) -> Response:
-        body = self.object_body(request)
+        changes = self._attribute_operations(self.object_body(request))
         with self.lock:
             attr = self._attribute(attr_id)
-            fields = self._attribute_fields(body, creating=False)
-            fields.pop("name", None)
-            attr.update(fields)
+            # update_existing is accepted but changes no user: the contract does not say what it rewrites
+            attr.update(changes)
             return json_response({"success": True, "data": dict(attr)})
 
     def on_attribute_delete(self, request: Request, attr_id: str) -> Response:
@@ -472,19 +527,30 @@ class RetoolSimulator(SimulatorApp):
             raise _bad("members must be an array")
         out: dict[str, dict] = {}
         for m in raw:
-            if not isinstance(m, dict) or not isinstance(m.get("id"), str):
-                raise _bad("members entries must be {id, is_group_admin}")
-            if m["id"] not in self.state.users:
+            # seed 003 requires both keys in every entry (despite is_group_admin's `default: false`)
+            if (
+                not isinstance(m, dict)
+                or not isinstance(m.get("id"), str)
+                or not isinstance(m.get("is_group_admin"), bool)
+            ):
+                raise _bad("members entries must be {id, is_group_admin}, both required")
+            if m["id"] not in self.state.users:  # simulator's choice: the contract does not say (400)
                 raise _bad(f"User {m['id']} does not exist")
-            out[m["id"]] = {"id": m["id"], "is_group_admin": bool(m.get("is_group_admin", False))}
+            out[m["id"]] = {"id": m["id"], "is_group_admin": m["is_group_admin"]}
         return list(out.values())
 
     def _group_fields(self, body: dict) -> dict:
+        # simulator's choice: seed 003 does not forbid extra keys in group bodies; retool.md §12 rejects unknown
+        # keys on create, and the simulator does the same on PUT so that client typos show up
         unknown = set(body) - GROUP_KEYS
         if unknown:
             raise _bad(f"Unknown properties: {', '.join(sorted(unknown))}")
+        # PUT: seed 003 does not require name; the simulator does (a strict replace cannot reset a name)
         if not isinstance(body.get("name"), str) or not body["name"]:
             raise _bad("name is required")
+        for key in GROUP_TIMESTAMPS:
+            if key in body and not isinstance(body[key], str):
+                raise _bad(f"{key} must be a string")
         fields: dict = {"name": body["name"]}
         for key in LEVELS:
             allowed = QUERY_ACCESS if key == "universal_query_library_access" else ACCESS
@@ -503,6 +569,7 @@ class RetoolSimulator(SimulatorApp):
             raise _bad("user_invites must be an array")
         fields["user_invites"] = invites
         landing = body.get("landing_page_app_id")
+        # simulator's choice: the contract does not say what an unknown landing page app answers
         if landing is not None and landing not in self.state.apps:
             raise _bad(f"App {landing} does not exist")
         fields["landing_page_app_id"] = landing
@@ -525,6 +592,7 @@ class RetoolSimulator(SimulatorApp):
         body = self.object_body(request)
         with self.lock:
             fields = self._group_fields(body)
+            # simulator's choice: the contract does not say what Retool does with a duplicate group name
             if any(g["name"] == fields["name"] for g in self.state.groups.values()):
                 raise _bad(f"Group with name {fields['name']} already exists")
             group = self.state.add_group(fields.pop("name"))
@@ -556,7 +624,7 @@ class RetoolSimulator(SimulatorApp):
         body = self.object_body(request)
         with self.lock:
             group = self._group(gid)
-            if set(body) != {"members"}:
+            if "members" not in body:  # required; seed 003 does not forbid other keys, so they are ignored
                 raise _bad("Body must be {members: [{id, is_group_admin}]}")
             current = {m["id"]: m for m in group["members"]}
             for m in self._members(body["members"]):
@@ -571,6 +639,7 @@ class RetoolSimulator(SimulatorApp):
         with self.lock:
             group = self._group(gid)
             self._user(uid)
+            # simulator's choice: the contract does not say what removing a non-member answers
             if not any(m["id"] == uid for m in group["members"]):
                 raise ApiError(404, f"User {uid} is not a member of group {gid}")
             group["members"] = [m for m in group["members"] if m["id"] != uid]
@@ -578,20 +647,33 @@ class RetoolSimulator(SimulatorApp):
             return json_response({"success": True, "data": self.group_json(group)})
 
     # -- apps and spaces --------------------------------------------------------------------------------------
+    def _app(self, app_id: Any) -> dict:
+        if not isinstance(app_id, str) or not UUID_RE.fullmatch(app_id):
+            raise _bad(f"Invalid app id {app_id!r}")
+        app = self.state.apps.get(app_id)
+        if app is None:
+            raise ApiError(404, f"App {app_id} not found")
+        return app
+
     def on_apps_list(self, request: Request) -> Response:
         needle = request.args.get("name_contains")
         if needle is not None and not 1 <= len(needle) <= 255:
             raise _bad("name_contains must be 1 to 255 characters")
+        resource = request.args.get("using_resource")
+        if resource is not None and not UUID_RE.fullmatch(resource):
+            raise _bad("using_resource must be a UUID")
         with self.lock:
-            apps = [a for a in self.state.apps.values() if not needle or needle.lower() in a["name"].lower()]
+            apps = [
+                a
+                for a in self.state.apps.values()
+                if (not needle or needle.lower() in a["name"].lower())
+                and (resource is None or resource in self.state.app_resources.get(a["id"], ()))
+            ]
             return self.paginate(request, apps, dict)
 
     def on_app_get(self, request: Request, app_id: str) -> Response:
         with self.lock:
-            app = self.state.apps.get(app_id)
-            if app is None:
-                raise ApiError(404, f"App {app_id} not found")
-            return json_response({"success": True, "data": dict(app)})
+            return json_response({"success": True, "data": dict(self._app(app_id))})
 
     def on_app_clone(self, request: Request) -> Response:
         body = self.object_body(request)
@@ -606,9 +688,7 @@ class RetoolSimulator(SimulatorApp):
         ):
             raise _bad("app_id and new_app_name are required")
         with self.lock:
-            source = self.state.apps.get(body["app_id"])
-            if source is None:
-                raise ApiError(404, f"App {body['app_id']} not found")
+            source = self._app(body["app_id"])
             stamp = self.state.clock.stamp()
             app_id = rng_uuid(
                 make_rng(self.state.seed, f"clone:{body['new_app_name']}:{len(self.state.apps)}")
@@ -626,6 +706,7 @@ class RetoolSimulator(SimulatorApp):
             if body.get("folder_id"):
                 clone["folder_id"] = body["folder_id"]
             self.state.apps[app_id] = clone
+            self.state.app_resources[app_id] = list(self.state.app_resources.get(source["id"], ()))
             return json_response({"success": True, "data": dict(clone)})
 
     def on_spaces_list(self, request: Request) -> Response:

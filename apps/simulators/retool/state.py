@@ -63,6 +63,12 @@ APPS = (
     ("Ops console", "Internal tools for the ops team"),
     ("Header module", None),
 )
+# resources (not served: out of scope, retool.md preamble) only so that GET /apps?using_resource= can filter
+RESOURCES = (
+    ("Sales Postgres", ("Sales dashboard", "Customer 360")),
+    ("Stripe", ("Customer 360", "Refund approvals")),
+    ("Unused REST API", ()),
+)
 ATTRIBUTES = (
     ("department", "Department", "string", None),
     ("tier", "Support tier", "string", "bronze"),
@@ -86,6 +92,8 @@ class RetoolState:
     groups: dict = field(default_factory=dict)
     attributes: dict = field(default_factory=dict)
     apps: dict = field(default_factory=dict)
+    resources: dict = field(default_factory=dict)  # resource UUID -> name
+    app_resources: dict = field(default_factory=dict)  # app id -> [resource UUID]
     spaces: list = field(default_factory=list)
     next_legacy_id: int = 1
     next_group_id: int = 1
@@ -244,6 +252,13 @@ def build_state(
             "updated_at": stamp,
             "release_version": "latest" if n else "2.4.0",
         }
+    app_ids = {a["name"]: a["id"] for a in state.apps.values()}
+    resource_rng = make_rng(seed, "retool:resources")  # its own stream: the ids seeded above stay the same
+    for name, used_by in RESOURCES:
+        resource_id = rng_uuid(resource_rng)
+        state.resources[resource_id] = name
+        for app_name in used_by:
+            state.app_resources.setdefault(app_ids[app_name], []).append(resource_id)
     for name, domain in SPACES:
         state.spaces.append(
             {

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -40,6 +41,8 @@ GRANULAR_TYPES = ("app", "data_source", "workflow")
 ENVIRONMENTS = ("development", "staging", "production", "released")
 
 EXT = "/api/ext"
+# body-parser's wording; the contract states only the limit (§1), so the message is the simulator's
+TOO_LARGE = "request entity too large"
 V2 = "/api/v2/ext"
 ROUTES = (
     ("users_list", "/users", "GET", None),
@@ -102,6 +105,13 @@ class ToolJetSimulator(SimulatorApp):
     def not_found(self, request: Request) -> Response:
         return self.error_response(request, 404, f"Cannot {request.method} {request.path}")
 
+    def _dispatch(self, request: Request) -> Response:
+        # Express parses JSON bodies before routing and guards: a declared oversized body is refused unread.
+        # (A chunked one is refused when a handler reads past the limit.)
+        if self._is_json(request) and (request.content_length or 0) > self.state.max_json_bytes:
+            raise ApiError(413, TOO_LARGE)
+        return super()._dispatch(request)
+
     def before(self, request: Request, endpoint: str) -> Response | None:
         state = self.state
         if endpoint.startswith("v2_"):
@@ -111,6 +121,10 @@ class ToolJetSimulator(SimulatorApp):
             feature = FEATURES.get(endpoint)
             if feature and not getattr(state.profile, feature):
                 return self.not_found(request)
+        if state.community_edition:  # tooljet.md §2: CE registers no v2, app or git routes; its guard denies
+            if endpoint.startswith("v2_") or FEATURES.get(endpoint) == "apps":
+                return self.not_found(request)
+            return self.error_response(request, 403, "Forbidden resource")
         if state.disabled:
             return self.error_response(request, 403, "External API is disabled")
         if state.unlicensed:
@@ -144,10 +158,24 @@ class ToolJetSimulator(SimulatorApp):
 
     # -- helpers ---------------------------------------------------------------------------------------
     @staticmethod
-    def body(request: Request, *, expect: type = dict) -> Any:
-        raw = request.get_data(cache=True)
+    def _is_json(request: Request) -> bool:
+        return request.mimetype == "application/json"
+
+    def body(self, request: Request) -> Any:
+        """The parsed JSON body; like Express's json parser, ``{}`` when empty or not ``application/json``."""
+        if not self._is_json(request):
+            return {}
+        limit = self.state.max_json_bytes
+        # werkzeug cuts a chunked body off at max_content_length without an error: one byte more tells
+        request.max_content_length = limit + 1
+        try:
+            raw = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            raise ApiError(413, TOO_LARGE) from None
+        if len(raw) > limit:
+            raise ApiError(413, TOO_LARGE)
         if not raw.strip():
-            return {} if expect is dict else None
+            return {}
         try:
             data = json.loads(raw)
         except ValueError as exc:
@@ -402,11 +430,12 @@ class ToolJetSimulator(SimulatorApp):
         c.string("password", min_len=5, max_len=100)
         c.enum("status", ACCOUNT_STATUSES)
         c.uuid("defaultOrganizationId")
+        if c.errors:  # the ValidationPipe runs before the handler looks anything up
+            raise _bad(c.errors)
         with self.lock:
             user = self._user(ref)
-            if c.errors:
-                raise _bad(c.errors)
             if body.get("email") and body["email"].lower() != user["email"].lower():
+                # simulator's choice: the contract pins "already exists" on create only
                 if body["email"].lower() in state.emails:
                     raise _bad(f"User with email {body['email']} already exists")
                 del state.emails[user["email"].lower()]
@@ -432,14 +461,14 @@ class ToolJetSimulator(SimulatorApp):
 
     def on_user_workspaces_replace(self, request: Request, ref: str) -> Response:
         state = self.state
-        items = self.body(request, expect=list)
+        items = self.body(request)
+        if not isinstance(items, list):
+            raise _bad(["each value in nested property must be either object or array"])
+        errors = self._check_workspace_dtos(items, "", MEMBER_STATUSES)
+        if errors:  # the ValidationPipe runs before the handler looks anything up
+            raise _bad(errors)
         with self.lock:
             user = self._user(ref)
-            if not isinstance(items, list):
-                raise _bad(["each value in nested property must be either object or array"])
-            errors = self._check_workspace_dtos(items, "", MEMBER_STATUSES)
-            if errors:
-                raise _bad(errors)
             resolved = self._resolve_workspaces(items)
             plans = []
             current = state.memberships[user["id"]]
@@ -475,13 +504,13 @@ class ToolJetSimulator(SimulatorApp):
         c.string("name")
         c.enum("status", MEMBER_STATUSES)
         has_groups = c.array("groups")
+        if c.errors:  # the ValidationPipe runs before the handler looks anything up
+            raise _bad(c.errors)
         with self.lock:
             user = self._user(ref)
             membership = state.memberships[user["id"]].get(ws)
             if membership is None:
                 raise ApiError(404, "User is not a member of this workspace")
-            if c.errors:
-                raise _bad(c.errors)
             gids = self._resolve_custom_groups(ws, body["groups"]) if has_groups else None
             status = body.get("status")
             if status == "active" and user["status"] == "archived":
@@ -525,6 +554,7 @@ class ToolJetSimulator(SimulatorApp):
         if not body.get("userId") and not body.get("email"):
             raise _bad("Either userId or email must be provided")
         with self.lock:
+            # simulator's choice: the contract lists no error for an unknown workspace here
             if ws not in state.workspaces:
                 raise ApiError(404, "Workspace not found")
             user = state.users.get(body["userId"]) if body.get("userId") else state.user_by_ref(body["email"])
@@ -546,6 +576,7 @@ class ToolJetSimulator(SimulatorApp):
                             "data": owned,
                         }
                     )
+            # simulator's choice (not in the contract): the last active admin cannot be demoted
             if membership["role"] == "admin":
                 admins = [
                     u
@@ -554,7 +585,7 @@ class ToolJetSimulator(SimulatorApp):
                 ]
                 if admins == [user["id"]]:
                     raise _bad("Atleast one active admin is required")
-            if new_role == "end-user":
+            if new_role == "end-user":  # simulator's choice: the contract pins this conflict on create only
                 self._check_conflict("end-user", membership["groups"])
             membership["role"] = new_role
             return json_response({"message": "Role updated"})
@@ -600,10 +631,10 @@ class ToolJetSimulator(SimulatorApp):
                     errors.append(f"userDetails.{i}.key should not be empty")
                 if not isinstance(entry.get("value"), str):
                     errors.append(f"userDetails.{i}.value must be a string")
+        if errors:  # the ValidationPipe runs before the handler looks anything up
+            raise _bad(errors)
         with self.lock:
             workspace, user = self._member(ws, ref)
-            if errors:
-                raise _bad(errors)
             self.state.metadata[(user["id"], workspace["id"])] = [
                 {"key": e["key"], "value": e["value"]} for e in details
             ]
@@ -766,7 +797,8 @@ class ToolJetSimulator(SimulatorApp):
             ],
         }
 
-    def _group_fields(self, ws: str, body: dict, *, creating: bool) -> tuple[str | None, dict, list | None]:
+    def _group_fields(self, body: dict, *, creating: bool) -> tuple[str | None, dict, list | None]:
+        """The DTO checks (run before any lookup) → (name, camelCase permissions, raw granular entries)."""
         errors: list[str] = []
         name = body.get("name")
         if creating or "name" in body:
@@ -796,10 +828,40 @@ class ToolJetSimulator(SimulatorApp):
         granular = body.get("granularPermissions")
         if granular is not None and not isinstance(granular, list):
             errors.append("granularPermissions must be an array")
-            granular = None
+        elif granular is not None:
+            errors += self._check_granular(granular)
         if errors:
             raise _bad(errors)
-        return name, perms, self._normalise_granular(ws, granular) if granular is not None else None
+        return name, perms, granular
+
+    @staticmethod
+    def _check_granular(entries: list) -> list[str]:
+        errors: list[str] = []
+        for i, entry in enumerate(entries):
+            at = f"granularPermissions.{i}"
+            if not isinstance(entry, dict):
+                errors.append(f"{at} must be an object")
+                continue
+            if entry.get("type") not in GRANULAR_TYPES:
+                errors.append(f"{at}.type must be one of the following values: {', '.join(GRANULAR_TYPES)}")
+            if not isinstance(entry.get("applyToAll"), bool):
+                errors.append(f"{at}.applyToAll must be a boolean value")
+            resources = entry.get("resources") or []
+            if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+                errors.append(f"{at}.resources must be an array of strings")
+            perms = entry.get("permissions")
+            if not isinstance(perms, dict):
+                errors.append(f"{at}.permissions must be an object")
+            elif entry.get("type") == "app":
+                if not isinstance(perms.get("canEdit"), bool):
+                    errors.append(f"{at}.permissions.canEdit must be a boolean value")
+                envs = perms.get("environments") or []
+                if not isinstance(envs, list) or any(e not in ENVIRONMENTS for e in envs):
+                    errors.append(
+                        f"each value in {at}.permissions.environments must be one of the following values: "
+                        f"{', '.join(ENVIRONMENTS)}"
+                    )
+        return errors
 
     def _resolve_resource(self, ws: str, kind: str, ref: str) -> str:
         state = self.state
@@ -816,23 +878,11 @@ class ToolJetSimulator(SimulatorApp):
         raise _bad(f"Resource {ref} not found")
 
     def _normalise_granular(self, ws: str, entries: list) -> list[dict]:
+        """The service-level checks of entries that passed :meth:`_check_granular`, resources resolved to ids."""
         out, seen_all = [], set()
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, dict):
-                raise _bad([f"granularPermissions.{i} must be an object"])
-            kind = entry.get("type")
-            if kind not in GRANULAR_TYPES:
-                raise _bad(
-                    [
-                        f"granularPermissions.{i}.type must be one of the following values: {', '.join(GRANULAR_TYPES)}"
-                    ]
-                )
-            apply_all = entry.get("applyToAll")
-            if not isinstance(apply_all, bool):
-                raise _bad([f"granularPermissions.{i}.applyToAll must be a boolean value"])
+        for entry in entries:
+            kind, apply_all, perms = entry["type"], entry["applyToAll"], entry["permissions"]
             resources = entry.get("resources") or []
-            if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
-                raise _bad([f"granularPermissions.{i}.resources must be an array of strings"])
             if apply_all and resources:
                 raise _bad("resources must be empty when applyToAll is true")
             if not apply_all and not resources:
@@ -841,23 +891,11 @@ class ToolJetSimulator(SimulatorApp):
                 if kind in seen_all:
                     raise ApiError(422, f"Only one applyToAll permission of type {kind} is allowed")
                 seen_all.add(kind)
-            perms = entry.get("permissions")
-            if not isinstance(perms, dict):
-                raise _bad([f"granularPermissions.{i}.permissions must be an object"])
             if kind == "app":
-                if not isinstance(perms.get("canEdit"), bool):
-                    raise _bad([f"granularPermissions.{i}.permissions.canEdit must be a boolean value"])
                 hide = bool(perms.get("hideFromDashboard", False))
                 if hide and perms["canEdit"]:
                     raise _bad("hideFromDashboard can only be set when canEdit is false")
                 envs = perms.get("environments") or []
-                if not isinstance(envs, list) or any(e not in ENVIRONMENTS for e in envs):
-                    raise _bad(
-                        [
-                            f"each value in granularPermissions.{i}.permissions.environments must be one of the "
-                            f"following values: {', '.join(ENVIRONMENTS)}"
-                        ]
-                    )
                 norm = {
                     "canEdit": perms["canEdit"],
                     "hideFromDashboard": hide,
@@ -930,16 +968,18 @@ class ToolJetSimulator(SimulatorApp):
 
     def on_group_create(self, request: Request, ws: str) -> Response:
         body = self._object_body(request)
+        name, perms, granular = self._group_fields(body, creating=True)
         with self.lock:
             self._group_ws(ws, status=400)
-            name, perms, granular = self._group_fields(ws, body, creating=True)
-            if name.lower() in ROLE_GROUP_NAMES:
+            entries = self._normalise_granular(ws, granular) if granular else None
+            if name.lower() in ROLE_GROUP_NAMES:  # simulator's choice: the contract does not say
                 raise _bad(f"{name} is a reserved group name")
+            # simulator's choice: the contract does not say what a duplicate group name answers
             if any(g["name"].lower() == name.lower() for g in self.state.custom_groups(ws)):
                 raise ApiError(409, f"Group name {name} already exists")
             group = self.state.add_custom_group(ws, name, perms)
-            if granular:
-                self._merge_granular(group, granular)
+            if entries:
+                self._merge_granular(group, entries)
         return empty_response(201)
 
     def on_group_get(self, request: Request, ws: str, gid: str) -> Response:
@@ -948,9 +988,11 @@ class ToolJetSimulator(SimulatorApp):
 
     def on_group_update(self, request: Request, ws: str, gid: str) -> Response:
         body = self._object_body(request)
+        name, perms, granular = self._group_fields(body, creating=False)
         with self.lock:
             group = self._group(ws, gid)
-            name, perms, granular = self._group_fields(ws, body, creating=False)
+            entries = self._normalise_granular(ws, granular) if granular else None
+            # simulator's choice: the contract does not say what a duplicate group name answers
             if name and any(
                 g["name"].lower() == name.lower() and g["id"] != gid for g in self.state.custom_groups(ws)
             ):
@@ -958,8 +1000,8 @@ class ToolJetSimulator(SimulatorApp):
             if name:
                 group["name"] = name
             group["permissions"].update(perms)
-            if granular:
-                self._merge_granular(group, granular)
+            if entries:
+                self._merge_granular(group, entries)
             group["updatedAt"] = self.state.clock.stamp()
         return empty_response(204)
 
@@ -1012,9 +1054,7 @@ class ToolJetSimulator(SimulatorApp):
             return json_response(self.user_json(request, self._user(ref)))
 
     def on_v2_user_update(self, request: Request, ref: str) -> Response:
-        with self.lock:
-            self._user(ref)
-        return self.on_user_update(request, ref)
+        return self.on_user_update(request, ref)  # validates the body before looking the user up
 
     def _v2_archive(self, ref: str, archive: bool) -> Response:
         with self.lock:

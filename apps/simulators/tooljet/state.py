@@ -89,7 +89,9 @@ class ToolJetState:
     disabled: bool = False
     unlicensed: bool = False
     starter_plan: bool = False
+    community_edition: bool = False  # CE: the guard always denies; v2, app and git routes are not registered
     v2_api: bool = False
+    max_json_bytes: int = 50 * 1024 * 1024  # JSON body limit, ToolJet's default (env MAX_JSON_SIZE)
     export_pad_bytes: int = 0
     clock: Clock = field(default_factory=Clock)
     workspaces: dict = field(default_factory=dict)
