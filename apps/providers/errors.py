@@ -13,7 +13,7 @@ ProviderError
 │   ├── NotFoundError              404
 │   ├── ConflictError              409, or our own read-modify-write conflict check
 │   ├── RateLimitedError           429 (``retry_after``), or the client-side limiter
-│   ├── RejectedError              400/422 (``messages``)
+│   ├── RejectedError              400/413/422 (``messages``)
 │   └── UpstreamBroken             5xx, HTML where JSON was expected, malformed JSON, redirects
 └── Unsupported                    the vendor/version/plan cannot do this
 ```
@@ -387,6 +387,18 @@ def error_from_response(
         )
     if status == 429:
         return RateLimitedError(None, retry_after=retry_after, **kw)
+    if status == 413:
+        limit = (
+            "ToolJet accepts JSON bodies up to 50 MB unless its MAX_JSON_SIZE setting was raised, and a proxy"
+            if kind == "tooljet"
+            else "A proxy"
+        )
+        return RejectedError(
+            f"{product} refused the request as too large (HTTP 413). {limit} in front of the instance may allow "
+            "less (nginx's client_max_body_size is 1 MB unless configured). Ask the instance's admin to raise the "
+            "limit.",
+            **kw,
+        )
     if status in (400, 422):
         if html:
             return UpstreamBroken(HTML_MESSAGE, **kw)

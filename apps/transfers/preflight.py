@@ -11,6 +11,8 @@ from typing import Any, BinaryIO
 import ijson
 
 READ_SIZE = 256 * 1024
+# tooljet.md §1: JSON bodies up to 50 MB by default (the instance's MAX_JSON_SIZE raises it); an import body is the file
+TOOLJET_BODY_LIMIT = 50 * 1024 * 1024
 
 
 class ExportRejected(Exception):

@@ -33,7 +33,13 @@ from apps.providers.base import ImportResult, RemoteApp
 from apps.providers.errors import ProviderError, Unsupported
 from apps.transfers.digest import OverlappedSha256, write_hashed
 from apps.transfers.models import Bundle, BundleItem, StagedImport, exports_dir
-from apps.transfers.preflight import ExportRejected, ExportSummary, inspect_export, version_newer
+from apps.transfers.preflight import (
+    TOOLJET_BODY_LIMIT,
+    ExportRejected,
+    ExportSummary,
+    inspect_export,
+    version_newer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -385,6 +391,16 @@ def _checks(
     checks: list[Check] = [
         Check("ok", "Valid ToolJet export", f"{summary.app_count} app definition(s), {summary.size:,} bytes.")
     ]
+    if summary.size > TOOLJET_BODY_LIMIT:
+        checks.append(
+            Check(
+                "warning",
+                "Larger than ToolJet accepts by default",
+                f"The file is {summary.size / 2**20:,.0f} MB; ToolJet refuses request bodies over "
+                f"{TOOLJET_BODY_LIMIT // 2**20} MB unless the instance's MAX_JSON_SIZE setting was raised (a proxy "
+                "in front of it may allow less). If the import is refused as too large, ask its admin.",
+            )
+        )
     if target_version:
         checks.append(
             Check(

@@ -17,6 +17,7 @@ from apps.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimitedError,
+    RejectedError,
     UpstreamBroken,
 )
 from apps.providers.http import RetryPolicy
@@ -172,6 +173,18 @@ def test_it_never_retries_retool_creates_and_clone_even_on_429(retool):
         with pytest.raises(RateLimitedError):
             call()
         assert len(retool.writes()) == before + 1, path
+
+
+def test_a_proxys_413_page_says_the_request_was_too_large(retool):
+    p = rt(retool)
+    retool.faults.add(kind="html", status=413, path="/api/v2/groups", method="POST", times=1)
+    with pytest.raises(RejectedError) as err:
+        p.create_group("Too big")
+    assert err.value.status_code == 413
+    assert err.value.message.startswith(
+        "Retool refused the request as too large (HTTP 413). A proxy in front"
+    )
+    assert not any(g.name == "Too big" for g in p.iter_groups())
 
 
 # -- 200 with HTML (or another JSON) is not success -------------------------------------------------------------------

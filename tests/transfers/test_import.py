@@ -5,6 +5,7 @@ import json
 import pytest
 
 from apps.audit.models import AuditEvent
+from apps.transfers import services
 from apps.transfers.models import StagedImport
 from tests.transfers.conftest import app_names, export_body, imports, upload, workspace_id
 
@@ -148,3 +149,26 @@ def test_it_learns_the_target_version_from_an_export_when_the_probe_has_none(too
     version = target_tooljet_version(connection, workspace_id=workspace_id(sim, "acme-staging"))
     assert version == "3.20.40-ee"
     assert [r for r in sim.requests if r[0] == "POST" and "/export" in r[1]]
+
+
+def test_it_warns_before_sending_a_file_over_tooljets_default_limit(admin_client, tooljet, monkeypatch):
+    sim, connection = tooljet
+    monkeypatch.setattr(services, "TOOLJET_BODY_LIMIT", 1024)
+    response = _upload(admin_client, connection, sim, export_body(padding="x" * 2000))
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Larger than ToolJet accepts by default" in page and "MAX_JSON_SIZE" in page
+    assert not imports(sim)
+
+
+def test_it_says_plainly_when_the_target_refuses_the_file_as_too_large(admin_client, tooljet):
+    sim, connection = tooljet
+    sim.app.state.max_json_bytes = 1024  # as a ToolJet whose MAX_JSON_SIZE is lower than this file
+    response = _upload(admin_client, connection, sim, export_body(padding="x" * 2000))
+    page = admin_client.post(response["Location"], {"app_name": "Shipped App"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "too large (HTTP 413)" in html and "MAX_JSON_SIZE" in html
+    assert "Shipped App" not in app_names(sim, "acme-staging")
+    event = AuditEvent.objects.get(action="app.import")
+    assert event.outcome == "failure" and event.upstream_status == 413
+    assert StagedImport.objects.count() == 1  # kept, to try again once the limit is raised
