@@ -1,13 +1,20 @@
 // adminui: htmx configuration hooks and small keyboard helpers only. No inline scripts anywhere (CSP).
 (function () {
   "use strict";
-  // "/" focuses the search box, unless the operator is typing somewhere.
+  // "/" focuses the search box (or opens the search page where there is none), unless the operator is typing
+  // somewhere. The box is autofocused, so "/" pressed in it while it is still empty is the shortcut, not a query.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-    var tag = (event.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select" || event.target.isContentEditable) return;
+    var target = event.target;
     var box = document.querySelector("[data-search-box]");
-    if (box) { event.preventDefault(); box.focus(); box.select(); }
+    if (box && target === box) {
+      if (!box.value) event.preventDefault();
+      return;
+    }
+    var tag = (target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable) return;
+    event.preventDefault();
+    if (box) { box.focus(); box.select(); } else { window.location.assign("/"); }
   });
   // Back/forward: htmx restores a snapshot taken when the *next* URL was pushed, so a search-as-you-type box
   // would show the newer query above the older results. Forms that push their state to the URL (hx-push-url)
@@ -69,11 +76,6 @@
   }
   document.addEventListener("htmx:sendError", function () { networkAlert("The console could not be reached. Check your network and try again."); });
   document.addEventListener("htmx:timeout", function () { networkAlert("The console took too long to answer. Try again."); });
-  // <select data-autosubmit> submits its form on change (no inline handlers: CSP).
-  document.addEventListener("change", function (event) {
-    var el = event.target;
-    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.requestSubmit();
-  });
   // <select data-autosubmit>: picking an option submits its form (the form keeps a real submit button).
   document.addEventListener("change", function (event) {
     var el = event.target;

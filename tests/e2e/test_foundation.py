@@ -29,6 +29,15 @@ def test_it_focuses_search_with_the_slash_key(page):
     expect(box).not_to_be_focused()
     page.keyboard.press("/")
     expect(box).to_be_focused()
+    # the box starts focused: "/" in it while it is empty is the shortcut, not the start of a query
+    page.keyboard.press("/")
+    page.keyboard.type("priya")
+    expect(box).to_have_value("priya")
+    # on a page without a search box, "/" opens the search page
+    page.goto("/audit/")
+    page.locator("h1").click()
+    page.keyboard.press("/")
+    expect(page.get_by_role("searchbox", name="Name or e-mail")).to_be_focused()
 
 
 def test_it_adds_a_connection_and_tests_it(page, console, shot):
