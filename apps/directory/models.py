@@ -39,6 +39,10 @@ class DirectoryUser(models.Model):
     groups = models.JSONField(default=list, blank=True)
     seen_at = models.DateTimeField()
 
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split("|") if r]
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["connection", "remote_id"], name="directory_user_unique_remote"),

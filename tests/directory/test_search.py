@@ -183,3 +183,14 @@ def test_it_names_unindexed_and_stale_instances_with_a_link_and_skips_running_sy
     DirectorySync.objects.filter(connection=tj).update(status="running")
     age = viewer_client.get("/?q=priya").content.decode().split("index-age", 1)[1].split("</p>", 1)[0]
     assert "stale" not in age
+
+
+def test_a_row_shows_each_workspace_role_once_and_never_runs_roles_together(
+    viewer_client, synced, htmx_headers
+):
+    synced("tooljet", "latest")
+    row = next(r for r in DirectoryUser.objects.all() if len(r.role_list) >= 2)
+    html = viewer_client.get("/", {"q": row.email}, headers=htmx_headers).content.decode()
+    assert "".join(row.role_list) not in html
+    for m in row.memberships:
+        assert f"{m['workspace_name']}: {m['role']}" in html
