@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -76,9 +77,27 @@ FAST_RENDERER = FastInputRenderer()
 
 
 class ChangeForm(ReasonFormMixin):
-    """A change form (reason + ticket) rendered with the fast input renderer."""
+    """A change form (reason + ticket) rendered with the fast input renderer.
+
+    Hidden fields are set by the page, not the operator: an error on one means a stale or tampered page, and the
+    panels show only non-field errors at the top of each form, so it is said there."""
 
     default_renderer = FAST_RENDERER
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or not self._errors:
+            return
+        hidden = [
+            str(e)
+            for name, errors in self._errors.items()
+            if name != NON_FIELD_ERRORS and self.fields[name].widget.is_hidden
+            for e in errors
+        ]
+        if hidden:
+            self._errors.setdefault(NON_FIELD_ERRORS, self.error_class(error_class="nonfield")).extend(
+                [*hidden, "Nothing was changed. Reload the page and try again."]
+            )
 
 
 def _choices(values, blank="Any"):
@@ -108,9 +127,18 @@ class RoleForm(ChangeForm):
     role = forms.ChoiceField(choices=[])
     workspace_id = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
 
-    def __init__(self, *args, roles=(), **kwargs):
+    def __init__(self, *args, roles=(), per_workspace=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, r) for r in roles]
+        self.per_workspace = per_workspace
+
+    def clean_workspace_id(self) -> str:
+        workspace_id = self.cleaned_data.get("workspace_id", "")
+        if self.per_workspace and not workspace_id:
+            raise ValidationError(
+                "This form does not say which workspace the role is for (roles here are per workspace)."
+            )
+        return workspace_id
 
 
 class StatusForm(ChangeForm):

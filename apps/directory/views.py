@@ -431,7 +431,7 @@ def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpR
     (connection, caps), refusal = _change(request, slug, "supports_role_change")
     if refusal:
         return refusal
-    form = forms.RoleForm(request.POST, roles=caps.roles)
+    form = forms.RoleForm(request.POST, roles=caps.roles, per_workspace=caps.supports_workspaces)
     ws = request.POST.get("workspace_id", "")
 
     def change(data: dict[str, Any]) -> str:

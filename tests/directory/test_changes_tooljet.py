@@ -126,11 +126,29 @@ def test_reason_is_required_and_nothing_is_sent(admin_client, synced, htmx_heade
 def test_unknown_role_is_a_form_error(admin_client, synced, htmx_headers):
     sim, connection, ws = _setup(synced)
     jose = tj_user(sim, "jose.alvarez@example.com")
-    admin_client.post(
+    response = admin_client.post(
         _url(connection, jose["id"], "role"),
         {"role": "developer", "workspace_id": ws["Acme Production"], **R},
         headers=htmx_headers,
     )
+    assert (
+        "Select a valid choice. developer is not one of the available choices." in response.content.decode()
+    )
+    assert not AuditEvent.objects.filter(action__startswith="user.").exists()
+
+
+def test_a_role_change_that_names_no_workspace_is_refused_plainly(admin_client, synced, htmx_headers):
+    """A stale or tampered page: ToolJet roles are per workspace, so nothing can be sent (this was a 500)."""
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    before = len(sim.writes())
+    response = admin_client.post(
+        _url(connection, jose["id"], "role"), {"role": "builder", **R}, headers=htmx_headers
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "does not say which workspace" in html and "Reload the page" in html
+    assert len(sim.writes()) == before
     assert not AuditEvent.objects.filter(action__startswith="user.").exists()
 
 
