@@ -100,6 +100,7 @@ class AuditEvent(models.Model):
         SUCCESS = "success", "Success"
         FAILURE = "failure", "Failure"
         DENIED = "denied", "Denied"
+        UNKNOWN = "unknown", "Unknown (may have been applied)"
 
     sequence = models.PositiveBigIntegerField(primary_key=True, editable=False)
     created_at = models.DateTimeField(db_index=True, editable=False)

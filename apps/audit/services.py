@@ -174,7 +174,8 @@ def audited(
     extra: dict | None = None,
 ) -> Iterator[PendingAudit]:
     """Record exactly one row when the block exits: its outcome (default success), or — if an exception escapes —
-    failure (denied for PermissionDenied) with the error, upstream status and upstream request id; then re-raise."""
+    failure (denied for PermissionDenied; unknown when a write was sent and its answer lost, ``may_have_applied``)
+    with the error, upstream status and upstream request id; then re-raise."""
     if action not in _ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; add it to AuditEvent.Action")
     pending = PendingAudit(
@@ -197,7 +198,11 @@ def audited(
             after=pending.after,
             reason=reason,
             ticket=ticket,
-            outcome=AuditEvent.Outcome.DENIED if denied else AuditEvent.Outcome.FAILURE,
+            outcome=AuditEvent.Outcome.DENIED
+            if denied
+            else AuditEvent.Outcome.UNKNOWN
+            if getattr(exc, "may_have_applied", False)
+            else AuditEvent.Outcome.FAILURE,
             error=str(message if isinstance(message, str) and message else exc) or type(exc).__name__,
             upstream_status=getattr(exc, "status_code", None),
             upstream_request_id=getattr(exc, "upstream_request_id", "") or "",

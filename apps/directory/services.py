@@ -245,6 +245,18 @@ def _audit(action: str, *, actor, connection: Connection, user_id: str, reason: 
     )
 
 
+def _observe_after_unknown(provider, connection: Connection, user_id: str, pending) -> None:
+    """A write whose answer was lost: record what the user looks like now (the audit row's ``after``, so a reader
+    can tell whether it happened) and refresh their index row. Best effort: the instance may still be unwell."""
+    try:
+        after = provider.get_user(user_id)
+    except ProviderError:
+        logger.warning("re-reading user %s on %s after an unknown outcome failed", user_id, connection.slug)
+        return
+    pending.after = user_snapshot(after)
+    index_upsert_user(connection=connection, user=after)
+
+
 def _user_change(
     action: str,
     *,
@@ -273,7 +285,12 @@ def _user_change(
         current = provider.get_user(user_id)
         pending.before = user_snapshot(current)
         pending.target_repr = user_repr(current)
-        write(provider, current)
+        try:
+            write(provider, current)
+        except ProviderError as exc:
+            if exc.may_have_applied:
+                _observe_after_unknown(provider, connection, user_id, pending)
+            raise
         after = provider.get_user(user_id)
         pending.after = user_snapshot(after)
     index_upsert_user(connection=connection, user=after)

@@ -64,6 +64,12 @@ def redact(text: str | None, *secrets: str | None) -> str | None:
     return text
 
 
+UNKNOWN_OUTCOME = (
+    " The request had been sent, so the change may have been applied anyway: reload to see the current state "
+    "before trying again."
+)
+
+
 class ProviderError(Exception):
     """Base class. ``message`` is for operators; the rest is for the alert's details and the audit row."""
 
@@ -81,8 +87,14 @@ class ProviderError(Exception):
         body: str | None = None,
         method: str | None = None,
         path: str | None = None,
+        may_have_applied: bool = False,
     ) -> None:
         self.message = message or self.default_message
+        # A write was sent but its answer was lost (read timeout, dropped connection, a proxy's 502/504): the
+        # change may have happened upstream. Audit rows say "unknown" rather than "failure".
+        self.may_have_applied = may_have_applied and (method or "GET").upper() not in ("GET", "HEAD")
+        if self.may_have_applied:
+            self.message += UNKNOWN_OUTCOME
         self.status_code = status_code
         self.upstream_message = upstream_message
         self.details = list(details)
@@ -406,6 +418,7 @@ def error_from_response(
         return RejectedError(f"{product} rejected the request: {text}", **kw)
     if status >= 500:
         if status in (502, 503, 504):
+            kw["may_have_applied"] = status in (502, 504)  # a proxy lost the answer; 503 refused it up front
             return UpstreamBroken(
                 f"{product} is unavailable right now (HTTP {status}"
                 + (", an HTML page from a proxy" if html else "")

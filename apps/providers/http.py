@@ -292,6 +292,7 @@ def _map_transport_error(
             "The instance did not answer in time "
             + ("(could not connect within the connect timeout)." if phase == "connect" else "(read timeout).")
             + " It may be down, overloaded or behind a firewall.",
+            may_have_applied=phase == "read",
             **kw,
         )
     elif any(h in low for h in _TLS_HINTS):
@@ -303,8 +304,9 @@ def _map_transport_error(
     elif isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         err = ProviderUnavailable(
             "The instance closed the connection before the answer was complete (dropped or truncated "
-            "response). Try again.",
+            "response).",
             upstream_message=text,
+            may_have_applied=not isinstance(exc, httpx.WriteError),
             **kw,
         )
     else:

@@ -3,7 +3,8 @@
 A fault matches a request by path prefix (and optionally method) and is consumed in the order it was added.
 Kinds: ``latency`` (``ms``), ``status`` (vendor JSON error body, ``retry_after`` for 429), ``html`` (nginx-like
 error page, or HTML with status 200), ``truncated`` (the start of the real JSON body, cut off), ``drop`` (the
-connection is closed without a response).
+connection is closed without a response), ``lost`` (the request is carried out, then the connection is closed
+without a response: a write whose answer never arrives).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-KINDS = ("latency", "status", "html", "truncated", "drop")
+KINDS = ("latency", "status", "html", "truncated", "drop", "lost")
 
 
 @dataclass

@@ -160,6 +160,8 @@ class SimulatorApp:
                 response = Response(html, status=status, content_type="text/html")
                 return response(environ, start_response)
         response = self._guarded(request, self._dispatch)
+        if fault is not None and fault.kind == "lost":
+            self._drop(environ)
         if fault is not None and fault.kind == "truncated":
             response = self._truncate(response)
         return response(environ, start_response)

@@ -379,3 +379,26 @@ def test_create_user_bad_input(admin_client, helpdesk_client, synced, htmx_heade
     )
     assert denied.status_code == 403
     assert len(sim.state.users) == count
+
+
+def test_a_change_whose_answer_is_lost_is_audited_as_unknown_with_what_the_user_looks_like_now(
+    admin_client, synced, htmx_headers
+):
+    """ToolJet applied the role change but the answer never arrived whole: not a "failure" (it happened)."""
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    prod = ws["Acme Production"]
+    # every attempt is carried out and its answer lost (the client retries an idempotent PUT on a dropped answer)
+    sim.faults.add(kind="lost", path="/api/ext/update-user-role", times=5)
+    response = admin_client.post(
+        _url(connection, jose["id"], "role"),
+        {"role": "builder", "workspace_id": prod, **R},
+        headers=htmx_headers,
+    )
+    assert "may have been applied" in response.content.decode()
+    assert sim.state.memberships[jose["id"]][prod]["role"] == "builder"  # it did happen
+    event = AuditEvent.objects.get(action="user.role")
+    assert event.outcome == "unknown" and "may have been applied" in event.error
+    observed = {w["id"]: w["role"] for w in event.after["workspaces"]}
+    assert observed[prod] == "builder"
+    assert any(m["role"] == "builder" for m in _row(connection, jose["id"]).memberships)

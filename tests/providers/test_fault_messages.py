@@ -70,7 +70,7 @@ def _count(sim, method, path):
         ({"kind": "html", "status": 502}, UpstreamBroken, ["HTTP 502", "HTML", "proxy"]),
         ({"kind": "html", "status": 200}, UpstreamBroken, ["HTML page where JSON was expected", "base URL"]),
         ({"kind": "truncated"}, UpstreamBroken, ["truncated", "Try again"]),
-        ({"kind": "drop"}, ProviderUnavailable, ["closed the connection", "Try again"]),
+        ({"kind": "drop"}, ProviderUnavailable, ["closed the connection", "may have been applied", "reload"]),
         ({"kind": "status", "status": 429, "retry_after": 30}, RateLimitedError, ["Try again in 30 s"]),
         ({"kind": "status", "status": 429}, RateLimitedError, ["Wait about a minute"]),
     ],
@@ -185,6 +185,22 @@ def test_a_proxys_413_page_says_the_request_was_too_large(retool):
         "Retool refused the request as too large (HTTP 413). A proxy in front"
     )
     assert not any(g.name == "Too big" for g in p.iter_groups())
+
+
+def test_a_write_whose_answer_a_proxy_lost_may_have_been_applied_but_a_read_never(retool):
+    p = rt(retool)
+    retool.faults.add(kind="html", status=504, path="/api/v2/groups", method="POST", times=1)
+    with pytest.raises(UpstreamBroken) as err:
+        p.create_group("Maybe")
+    assert err.value.may_have_applied and "may have been applied" in err.value.message
+    retool.faults.add(kind="html", status=503, path="/api/v2/groups", method="POST", times=1)
+    with pytest.raises(UpstreamBroken) as err:
+        p.create_group("Refused up front")
+    assert not err.value.may_have_applied  # 503: the proxy refused it before it reached Retool
+    retool.faults.add(kind="html", status=504, path="/api/v2/groups", method="GET", times=3)
+    with pytest.raises(UpstreamBroken) as err:
+        list(p.iter_groups())
+    assert not err.value.may_have_applied and "may have been applied" not in err.value.message
 
 
 # -- 200 with HTML (or another JSON) is not success -------------------------------------------------------------------
