@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.HtmxErrorMiddleware",
+    "apps.core.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -63,5 +63,4 @@ def event_export(request: HtmxHttpRequest) -> HttpResponse:
     )
     response = StreamingHttpResponse(stream(events, export_format), content_type=CONTENT_TYPES[export_format])
     response["Content-Disposition"] = f'attachment; filename="{record.extra["filename"]}"'
-    response["Cache-Control"] = "no-store"
     return response

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.shortcuts import resolve_url
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.core.alerts import alert_response, provider_error_response
@@ -105,3 +106,18 @@ class HtmxErrorMiddleware:
         if isinstance(exception, ProviderError):
             return provider_error_response(request, exception)
         return None
+
+
+class NoStoreMiddleware:
+    """Every page is live data about people and permissions: browsers must not keep it, so Back after a change
+    asks again instead of showing the old state, and nothing stays in a shared machine's cache. Static files
+    are served (and cached for long) by whitenoise before this runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

@@ -118,3 +118,10 @@ def test_other_exceptions_are_left_to_django(rf):
     from apps.core.middleware import HtmxErrorMiddleware
 
     assert HtmxErrorMiddleware(lambda r: None).process_exception(rf.get("/"), ValueError("x")) is None
+
+
+def test_pages_are_never_kept_by_the_browser(admin_client):
+    """Back after a change must ask again, not show the page as it was before the change."""
+    for url in ("/", "/connections/", "/audit/"):
+        cache_control = admin_client.get(url)["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, url
