@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django_htmx.http import reswap, retarget
 
 from apps.core.http import HtmxHttpRequest
+from apps.providers.errors import NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,24 @@ def alert_response(
     if getattr(request, "htmx", False):
         response = render(request, "components/alert.html", context, status=status)
         return reswap(retarget(response, "#alerts"), "afterbegin")
+    connection = _page_connection(request)
+    context.update(
+        connection=connection,
+        connection_ctx=connection,  # the top bar's instance name and the production banner
+        retry_url=request.get_full_path() if request.method == "GET" else "",
+    )
     return render(request, "core/alert_page.html", context, status=status)
+
+
+def _page_connection(request: HtmxHttpRequest):
+    """The connection a /connections/<slug>/… page is about, so an error page keeps its name, tabs and banner."""
+    match = getattr(request, "resolver_match", None)
+    slug = match.kwargs.get("slug") if match else None
+    if not slug:
+        return None
+    from apps.connections.models import Connection
+
+    return Connection.objects.filter(slug=slug).first()
 
 
 def provider_error_response(request: HtmxHttpRequest, exc: Exception) -> HttpResponse:
@@ -35,5 +53,9 @@ def provider_error_response(request: HtmxHttpRequest, exc: Exception) -> HttpRes
     details = getattr(exc, "details", None) or ()
     status = getattr(exc, "status_code", None)
     logger.warning("upstream error shown to operator: %s (upstream status %s)", type(exc).__name__, status)
-    # 502: the console worked, the upstream did not. htmx requests still get the alert swapped in.
-    return alert_response(request, message, details=details, status=502)
+    # 404 when the instance says the object does not exist (the address names nothing); otherwise 502: the console
+    # worked, the upstream did not. htmx requests still get the alert swapped in.
+    upstream = getattr(exc, "upstream_message", None)
+    # JSON from the product itself, not an HTML page (wrong URL) or "Cannot GET …" (a route an old version lacks)
+    missing = isinstance(exc, NotFoundError) and upstream is not None and not upstream.startswith("Cannot ")
+    return alert_response(request, message, details=details, status=404 if missing else 502)

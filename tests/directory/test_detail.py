@@ -65,3 +65,33 @@ def test_it_says_why_retool_raw_metadata_is_read_only(viewer_client, synced):
     _sim, connection = synced("retool", "enterprise")
     html = viewer_client.get(f"/connections/{connection.slug}/users/{_uid(connection)}/").content.decode()
     assert "Raw metadata" in html and "replacing the whole metadata object" in html
+
+
+@pytest.mark.parametrize(
+    ("kind", "profile", "missing"),
+    [
+        ("tooljet", "latest", "00000000-0000-4000-8000-000000000000"),
+        ("retool", "enterprise", "user_doesnotexist"),
+    ],
+)
+def test_a_person_the_instance_does_not_have_is_a_404_that_keeps_the_instance_around_it(
+    viewer_client, synced, kind, profile, missing
+):
+    sim, connection = synced(kind, profile)
+    response = viewer_client.get(f"/connections/{connection.slug}/users/{missing}/")
+    html = response.content.decode()
+    assert response.status_code == 404  # the address names nothing; not a 502 "the instance failed"
+    assert "does not exist" in html
+    assert f'<nav class="subnav" aria-label="{connection.name}">' in html  # its tabs, name and banner stay
+    assert f'href="/connections/{connection.slug}/users/{missing}/">Try again</a>' in html
+
+
+def test_an_upstream_failure_page_offers_a_retry_and_keeps_the_instance(viewer_client, synced):
+    sim, connection = synced("tooljet", "latest")
+    uid = _uid(connection)
+    sim.faults.add(kind="status", status=500, path="/api/ext/user/", times=1)
+    response = viewer_client.get(f"/connections/{connection.slug}/users/{uid}/")
+    html = response.content.decode()
+    assert response.status_code == 502 and "internal error" in html
+    assert f'aria-label="{connection.name}"' in html and ">Try again</a>" in html
+    assert viewer_client.get(f"/connections/{connection.slug}/users/{uid}/").status_code == 200

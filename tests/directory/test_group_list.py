@@ -74,6 +74,19 @@ def test_it_404s_for_unknown_connections(admin_client):
     assert admin_client.get("/connections/nope/groups/").status_code == 404
 
 
+@pytest.mark.parametrize("kind", ["tooljet", "retool"])
+def test_a_malformed_group_id_is_a_404_without_asking_upstream(
+    simulator, probed_connection, viewer_client, kind
+):
+    sim, conn = (tooljet if kind == "tooljet" else retool)(simulator, probed_connection)
+    before = len(list(sim.requests))
+    suffix = f"?ws={ws_id(sim)}" if kind == "tooljet" else ""
+    response = viewer_client.get(f"/connections/{conn.slug}/groups/nope/{suffix}")
+    assert response.status_code == 404
+    assert "invalid input syntax" not in response.content.decode()
+    assert not [r for r in list(sim.requests)[before:] if "/groups/nope" in r[1]]
+
+
 def test_it_shows_an_alert_when_the_upstream_fails(simulator, probed_connection, viewer_client):
     sim, conn = tooljet(simulator, probed_connection)
     sim.faults.add(kind="status", status=503, path="/api/ext/workspaces", times=None)
