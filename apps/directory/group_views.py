@@ -94,6 +94,9 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
     rows = sel.group_member_rows(scope, group)
     q = request.GET.get("mq", "") if request.method == "GET" else request.POST.get("mq", "")
     members = sel.group_members_page(rows, q=q, page=request.GET.get("mpage", 1))
+    add_form = extra.pop("add_form", None) or MemberAddForm()
+    # The member list (with the add form) is swapped whole: a refused add keeps the search and the person picked.
+    picker_q = add_form.data.get("user_q", "") if add_form.is_bound else ""
     return _base_context(
         scope,
         group=group,
@@ -104,7 +107,10 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
         may_change_members=scope.can_change_members and can_change_members(request.user, group),
         may_edit=can_edit_group(request.user, group),
         warning=sel.RETOOL_BUILTIN_WARNINGS.get(group.name) if group.is_builtin else None,
-        add_form=extra.pop("add_form", None) or MemberAddForm(),
+        add_form=add_form,
+        picker_q=picker_q,
+        picked=sel.user_picker(scope.connection, picker_q) if picker_q else (),
+        picked_id=add_form.data.get("user_id", "") if add_form.is_bound else "",
         delete_form=GroupDeleteForm(prefix="delete"),
         **extra,
     )

@@ -120,6 +120,25 @@ def test_it_requires_a_reason(simulator, probed_connection, helpdesk_client, htm
     assert group["id"] not in sim.state.memberships[zoe["id"]][ws]["groups"]
 
 
+def test_a_refused_add_keeps_the_search_and_the_person_picked(
+    simulator, probed_connection, helpdesk_client, htmx_headers
+):
+    sim, conn = tooljet(simulator, probed_connection)
+    ws = ws_id(sim)
+    group = tj_group(sim, "Support")
+    zoe = tj_user(sim, "zoe.obrien@example.com")
+    index_upsert_user(connection=conn, user=get_provider(conn).get_user(zoe["id"]))
+    response = helpdesk_client.post(
+        f"/connections/{conn.slug}/groups/{group['id']}/members/",
+        {"ws": ws, "user_q": "zoe", "user_id": zoe["id"]},  # no reason
+        headers=htmx_headers,
+    )
+    html = response.content.decode()
+    assert "Say why" in html
+    assert 'name="user_q" value="zoe"' in html
+    assert f'value="{zoe["id"]}" required checked' in html
+
+
 def test_the_picker_searches_the_directory_index(simulator, probed_connection, helpdesk_client, htmx_headers):
     sim, conn = tooljet(simulator, probed_connection)
     zoe = tj_user(sim, "zoe.obrien@example.com")
