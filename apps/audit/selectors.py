@@ -71,6 +71,10 @@ class DiffLine:
     before: str = ""
     after: str = ""
 
+    @property
+    def changed(self) -> bool:
+        return self.kind != "unchanged"
+
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
@@ -78,11 +82,33 @@ def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+# A list of objects is shown item by item when each item can be told by one of these (a user's workspaces by name):
+# `workspaces[Acme Staging].role: admin → builder` instead of the whole list twice as JSON.
+_ITEM_KEYS = ("name", "workspace_name", "email", "key", "id")
+
+
+def _item_key(items: list) -> str | None:
+    if not items or not all(isinstance(i, dict) for i in items):
+        return None
+    for key in _ITEM_KEYS:
+        labels = [i.get(key) for i in items]
+        if all(isinstance(label, str | int) and label != "" for label in labels) and len(set(labels)) == len(
+            labels
+        ):
+            return key
+    return None
+
+
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, dict) and value:
         out: dict[str, Any] = {}
         for key in value:
             out.update(_flatten(value[key], f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list) and (key := _item_key(value)) is not None:
+        out = {}
+        for item in value:
+            out.update(_flatten({k: v for k, v in item.items() if k != key}, f"{prefix}[{item[key]}]"))
         return out
     return {prefix or "(value)": value}
 
@@ -103,4 +129,5 @@ def event_diff(before: Any, after: Any) -> list[DiffLine]:
             lines.append(DiffLine(path, "changed", _show(flat_before[path]), _show(flat_after[path])))
         else:
             lines.append(DiffLine(path, "unchanged", _show(flat_before[path]), _show(flat_after[path])))
-    return lines
+    # what changed first (the page shows it; the unchanged rest is folded away), each part in path order
+    return sorted(lines, key=lambda line: not line.changed)

@@ -172,6 +172,30 @@ def test_it_renders_a_readable_diff(viewer_client, record):
     assert 'class="diff-removed"' in response.text
 
 
+def test_a_list_of_workspaces_diffs_item_by_item_with_what_changed_first(viewer_client, record):
+    ws = [
+        {"id": "w1", "name": "Acme Staging", "role": "admin"},
+        {"id": "w2", "name": "Lab", "role": "end-user"},
+    ]
+    moved = [{**ws[0], "role": "builder"}, ws[1], {"id": "w3", "name": "New", "role": "end-user"}]
+    event = record(
+        before={"email": "a@example.com", "workspaces": ws},
+        after={"email": "a@example.com", "workspaces": moved},
+    )
+    response = viewer_client.get(event.get_absolute_url())
+    diff = response.context["diff"]
+    lines = {line.path: line for line in diff}
+    assert (lines["workspaces[Acme Staging].role"].before, lines["workspaces[Acme Staging].role"].after) == (
+        "admin",
+        "builder",
+    )
+    assert lines["workspaces[New].role"].kind == "added"
+    assert lines["workspaces[Lab].role"].kind == "unchanged"
+    assert [line.changed for line in diff] == sorted((line.changed for line in diff), reverse=True)
+    assert "4 unchanged fields" in response.text  # email, the ids of both, Lab's role: folded away
+    assert '"role": "admin"' not in response.text  # no raw JSON of the whole list
+
+
 def test_it_404s_for_unknown_events(viewer_client):
     assert viewer_client.get("/audit/999999/").status_code == 404
 
