@@ -194,3 +194,10 @@ def test_a_row_shows_each_workspace_role_once_and_never_runs_roles_together(
     assert "".join(row.role_list) not in html
     for m in row.memberships:
         assert f"{m['workspace_name']}: {m['role']}" in html
+
+
+def test_a_bad_filter_is_named_in_plain_words(viewer_client, synced, htmx_headers):
+    synced("tooljet", "latest")
+    html = viewer_client.get("/", {"q": "priya", "page": "two"}, headers=htmx_headers).content.decode()
+    assert "Check the filters: Page — Enter a whole number." in html
+    assert "* page" not in html
