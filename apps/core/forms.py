@@ -23,6 +23,12 @@ class ReasonFormMixin(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "e.g. HELP-1234", "autocomplete": "off"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.ADMINUI_REQUIRE_REASON:
+            # the browser asks for it before a confirm dialog or a request; the server still checks (clean_reason)
+            self.fields["reason"].widget.attrs["required"] = True
+
     def clean_reason(self) -> str:
         reason = self.cleaned_data.get("reason", "")
         if settings.ADMINUI_REQUIRE_REASON and not reason:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from apps.directory.models import DirectoryUser
@@ -95,3 +97,15 @@ def test_an_upstream_failure_page_offers_a_retry_and_keeps_the_instance(viewer_c
     assert response.status_code == 502 and "internal error" in html
     assert f'aria-label="{connection.name}"' in html and ">Try again</a>" in html
     assert viewer_client.get(f"/connections/{connection.slug}/users/{uid}/").status_code == 200
+
+
+def test_reason_fields_are_required_in_the_browser_too(viewer_client, synced, settings):
+    """So a confirm dialog never comes before the 'say why' check; the server checks as well."""
+    sim, connection = synced("tooljet", "latest")
+    url = f"/connections/{connection.slug}/users/{_uid(connection)}/"
+    html = viewer_client.get(url).content.decode()
+    reasons = re.findall(r'<input type="text" name="reason"[^>]*>', html)
+    assert reasons and all(" required" in r for r in reasons)
+    settings.ADMINUI_REQUIRE_REASON = False
+    html = viewer_client.get(url).content.decode()
+    assert not any(" required" in r for r in re.findall(r'<input type="text" name="reason"[^>]*>', html))
