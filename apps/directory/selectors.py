@@ -289,12 +289,14 @@ class IndexAge:
         return bool(self.unindexed or self.outdated)
 
 
-def index_age(*, connection: Connection | None = None) -> IndexAge:
+def index_age(*, connection: Connection | None = None, connection_ids: list[int] | None = None) -> IndexAge:
     """How old the index is, per instance: which were never indexed or are stale (named, to refresh each on its
     users page); an instance whose sync is running is not flagged."""
     connections = Connection.objects.select_related("directory_sync").order_by("name")
     if connection is not None:
         connections = connections.filter(pk=connection.pk)
+    if connection_ids is not None:
+        connections = connections.filter(pk__in=connection_ids)
     limit = timezone.now() - timedelta(seconds=settings.ADMINUI_DIRECTORY_STALE_AFTER)
     age = IndexAge()
     synced_at = []

@@ -82,9 +82,9 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 def person(request: HtmxHttpRequest, email: str) -> HttpResponse:
     require(request.user, Perm.VIEW)
     rows = person_rows(email=email)
-    return render(
-        request, "directory/person.html", {"email": email.lower(), "rows": rows, "age": index_age()}
-    )
+    # how old the index is on the instances this person is on (all of them when on none)
+    age = index_age(connection_ids=[r.connection_id for r in rows] if rows else None)
+    return render(request, "directory/person.html", {"email": email.lower(), "rows": rows, "age": age})
 
 
 @require_GET

@@ -201,3 +201,12 @@ def test_a_bad_filter_is_named_in_plain_words(viewer_client, synced, htmx_header
     html = viewer_client.get("/", {"q": "priya", "page": "two"}, headers=htmx_headers).content.decode()
     assert "Check the filters: Page — Enter a whole number." in html
     assert "* page" not in html
+
+
+def test_the_person_page_judges_the_index_by_this_persons_instances(viewer_client, synced, fleet_connection):
+    _sim, tj = synced("tooljet", "latest")
+    fleet_connection("retool", "enterprise")  # registered, never indexed
+    html = viewer_client.get("/people/priya.raman@example.com/").content.decode()
+    assert tj.name in html and '<span class="badge">stale</span>' not in html
+    html = viewer_client.get("/people/nobody.at.all@example.com/").content.decode()
+    assert '<span class="badge">stale</span>' in html  # on no instance: the whole index is judged
