@@ -99,6 +99,18 @@ def test_it_fits_a_tablet_without_sideways_scrolling(page, all_pages, shot):
     shot(page, "search-tablet")
 
 
+def test_it_fits_a_phone_without_sideways_scrolling(page, all_pages):
+    """At 400 px wide tables scroll inside themselves; the page itself never scrolls sideways."""
+    page.set_viewport_size({"width": 400, "height": 800})
+    too_wide = {}
+    for url in all_pages:
+        page.goto(url)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        if width > 400:
+            too_wide[url] = width
+    assert not too_wide, too_wide
+
+
 def test_it_follows_the_system_dark_mode(page, shot):
     page.emulate_media(color_scheme="light")
     page.goto("/?q=priya")
