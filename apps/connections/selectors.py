@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from django.http import Http404
 
 from apps.connections.models import Connection
@@ -21,3 +24,61 @@ def connection_get(slug: str) -> Connection:
         return Connection.objects.get(slug=slug)
     except Connection.DoesNotExist:
         raise Http404("No such connection") from None
+
+
+# The probes' check names (apps/providers/*/probe.py) as operators read them.
+CHECK_LABELS = {
+    "reachable_and_authenticated": "Reachable and token accepted",
+    "reachable": "Reachable",  # Retool results stored before the version check had its own name
+    "version": "Version",
+    "users": "Users API",
+    "groups": "Groups API",
+    "user_attributes": "User attributes API",
+    "metadata": "User metadata API",
+    "apps": "Apps API",
+    "spaces": "Spaces API",
+    "status_filter": "Status filter on user lists",
+    "v2_users": "Users API (v2)",
+}
+# checks whose failure fails the whole test; every other check is a capability that may simply be absent
+_GATES = ("reachable_and_authenticated", "reachable")
+# a bare status as the whole detail: results stored before the probes explained their answers in words
+_BARE_CODE = re.compile(r"(HTTP )?\d{3}")
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    label: str
+    state: str  # ok | off (not available: neutral) | failed (the test failed here)
+    status: str
+    detail: str = ""
+    code: str = ""
+
+    @property
+    def mark(self) -> str:
+        return {"ok": "✓", "failed": "✗"}.get(self.state, "–")
+
+
+def connection_health_checks(connection: Connection) -> list[HealthCheck]:
+    """The last test's checks for the health list: a tick only for what is available, a neutral mark and the
+    reason for what is not, ✗ only where the connection itself failed."""
+    last_test = connection.last_test or {}
+    rows = []
+    for check in last_test.get("checks") or ():
+        name = str(check.get("name") or "")
+        ok = bool(check.get("ok"))
+        detail = str(check.get("detail") or "").strip()
+        code = ""
+        if _BARE_CODE.fullmatch(detail):
+            code, detail = (detail if detail.startswith("HTTP") else f"HTTP {detail}"), ""
+        if name in _GATES:
+            state, status = ("ok", "Yes") if ok else ("failed", "No")
+            if not ok and detail == last_test.get("message"):
+                detail = ""  # the headline above already says it
+        elif name == "version":
+            state, status = ("ok", "Known") if ok else ("off", "Unknown")
+        else:
+            state, status = ("ok", "Available") if ok else ("off", "Not available")
+        label = CHECK_LABELS.get(name) or name.replace("_", " ").capitalize()
+        rows.append(HealthCheck(label=label, state=state, status=status, detail=detail, code=code))
+    return rows

@@ -9,6 +9,9 @@ from apps.audit.services import audit_record
 from apps.connections.crypto import TokenUnreadable, reencrypt_token
 from apps.connections.models import Connection
 from apps.connections.provider import TokenUnusable, get_provider
+from apps.directory.models import DirectorySync
+from apps.directory.services import sync_mark_queued
+from apps.directory.tasks import sync_connection
 
 # Fields an audit row may show (the token never: only whether it changed).
 AUDITED_FIELDS = (
@@ -126,3 +129,18 @@ def connection_test(*, actor, connection: Connection) -> Connection:
         error="" if connection.last_test_ok else result.get("message", ""),
     )
     return connection
+
+
+def connection_index_start(*, connection: Connection) -> str:
+    """Queue the first index of a connection's people once its test has passed: never before, because the sync
+    reads the capabilities the test stores, and a connection that does not work has nobody to index.
+
+    Returns ``"started"`` (queued now), ``"waiting"`` (never indexed, and the last test failed) or ``""`` (it has
+    been indexed before; the periodic sync and the users page's refresh take it from there)."""
+    if DirectorySync.objects.filter(connection=connection).exists():
+        return ""
+    if not connection.last_test_ok:
+        return "waiting"
+    sync_mark_queued(connection=connection)
+    transaction.on_commit(lambda: sync_connection.enqueue(connection.pk))
+    return "started"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,7 +10,6 @@ from apps.accounts.roles import Perm, require
 from apps.connections import selectors, services
 from apps.connections.forms import ConnectionForm
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.directory.tasks import sync_connection
 
 
 @require_GET
@@ -28,11 +26,8 @@ def connection_add(request: HtmxHttpRequest) -> HttpResponse:
         connection = services.connection_create(
             actor=request.user, data=form.cleaned_data, token=form.cleaned_data["token"]
         )
-        # index its people in the background so search finds them without waiting for the periodic sync
-        transaction.on_commit(lambda: sync_connection.enqueue(connection.pk))
-        messages.success(
-            request, f"Connection “{connection.name}” added. Testing it now; its people are being indexed."
-        )
+        # the outcome (and whether its people are being indexed) shows in the Health panel once the test ran
+        messages.success(request, f"Connection “{connection.name}” added. Testing it now…")
         return redirect(f"{connection.get_absolute_url()}?test=1")
     return render(request, "connections/connection_form.html", {"form": form, "connection": None})
 
@@ -44,7 +39,12 @@ def connection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "connections/connection_detail.html",
-        {"connection": connection, "connection_ctx": connection, "autotest": request.GET.get("test") == "1"},
+        {
+            "connection": connection,
+            "connection_ctx": connection,
+            "health_checks": selectors.connection_health_checks(connection),
+            "autotest": request.GET.get("test") == "1",
+        },
     )
 
 
@@ -86,9 +86,20 @@ def connection_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     require(request.user, Perm.MANAGE_CONNECTIONS)
     connection = selectors.connection_get(slug)
     connection = services.connection_test(actor=request.user, connection=connection)
+    # a new connection's people are indexed once its first test passes
+    index_state = services.connection_index_start(connection=connection)
     template = (
         "connections/connection_detail.html#test_result"
         if wants_partial(request)
         else "connections/connection_detail.html"
     )
-    return render(request, template, {"connection": connection, "connection_ctx": connection})
+    return render(
+        request,
+        template,
+        {
+            "connection": connection,
+            "connection_ctx": connection,
+            "health_checks": selectors.connection_health_checks(connection),
+            "index_state": index_state,
+        },
+    )

@@ -25,6 +25,7 @@ every upstream text anyway, so a server echoing our headers back cannot leak it.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
     "TLSFailure",
     "Unsupported",
     "UpstreamBroken",
+    "describe_answer",
     "error_from_response",
     "normalize_upstream_message",
     "redact",
@@ -266,6 +268,34 @@ def normalize_upstream_message(value: Any) -> tuple[str | None, list[str]]:
 def _looks_like_html(content_type: str, body: str) -> bool:
     head = body.lstrip()[:200].lower()
     return "html" in content_type.lower() or head.startswith(("<!doctype", "<html", "<head", "<body"))
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def describe_answer(body: Any, *, expected: str) -> tuple[str, str]:
+    """What answered a probe, from a raw body (``str``/``bytes``) or parsed JSON: ``(kind, phrase)`` with kind in
+    tooljet | retool | html | json | text | empty; the phrase completes "answered HTTP 404 with …". ``expected``
+    names the product the connection claims ("ToolJet", "Retool") for JSON of neither shape."""
+    if body is None:
+        return "empty", "an empty answer"
+    if isinstance(body, str | bytes):
+        text = (body.decode("utf-8", "replace") if isinstance(body, bytes) else body).strip()
+        if not text:
+            return "empty", "an empty answer"
+        if text[:1] == "<":
+            match = _TITLE.search(text)
+            title = " ".join(html.unescape(match.group(1)).split())[:80] if match else ""
+            return "html", f"an HTML page titled “{title}”" if title else "an HTML page"
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return "text", "plain text"
+    if isinstance(body, dict) and "statusCode" in body and "message" in body:
+        return "tooljet", "ToolJet's JSON"
+    if isinstance(body, dict) and isinstance(body.get("success"), bool):
+        return "retool", "Retool's JSON"
+    return "json", f"JSON in a format that is not {expected}'s"
 
 
 HTML_MESSAGE = (

@@ -7,19 +7,16 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from apps.providers.base import (
-    CAPABILITY_FLAGS,
     Capabilities,
     ConnectionConfig,
     ExportStream,
     ImportResult,
     Page,
-    ProbeCheck,
     ProbeResult,
     RemoteApp,
     RemoteAttribute,
@@ -30,11 +27,8 @@ from apps.providers.base import (
     WorkspaceAssignment,
 )
 from apps.providers.errors import (
-    AuthError,
     ConflictError,
-    ForbiddenError,
     NotFoundError,
-    ProviderError,
     Unsupported,
     UpstreamBroken,
 )
@@ -443,115 +437,7 @@ class RetoolProvider:
     # -- probe ------------------------------------------------------------------------------------------------------
 
     def probe(self, *, thorough: bool = False) -> ProbeResult:
-        """retool.md §10: version, then which of users/groups/attributes/apps/spaces answer for this token."""
-        probed_at = datetime.now(UTC).isoformat(timespec="seconds")
-        checks: list[ProbeCheck] = []
-        t0 = time.monotonic()
-        version = None
-        try:
-            health = self.session.json("GET", "/api/checkHealth", prefix="")
-            version = (health or {}).get("version") if isinstance(health, dict) else None
-            checks.append(ProbeCheck("reachable", True, f"version {version}" if version else "reachable"))
-        except ProviderError as exc:
-            if isinstance(exc, NotFoundError | AuthError | ForbiddenError):
-                checks.append(ProbeCheck("reachable", True, "no health endpoint"))
-            else:
-                return self._failed(exc, probed_at, t0, checks)
-        latency = (time.monotonic() - t0) * 1000
+        """Capability probe without side effects (retool.md §10); fails when the base URL is not a Retool API."""
+        from apps.providers.retool.probe import probe
 
-        results: dict[str, tuple[bool, str]] = {}
-        for name, path, params in (
-            ("users", "/users", {"limit": 1}),
-            ("groups", "/groups", None),
-            ("user_attributes", "/user_attributes", None),
-            ("apps", "/apps", {"limit": 1}),
-            ("spaces", "/spaces", None),
-        ):
-            try:
-                # parse the body: a proxy login page answers 200 with HTML, which must not count as "works"
-                body = self.session.json("GET", path, params=params)
-                if isinstance(body, dict) and body.get("success") is True and "data" in body:
-                    results[name] = (True, "200")
-                else:
-                    results[name] = (
-                        False,
-                        f"GET /api/v2{path} answered 200 without Retool's {{success, data}} envelope: "
-                        "check the base URL (it must be the Retool instance or space domain).",
-                    )
-            except AuthError as exc:
-                return self._failed(exc, probed_at, t0, checks)
-            except ForbiddenError as exc:
-                results[name] = (False, exc.message)
-            except NotFoundError:
-                results[name] = (False, f"This Retool version has no {name.replace('_', ' ')} API (too old).")
-            except ProviderError as exc:
-                if name == "users":
-                    return self._failed(exc, probed_at, t0, checks)
-                results[name] = (False, exc.message)
-            checks.append(ProbeCheck(name, results[name][0], results[name][1]))
-
-        flags = dict.fromkeys(CAPABILITY_FLAGS, False)
-        reasons: dict[str, str] = {}
-
-        def grant(flag: str, check: str) -> None:
-            ok, detail = results[check]
-            flags[flag] = ok
-            if not ok:
-                reasons[flag] = detail
-
-        for flag in ("supports_users", "supports_user_create", "supports_status_change"):
-            grant(flag, "users")
-        for flag in ("supports_groups", "supports_group_crud", "supports_group_members"):
-            grant(flag, "groups")
-        flags["supports_role_change"] = flags["supports_users"] and flags["supports_groups"]
-        if not flags["supports_role_change"]:
-            reasons["supports_role_change"] = (
-                "Making an admin needs both the users and groups scopes (Enterprise)."
-            )
-        grant("supports_user_attributes", "user_attributes")
-        grant("supports_app_list", "apps")
-        grant("supports_app_clone", "apps")
-        grant("supports_spaces", "spaces")
-        reasons.update(
-            {
-                "supports_app_export": "Retool's public API has no app export; use Retool's own Export to JSON.",
-                "supports_app_import": "Retool's public API has no app import; use Retool's own From JSON/ZIP.",
-                "supports_metadata": "ToolJet only; Retool uses user attributes.",
-                "supports_workspaces": "ToolJet only; each Retool space is its own connection.",
-                "supports_v2_users": "ToolJet only.",
-                "supports_status_filter": "Retool has no status filter; the console filters locally.",
-            }
-        )
-        caps = Capabilities(
-            **flags,
-            roles=ROLES if flags["supports_role_change"] else (),
-            reasons={k: v for k, v in reasons.items() if not flags.get(k)},
-            probed_at=probed_at,
-        )
-        missing = [c.name for c in checks if not c.ok]
-        message = "Connected to Retool" + (f" {version}" if version else "") + "; token accepted."
-        if missing:
-            message += f" Not available for this token or plan: {', '.join(missing)}."
-        return ProbeResult(
-            ok=True,
-            capabilities=caps,
-            version=version,
-            latency_ms=round(latency, 1),
-            message=message,
-            checks=tuple(checks),
-            probed_at=probed_at,
-        )
-
-    def _failed(self, exc: ProviderError, probed_at: str, t0: float, checks: list[ProbeCheck]) -> ProbeResult:
-        checks.append(ProbeCheck("reachable_and_authenticated", False, exc.message))
-        return ProbeResult(
-            ok=False,
-            capabilities=Capabilities(
-                reasons=dict.fromkeys(CAPABILITY_FLAGS, exc.message), probed_at=probed_at
-            ),
-            latency_ms=round((time.monotonic() - t0) * 1000, 1),
-            message=exc.message,
-            checks=tuple(checks),
-            error=exc.to_dict(),
-            probed_at=probed_at,
-        )
+        return probe(self, thorough=thorough)

@@ -12,11 +12,13 @@ import httpx
 
 from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
 from apps.providers.errors import (
+    AuthError,
     ForbiddenError,
     NotFoundError,
     ProviderError,
     RejectedError,
     UpstreamBroken,
+    describe_answer,
 )
 from apps.providers.http import seg
 from apps.providers.tooljet import mapping
@@ -25,6 +27,50 @@ if TYPE_CHECKING:
     from apps.providers.tooljet.client import ToolJetProvider
 
 PROBE_EMAIL = "adminui-probe@invalid.example"
+# plain names of the checks, for the headline ("Not available on this instance: …")
+PLAIN = {
+    "apps": "apps (list, export, import)",
+    "groups": "groups",
+    "metadata": "user metadata",
+    "status_filter": "status filter",
+    "v2_users": "v2 users API",
+}
+
+
+def not_tooljet_message(status: int | None, what: str, kind: str) -> str:
+    message = (
+        f"This base URL does not look like a ToolJet API: GET /api/ext/workspaces answered HTTP {status} with "
+        f"{what}, not ToolJet's JSON. Check the base URL: it must be the ToolJet instance's address, including any "
+        "sub-path (SUB_PATH), with no proxy login page in the way."
+    )
+    if kind == "retool":
+        message += " It looks like a Retool API: if so, change the connection's product to Retool."
+    return message
+
+
+def _first_call_message(exc: ProviderError) -> str:
+    """The headline when ``GET /api/ext/workspaces`` fails: ToolJet's own answers keep their specific messages;
+    anything that is not ToolJet's JSON (ToolJet never answers 401) says the URL is not a ToolJet API."""
+    kind, what = describe_answer(exc.body, expected="ToolJet")
+    status = exc.status_code
+    if isinstance(exc, NotFoundError):
+        if kind == "tooljet":
+            return (
+                "The ToolJet external API was not found at this base URL: check the sub-path (SUB_PATH), or this "
+                "is the Community Edition, which has no external API."
+            )
+        return not_tooljet_message(status, what, kind)
+    if isinstance(exc, AuthError) and status == 401 and kind != "html":  # ToolJet never answers 401
+        return not_tooljet_message(status, what, kind)
+    if isinstance(exc, AuthError | ForbiddenError) and status == 403 and kind != "tooljet":
+        return not_tooljet_message(status, what, kind)
+    if isinstance(exc, UpstreamBroken) and status == 200 and kind == "html":
+        return not_tooljet_message(status, what, kind)
+    return exc.message
+
+
+def _workspace_list(body: Any) -> bool:
+    return isinstance(body, list) and all(isinstance(w, dict) and w.get("id") for w in body)
 
 
 NOT_JSON = (
@@ -96,6 +142,23 @@ def _paged(body: Any) -> bool:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _absent_reason(outcome: str, detail: str, absent: str, what: str) -> str:
+    """Why a capability is off: the route is absent (``absent`` text), the plan lacks it, or the check failed."""
+    if outcome in ("absent", "notfound"):
+        return absent
+    if outcome == "plan":
+        return detail
+    if outcome == "ok":  # a deliberately invalid request was accepted: not the route we know
+        return (
+            f"The {what} check got an unexpected answer (a deliberately invalid test request was accepted)."
+        )
+    return f"The {what} check failed: {detail}"
+
+
 def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[ProbeCheck] = []
@@ -104,10 +167,10 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     t0 = time.monotonic()
     try:
         workspaces = provider.session.json("GET", "/workspaces")
-        if not isinstance(workspaces, list) or not all(isinstance(w, dict) for w in workspaces):
+        if not _workspace_list(workspaces):
+            kind, what = describe_answer(workspaces, expected="ToolJet")
             raise UpstreamBroken(
-                "The base URL answered GET /api/ext/workspaces with JSON that is not ToolJet's workspace list: "
-                "check the base URL (it must be the ToolJet instance, including any SUB_PATH).",
+                not_tooljet_message(200, what, kind),
                 status_code=200,
                 request_id=provider.config.request_id,
                 method="GET",
@@ -115,12 +178,7 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
             )
     except ProviderError as exc:
         latency = (time.monotonic() - t0) * 1000
-        message = exc.message
-        if isinstance(exc, NotFoundError):
-            message = (
-                "The ToolJet external API was not found at this base URL: check the sub-path (SUB_PATH), or this is "
-                "the Community Edition, which has no external API."
-            )
+        message = _first_call_message(exc)
         reasons = dict.fromkeys(CAPABILITY_FLAGS, message)
         return ProbeResult(
             ok=False,
@@ -128,51 +186,76 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
             latency_ms=round(latency, 1),
             message=message,
             checks=(ProbeCheck("reachable_and_authenticated", False, message),),
-            error=exc.to_dict(),
+            error={**exc.to_dict(), "message": message},
             probed_at=probed_at,
         )
     latency = (time.monotonic() - t0) * 1000
-    checks.append(ProbeCheck("reachable_and_authenticated", True, f"{len(workspaces)} workspace(s)"))
+    checks.append(
+        ProbeCheck(
+            "reachable_and_authenticated",
+            True,
+            f"ToolJet's API answered and accepted the token ({_count(len(workspaces), 'workspace')}).",
+        )
+    )
     for flag in ("supports_users", "supports_user_create", "supports_status_change", "supports_workspaces"):
         flags[flag] = True
-    ws_id = str(workspaces[0].get("id")) if workspaces and isinstance(workspaces[0], dict) else None
+    ws_id = str(workspaces[0].get("id")) if workspaces else None
+
+    # Some checks send a deliberately invalid request on purpose (never a mutating one): a route that exists
+    # refuses it (400, or "not found" for a made-up user), a route that does not exist answers "Cannot GET".
+    # The details below say so in words, so an expected 400 never reads like a failure.
 
     # apps (also stands in for the role route, which arrived earlier: never probed with a PUT)
     outcome, detail = _route(provider, "/workspace/not-a-uuid/apps")
     apps = outcome == "rejected"
-    checks.append(ProbeCheck("apps", apps, detail))
     for flag in ("supports_app_list", "supports_app_export", "supports_app_import", "supports_role_change"):
         flags[flag] = apps
-    if not apps:
-        why = "This ToolJet version has no app list/export/import API (needs 3.5.7 EE LTS or later)."
-        if outcome == "error":
-            why = f"The app API check failed: {detail}"
+    if apps:
+        note = (
+            "The app routes exist: a test request with a made-up workspace id was refused as invalid "
+            f"({detail}), as expected."
+        )
+    else:
+        note = _absent_reason(
+            outcome,
+            detail,
+            "This ToolJet version has no app list/export/import API (needs 3.5.7 EE LTS or later).",
+            "app",
+        )
         for flag in ("supports_app_list", "supports_app_export", "supports_app_import"):
-            reasons[flag] = why
+            reasons[flag] = note
         reasons["supports_role_change"] = "This ToolJet version has no role-change API (needs 3.x)."
+    checks.append(ProbeCheck("apps", apps, note))
 
     if ws_id:
         outcome, detail = _route(
             provider, f"/workspace/{seg(ws_id)}/groups", params={"per_page": 1}, shape=_paged
         )
         flags["supports_groups"] = flags["supports_group_crud"] = outcome == "ok"
-        checks.append(ProbeCheck("groups", outcome == "ok", detail))
+        note = ""
         if outcome != "ok":
-            reasons["supports_groups"] = reasons["supports_group_crud"] = (
-                "This ToolJet version has no groups API (added in 2026-03 builds)."
-                if outcome in ("absent", "notfound")
-                else f"The groups check failed: {detail}"
+            note = reasons["supports_groups"] = reasons["supports_group_crud"] = _absent_reason(
+                outcome, detail, "This ToolJet version has no groups API (added in 2026-03 builds).", "groups"
             )
+        checks.append(ProbeCheck("groups", outcome == "ok", note))
+
         outcome, detail = _route(provider, f"/workspace/{seg(ws_id)}/user/{seg(PROBE_EMAIL)}")
         # a 404 that is not "Cannot GET" means the route exists and only our made-up user is unknown
         flags["supports_metadata"] = outcome in ("ok", "notfound")
-        checks.append(ProbeCheck("metadata", flags["supports_metadata"], detail))
-        if not flags["supports_metadata"]:
-            reasons["supports_metadata"] = (
-                "This ToolJet version has no user metadata API (added 2026-02, LTS backport 2026-06)."
-                if outcome == "absent"
-                else f"The metadata check failed: {detail}"
+        if flags["supports_metadata"]:
+            note = (
+                f"The metadata route exists: asked about a made-up user, ToolJet answered “{detail}”, as expected."
+                if outcome == "notfound"
+                else ""
             )
+        else:
+            note = reasons["supports_metadata"] = _absent_reason(
+                outcome,
+                detail,
+                "This ToolJet version has no user metadata API (added 2026-02, LTS backport 2026-06).",
+                "metadata",
+            )
+        checks.append(ProbeCheck("metadata", flags["supports_metadata"], note))
     else:
         for flag in ("supports_groups", "supports_group_crud", "supports_metadata"):
             reasons[flag] = "The instance has no workspace to test this with."
@@ -180,11 +263,20 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     if thorough:
         outcome, detail = _route(provider, "/users", params={"status": "bogus"})
         flags["supports_status_filter"] = outcome == "rejected"
-        checks.append(ProbeCheck("status_filter", flags["supports_status_filter"], detail))
-        if not flags["supports_status_filter"]:
-            reasons["supports_status_filter"] = (
+        if flags["supports_status_filter"]:
+            note = (
+                "ToolJet applies the status filter: a test request with a made-up status was refused as invalid "
+                f"({detail}), as expected."
+            )
+        elif outcome == "ok":
+            note = reasons["supports_status_filter"] = (
                 "This ToolJet version ignores the status filter; the console filters locally."
             )
+        else:
+            note = reasons["supports_status_filter"] = (
+                f"The status filter check failed ({detail}); the console filters locally."
+            )
+        checks.append(ProbeCheck("status_filter", flags["supports_status_filter"], note))
     else:
         # the status filter (2026-07) arrived after groups (2026-03): infer, confirm on a full test
         flags["supports_status_filter"] = flags["supports_groups"]
@@ -195,13 +287,14 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
 
     outcome, detail = _route(provider, "/users", prefix="/api/v2/ext", params={"per_page": 1}, shape=_paged)
     flags["supports_v2_users"] = outcome == "ok"
-    checks.append(ProbeCheck("v2_users", outcome == "ok", detail))
+    note = ""
     if outcome != "ok":
-        reasons["supports_v2_users"] = (
+        note = reasons["supports_v2_users"] = (
             "The plan does not include the v2 users API."
             if outcome == "plan"
-            else "No v2 users API on this version."
+            else _absent_reason(outcome, detail, "No v2 users API on this version.", "v2 users")
         )
+    checks.append(ProbeCheck("v2_users", outcome == "ok", note))
 
     reasons["supports_group_members"] = (
         "ToolJet has no group-membership API: custom groups are set on each workspace membership."
@@ -215,7 +308,7 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
         reasons={k: v for k, v in reasons.items() if not flags.get(k)},
         probed_at=probed_at,
     )
-    missing = [c.name for c in checks if not c.ok]
+    missing = [PLAIN[c.name] for c in checks if not c.ok and c.name in PLAIN]
     message = "Connected to ToolJet; token accepted."
     if missing:
         message += f" Not available on this instance: {', '.join(missing)}."

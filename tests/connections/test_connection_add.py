@@ -1,0 +1,104 @@
+"""After "Add connection" the page says what happened: indexing starts only once the first test has passed."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.connections.models import Connection
+from apps.directory.models import DirectorySync
+from apps.simulators import DEFAULT_TOKENS
+
+SYNC_TASK = "apps.directory.tasks.sync_connection"
+
+
+def _form(sim, *, kind: str, slug: str) -> dict:
+    return {
+        "name": f"New {slug}",
+        "slug": slug,
+        "kind": kind,
+        "base_url": sim.url,
+        "environment": "staging",
+        "timeout": "5",
+        "requests_per_minute": "",
+        "token": DEFAULT_TOKENS[sim.kind],
+        "notes": "",
+    }
+
+
+def _sync_tasks(connection: Connection) -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return sum(
+        1
+        for task in DBTaskResult.objects.filter(task_path=SYNC_TASK)
+        if task.args_kwargs["args"] == [connection.pk]
+    )
+
+
+def _add_and_autotest(admin_client, django_capture_on_commit_callbacks, form) -> tuple[str, str]:
+    """Add (following the redirect, as the browser does), then the page's automatic test (hx-trigger load)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        page = admin_client.post("/connections/add/", form, follow=True)
+    assert page.redirect_chain[-1][0] == f"/connections/{form['slug']}/?test=1"
+    with django_capture_on_commit_callbacks(execute=True):
+        result = admin_client.post(f"/connections/{form['slug']}/test/", headers={"HX-Request": "true"})
+    return page.content.decode(), result.content.decode()
+
+
+def test_a_working_connection_is_tested_then_indexed(
+    admin_client, simulator, django_capture_on_commit_callbacks
+):
+    sim = simulator("tooljet", users=3)
+    page, result = _add_and_autotest(
+        admin_client, django_capture_on_commit_callbacks, _form(sim, kind="tooljet", slug="new-tj")
+    )
+    connection = Connection.objects.get(slug="new-tj")
+    assert "Connection “New new-tj” added. Testing it now…" in page
+    assert "indexed" not in page  # nothing is claimed before the test ran
+    assert "<strong>Working:</strong>" in result
+    assert "Its people are being indexed now" in result
+    assert _sync_tasks(connection) == 1
+    assert DirectorySync.objects.get(connection=connection).status == DirectorySync.Status.RUNNING
+
+    # testing again does not queue the first index twice
+    with django_capture_on_commit_callbacks(execute=True):
+        again = admin_client.post(
+            "/connections/new-tj/test/", headers={"HX-Request": "true"}
+        ).content.decode()
+    assert "indexed" not in again and _sync_tasks(connection) == 1
+
+
+@pytest.mark.parametrize(("sim_kind", "kind"), [("tooljet", "retool"), ("retool", "tooljet")])
+def test_a_connection_that_fails_its_first_test_is_not_said_to_be_indexed(
+    admin_client, simulator, django_capture_on_commit_callbacks, sim_kind, kind
+):
+    sim = simulator(sim_kind, users=3)
+    page, result = _add_and_autotest(
+        admin_client, django_capture_on_commit_callbacks, _form(sim, kind=kind, slug="wrong-kind")
+    )
+    connection = Connection.objects.get(slug="wrong-kind")
+    assert connection.last_test_ok is False
+    assert "being indexed" not in page and "being indexed" not in result
+    assert "<strong>Problem:</strong>" in result and "does not look like a" in result
+    assert "Its people will be indexed once the test passes." in result
+    assert _sync_tasks(connection) == 0
+    assert not DirectorySync.objects.filter(connection=connection).exists()
+
+
+def test_a_connection_fixed_after_a_failed_first_test_is_indexed_then(
+    admin_client, simulator, django_capture_on_commit_callbacks
+):
+    sim = simulator("retool", users=3)
+    _add_and_autotest(
+        admin_client, django_capture_on_commit_callbacks, _form(sim, kind="tooljet", slug="fixme")
+    )
+    connection = Connection.objects.get(slug="fixme")
+    assert _sync_tasks(connection) == 0
+    connection.kind = "retool"
+    connection.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = admin_client.post(
+            "/connections/fixme/test/", headers={"HX-Request": "true"}
+        ).content.decode()
+    assert "<strong>Working:</strong>" in result and "Its people are being indexed now" in result
+    assert _sync_tasks(connection) == 1
