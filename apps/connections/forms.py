@@ -39,6 +39,11 @@ class ConnectionForm(forms.ModelForm):
             "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {"verify_tls": "Verify the TLS certificate", "requests_per_minute": "Requests per minute"}
+        help_texts = {"slug": "Short name used in addresses and file names, e.g. tj-prod."}
+        error_messages = {
+            "slug": {"unique": "Another connection already uses this short name: pick another."},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -114,7 +114,7 @@ def test_it_defaults_the_retool_rate_limit_to_45(admin_client):
         ({"base_url": "not a url"}, b"Start the URL"),
         ({"kind": "jira"}, b"Select a valid choice"),
         ({"token": ""}, b"needs a token"),
-        ({"slug": "prod-tj"}, b"already exists"),
+        ({"slug": "prod-tj"}, b"Another connection already uses this short name"),
         ({"name": "x" * 101}, b"at most 100"),
         ({"timeout": "99"}, b"between 1 and 25"),
         ({"timeout": "abc"}, b"Enter a number"),
