@@ -5,6 +5,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from apps.core.forms import ReasonFormMixin
+from apps.transfers.preflight import APP_NAME_MAX_LENGTH
 
 TJDB_CHOICES = (("1", "Include ToolJet database tables"), ("0", "Leave ToolJet database tables out"))
 
@@ -52,7 +53,7 @@ class ImportUploadForm(ReasonFormMixin):
 
 
 class ImportConfirmForm(ReasonFormMixin):
-    app_name = forms.CharField(max_length=200, label="Name in the target workspace")
+    app_name = forms.CharField(max_length=APP_NAME_MAX_LENGTH, label="Name in the target workspace")
     backup = forms.BooleanField(
         required=False,
         label="First download a backup of the app with the same name on the target (kept as a download)",
@@ -111,10 +112,20 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
+        """Each file cleaned on its own; an error names the file it is about."""
         single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data]
-        return [single(data, initial)] if data else []
+        if not isinstance(data, list | tuple):
+            return [single(data, initial)] if data else []
+        cleaned, errors = [], []
+        for upload in data:
+            try:
+                cleaned.append(single(upload, initial))
+            except forms.ValidationError as exc:
+                name = getattr(upload, "name", "") or "(no name)"
+                errors.extend(f"“{name}”: {message}" for message in exc.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
 
 
 class UploadBundleForm(ReasonFormMixin):

@@ -154,6 +154,10 @@ class StagedImport(models.Model):
     size = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     summary = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(
+        max_length=500, blank=True, help_text="Given at upload; fills the confirm form."
+    )
+    ticket = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import ijson
+from django.core.cache import cache
 from django.http import Http404
 
+from apps.audit.models import AuditEvent
 from apps.connections.models import Connection
 from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import Capabilities, RemoteApp, RemoteWorkspace
 from apps.providers.errors import ProviderError
 from apps.providers.http import fan_out
 from apps.transfers.models import Bundle, StagedImport
+from apps.transfers.preflight import header_tooljet_version, version_newer
+
+logger = logging.getLogger(__name__)
 
 FLEET_CONCURRENCY = 6
 
@@ -98,15 +106,88 @@ def workspace_list(connection: Connection, *, provider=None) -> list[RemoteWorks
     return [w for w in provider.list_workspaces() if not w.status or w.status == "active"]
 
 
-def copy_targets(connections: list[Connection]) -> list[tuple[str, str]]:
+VERSION_CACHE_SECONDS = 600
+
+
+def tooljet_version_cache_key(connection: Connection) -> str:
+    return f"transfers:tjversion:{connection.pk}:{connection.base_url}"
+
+
+def known_tooljet_version(connection: Connection) -> str:
+    """The instance's ToolJet version as far as it is known without asking it: the probe's, else the one learnt
+    from an export header earlier (cached); ``""`` when unknown."""
+    version = (connection.last_test or {}).get("version") or ""
+    return str(version) if version else cache.get(tooljet_version_cache_key(connection)) or ""
+
+
+def instance_tooljet_version(
+    connection: Connection, *, workspace_id: str | None = None, provider=None
+) -> str:
+    """The instance's ToolJet version, for the “not newer than the target” check.
+
+    The probe's version when it has one; otherwise read from the header of an export of any app on the instance
+    (the ext API has no version route; an export is a side-effect-free read; ``workspace_id``'s apps are tried
+    first). Cached per connection. ``""`` when unknown (an empty instance, or it did not answer).
+    """
+    version = known_tooljet_version(connection)
+    if version:
+        return version
+    provider = provider or get_provider(connection)
+    try:
+        others = [w.id for w in provider.list_workspaces() if w.id != workspace_id]
+        for ws in [workspace_id, *others] if workspace_id else others:
+            apps = list(provider.iter_apps(ws))
+            if not apps:
+                continue
+            with provider.export_app(apps[0].id, workspace_id=ws, export_tjdb=False) as stream:
+                version = header_tooljet_version(_ChunkReader(iter(stream)))
+            if version:
+                cache.set(tooljet_version_cache_key(connection), version, VERSION_CACHE_SECONDS)
+            return version
+    except (ProviderError, ijson.JSONError):
+        logger.info("could not learn the ToolJet version of %s", connection.slug)
+    return ""
+
+
+class _ChunkReader:
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._buf = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._buf:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return b""
+        if n is None or n < 0:
+            n = len(self._buf)
+        data, self._buf = self._buf[:n], self._buf[n:]
+        return data
+
+
+def _copy_target(connection: Connection) -> tuple[list[RemoteWorkspace], str]:
+    """A copy target's workspaces and its ToolJet version (``""`` when it cannot be learnt)."""
+    provider = get_provider(connection)
+    workspaces = workspace_list(connection, provider=provider)
+    first = workspaces[0].id if workspaces else None
+    return workspaces, instance_tooljet_version(connection, workspace_id=first, provider=provider)
+
+
+def copy_targets(connections: list[Connection], *, source_version: str = "") -> list[tuple[str, str]]:
     """``("<slug>|<workspace id>", "<connection> → <workspace>")`` for every workspace an app can be imported
-    into, fetched concurrently; connections that do not answer are left out."""
+    into, fetched concurrently; connections that do not answer are left out. A target running an older ToolJet
+    than ``source_version`` (the export's) is marked incompatible: ToolJet refuses files from newer versions."""
     eligible = [c for c in connections if connection_capabilities(c).supports_app_import]
     choices = []
-    for result in fan_out(workspace_list, eligible, max_workers=FLEET_CONCURRENCY):
+    for result in fan_out(_copy_target, eligible, max_workers=FLEET_CONCURRENCY):
         if result.ok:
+            workspaces, target_version = result.value
+            note = ""
+            if source_version and target_version and version_newer(source_version, target_version):
+                note = f" — incompatible: runs ToolJet {target_version}, older than the source's {source_version}"
             choices.extend(
-                (f"{result.item.slug}|{ws.id}", f"{result.item.name} → {ws.name}") for ws in result.value
+                (f"{result.item.slug}|{ws.id}", f"{result.item.name} → {ws.name}{note}") for ws in workspaces
             )
     return choices
 
@@ -207,3 +288,19 @@ def staged_get(connection: Connection, staged_id, *, user) -> StagedImport:
         return StagedImport.objects.get(pk=staged_id, connection=connection, created_by=user)
     except (StagedImport.DoesNotExist, ValueError):
         raise Http404("This upload is gone; upload the file again.") from None
+
+
+def import_outcome(connection: Connection, staged_id, *, user) -> AuditEvent | None:
+    """The successful ``app.import`` / ``app.copy`` row of a staged import this operator finished (the staged
+    file is gone by then); ``None`` when there is none."""
+    return (
+        AuditEvent.objects.filter(
+            connection=connection,
+            actor=user,
+            action__in=[AuditEvent.Action.APP_IMPORT, AuditEvent.Action.APP_COPY],
+            outcome=AuditEvent.Outcome.SUCCESS,
+            extra__staged_import=str(staged_id),
+        )
+        .order_by("-sequence")
+        .first()
+    )

@@ -14,14 +14,14 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import ijson
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 from zipstream import ZIP_DEFLATED, ZipStream
 
 from apps.audit.models import AuditEvent
@@ -34,18 +34,23 @@ from apps.providers.errors import ProviderError, Unsupported
 from apps.transfers.digest import OverlappedSha256, write_hashed
 from apps.transfers.models import Bundle, BundleItem, StagedImport, exports_dir
 from apps.transfers.preflight import (
+    APP_NAME_MAX_LENGTH,
     TOOLJET_BODY_LIMIT,
     ExportRejected,
     ExportSummary,
+    header_tooljet_version,
     inspect_export,
+    inspect_json_object,
+    inspect_zip,
+    looks_like_zip,
     version_newer,
 )
+from apps.transfers.selectors import instance_tooljet_version
 
 logger = logging.getLogger(__name__)
 
 Action = AuditEvent.Action
 UUIDISH = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-VERSION_CACHE_SECONDS = 600
 # upstream reads (up to READ_SIZE, often less) are gathered into ~1 MiB pieces for the WSGI server (fewer writes)
 OUT_CHUNK = 1024 * 1024
 CREDENTIALS_WARNING = (
@@ -83,13 +88,13 @@ def app_label(app: RemoteApp) -> str:
 def export_filename(
     *, connection: Connection, workspace_name: str, app: RemoteApp, version_label: str, now=None
 ) -> str:
-    parts = [
-        connection.slug,
-        slugify(workspace_name) or "workspace",
-        app_label(app),
-        slugify(version_label) or "latest",
-        _stamp(now),
-    ]
+    """``<connection>-<workspace>-<app>-<version or all>-<yyyymmdd-hhmm>.json``. ToolJet slugs often start with
+    the workspace's slug already (``acme-production-archive-browser``); that prefix is not repeated."""
+    workspace = slugify(workspace_name) or "workspace"
+    label = app_label(app)
+    if label.startswith(f"{workspace}-"):
+        label = label.removeprefix(f"{workspace}-")
+    parts = [connection.slug, workspace, label, slugify(version_label) or "latest", _stamp(now)]
     return "-".join(parts) + ".json"
 
 
@@ -101,6 +106,14 @@ def _workspace_name(provider, workspace_id: str) -> str:
     except (ProviderError, Unsupported):
         pass
     return workspace_id[:8]
+
+
+def _workspace_display_name(provider, workspace_id: str) -> str:
+    """The workspace's name as operators know it; ``""`` when the instance does not say."""
+    try:
+        return next((ws.name for ws in provider.list_workspaces() if ws.id == workspace_id), "")
+    except (ProviderError, Unsupported):
+        return ""
 
 
 def _version_label(app: RemoteApp, version_name: str | None, all_versions: bool) -> str:
@@ -267,96 +280,44 @@ def _export_to_file(provider, *, app_id: str, workspace_id: str, dest, **options
         return write_hashed(stream, dest)
 
 
-def _header_tooljet_version(fileobj) -> str:
-    """The ``tooljet_version`` of an export (its first key in practice, so this reads very little); ``""`` when
-    the header has none. Raises ijson.JSONError for a body that is not JSON."""
-    for prefix, event, value in ijson.parse(fileobj):
-        if prefix == "tooljet_version" and event in ("string", "number"):
-            return str(value)
-        if prefix == "app":  # past the header: stop reading
-            break
-    return ""
-
-
 def _file_tooljet_version(path) -> str:
     try:
         with open(path, "rb") as fh:
-            return _header_tooljet_version(fh)
+            return header_tooljet_version(fh)
     except ijson.JSONError:
         return ""
-
-
-# -- target version -------------------------------------------------------------------------------------------
-
-
-def target_tooljet_version(connection: Connection, *, workspace_id: str, provider=None) -> str:
-    """The target instance's ToolJet version, for the “not newer than the target” check.
-
-    The probe's version when it has one; otherwise read from the header of an export of any app on the target
-    (the ext API has no version route; an export is a side-effect-free read). Cached per connection. ``""`` when
-    unknown (an empty instance).
-    """
-    version = (connection.last_test or {}).get("version") or ""
-    if version:
-        return str(version)
-    key = f"transfers:tjversion:{connection.pk}:{connection.base_url}"
-    cached = cache.get(key)
-    if cached:
-        return cached
-    provider = provider or get_provider(connection)
-    candidates: list[tuple[str, str]] = []
-    try:
-        workspaces = [workspace_id] + [w.id for w in provider.list_workspaces() if w.id != workspace_id]
-        for ws in workspaces:
-            apps = list(provider.iter_apps(ws))
-            if apps:
-                candidates = [(ws, apps[0].id)]
-                break
-        for ws, app_id in candidates:
-            with provider.export_app(app_id, workspace_id=ws, export_tjdb=False) as stream:
-                version = _header_tooljet_version(_ChunkReader(iter(stream)))
-            if version:
-                cache.set(key, version, VERSION_CACHE_SECONDS)
-                return version
-    except (ProviderError, ijson.JSONError):
-        logger.info("could not learn the ToolJet version of %s", connection.slug)
-    return ""
-
-
-class _ChunkReader:
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks = chunks
-        self._buf = b""
-
-    def read(self, n: int = -1) -> bytes:
-        while not self._buf:
-            try:
-                self._buf = next(self._chunks)
-            except StopIteration:
-                return b""
-        if n is None or n < 0:
-            n = len(self._buf)
-        data, self._buf = self._buf[:n], self._buf[n:]
-        return data
 
 
 # -- import: preflight, then import ---------------------------------------------------------------------------
 
 
-def suggest_name(name: str, taken: Iterable[str]) -> str:
+def suggest_name(name: str, taken: Iterable[str], *, max_length: int = APP_NAME_MAX_LENGTH) -> str:
+    """``name`` if it is free and short enough; else shortened to ``max_length`` and/or numbered “(2)”, “(3)”…"""
     taken_set = {t.casefold() for t in taken}
-    base = (name or "Imported app").strip()
-    if base.casefold() not in taken_set:
-        return base
+
+    def fit(base: str, suffix: str = "") -> str:
+        return base[: max_length - len(suffix)].rstrip() + suffix
+
+    base = (name or "Imported app").strip() or "Imported app"
+    if fit(base).casefold() not in taken_set:
+        return fit(base)
     for n in range(2, 1000):
-        candidate = f"{base} ({n})"
+        candidate = fit(base, f" ({n})")
         if candidate.casefold() not in taken_set:
             return candidate
-    return f"{base} {_stamp()}"
+    return fit(base, f" {_stamp()}")
 
 
 def import_reject(
-    *, connection, actor, workspace_id, file_name, message, summary: ExportSummary | None, reason=""
+    *,
+    connection,
+    actor,
+    workspace_id,
+    file_name,
+    message,
+    summary: ExportSummary | None,
+    reason="",
+    ticket="",
 ) -> None:
     """Write the ``app.import_rejected`` row for a file that was refused before anything was sent upstream."""
     audit_record(
@@ -373,6 +334,7 @@ def import_reject(
             "workspace_id": workspace_id,
         },
         reason=reason,
+        ticket=ticket,
         outcome="failure",
         error=message,
     )
@@ -418,7 +380,16 @@ def _checks(
                 "(no apps to learn it from); ToolJet refuses files from newer versions.",
             )
         )
-    if name.casefold() in {t.casefold() for t in taken}:
+    if len(name) > APP_NAME_MAX_LENGTH:
+        checks.append(
+            Check(
+                "warning",
+                "Name too long",
+                f"The app's name (“{Truncator(name).chars(60)}”) has {len(name):,} characters; names are limited "
+                f"to {APP_NAME_MAX_LENGTH}. It will be imported as “{suggested}” unless you choose another name.",
+            )
+        )
+    elif name.casefold() in {t.casefold() for t in taken}:
         checks.append(
             Check(
                 "warning",
@@ -452,7 +423,7 @@ def _checks(
 
 
 def _discard_rejected(
-    staged: StagedImport, exc: ExportRejected, *, actor, file_name: str, reason: str
+    staged: StagedImport, exc: ExportRejected, *, actor, file_name: str, reason: str, ticket: str = ""
 ) -> None:
     """Drop the staged file of a refused export and write its ``app.import_rejected`` row."""
     staged.path.unlink(missing_ok=True)
@@ -464,6 +435,7 @@ def _discard_rejected(
         message=exc.message,
         summary=exc.summary,
         reason=reason,
+        ticket=ticket,
     )
 
 
@@ -476,8 +448,10 @@ def import_preflight(
     file_name: str,
     source: dict | None = None,
     reason: str = "",
+    ticket: str = "",
 ) -> StagedImport:
-    """Check an export file against the target before anything is sent; stage it for the confirm step.
+    """Check an export file against the target before anything is sent; stage it for the confirm step, with the
+    operator's reason and ticket so the confirm form starts with them.
 
     Raises :class:`ExportRejected` (after writing an ``app.import_rejected`` row) when the file cannot be imported.
     """
@@ -487,16 +461,18 @@ def import_preflight(
         original_name=file_name[:255],
         created_by=actor if getattr(actor, "pk", None) else None,
         source=source or {},
+        reason=reason,
+        ticket=ticket,
     )
     try:
         with open(staged.path, "wb") as sink:
             summary = inspect_export(fileobj, sink=sink)
     except ExportRejected as exc:
-        _discard_rejected(staged, exc, actor=actor, file_name=file_name, reason=reason)
+        _discard_rejected(staged, exc, actor=actor, file_name=file_name, reason=reason, ticket=ticket)
         raise
     provider = get_provider(connection)
     try:
-        target_version = target_tooljet_version(connection, workspace_id=workspace_id, provider=provider)
+        target_version = instance_tooljet_version(connection, workspace_id=workspace_id, provider=provider)
         if target_version and version_newer(summary.tooljet_version, target_version):
             message = (
                 f"This export comes from ToolJet {summary.tooljet_version}, which is newer than the target "
@@ -505,8 +481,9 @@ def import_preflight(
             )
             raise ExportRejected(message, summary=summary)
         taken = [a.name for a in provider.iter_apps(workspace_id)]
+        workspace_name = _workspace_display_name(provider, workspace_id)
     except ExportRejected as exc:
-        _discard_rejected(staged, exc, actor=actor, file_name=file_name, reason=reason)
+        _discard_rejected(staged, exc, actor=actor, file_name=file_name, reason=reason, ticket=ticket)
         raise
     except ProviderError:
         staged.path.unlink(missing_ok=True)
@@ -518,6 +495,7 @@ def import_preflight(
     staged.summary = {
         **summary.to_dict(),
         "target_version": target_version,
+        "workspace_name": workspace_name,
         "taken": taken,
         "name": name,
         "suggested_name": suggested,
@@ -585,6 +563,7 @@ def app_import(
         "size": staged.size,
         "sha256": staged.sha256,
         "workspace_id": staged.workspace_id,
+        "workspace_name": staged.summary.get("workspace_name", ""),
         "app_name": app_name,
         "tooljet_version": staged.summary.get("tooljet_version", ""),
         "tables": staged.summary.get("tables", []),
@@ -598,6 +577,7 @@ def app_import(
         target_repr=app_name,
         reason=reason,
         ticket=ticket,
+        extra={"staged_import": str(staged.pk)},  # the result page finds the outcome by it
     ) as event:
         event.after = after
         result = _import_staged(provider, staged, app_name)
@@ -725,10 +705,12 @@ def app_copy_run(
     after = {
         "source": source,
         "workspace_id": staged.workspace_id,
+        "workspace_name": staged.summary.get("workspace_name", ""),
         "app_name": app_name,
         "size": staged.size,
         "sha256": staged.sha256,
         "tooljet_version": staged.summary.get("tooljet_version", ""),
+        "tables": staged.summary.get("tables", []),
     }
     target_apps = _check_name(
         provider, staged, actor=actor, app_name=app_name, after=after, reason=reason, ticket=ticket
@@ -742,6 +724,7 @@ def app_copy_run(
         target_repr=app_name,
         reason=reason,
         ticket=ticket,
+        extra={"staged_import": str(staged.pk)},  # the result page finds the outcome by it
     ) as event:
         event.after = after
         if backup:
@@ -953,13 +936,66 @@ def bundle_build(*, bundle_id, only_failed: bool = False, request_id: str | None
     return _finish(bundle, actor=actor)
 
 
+UPLOAD_HINT = "Upload the .json file that the product's “Export to JSON” saved (or its Toolscript ZIP)."
+
+
+class UploadRejected(Exception):
+    """Uploaded files that are not exports; nothing was stored. ``problems``: ``[(file name, message)]``."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{name}: {message}" for name, message in problems))
+        self.problems = problems
+
+
+def upload_name(upload) -> str:
+    """The browser's file name without any directory part (never trusted as a path)."""
+    return upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+
+
+def _store_upload(upload, dest: Path) -> tuple[int, str]:
+    """Check one uploaded file while storing it at ``dest``; returns (size, sha256). A ``.zip`` must be a readable
+    ZIP archive (a Toolscript export); anything else must be one JSON object, checked in the same streaming pass
+    that writes and hashes it. Raises :class:`ExportRejected`."""
+    if upload_name(upload).lower().endswith(".zip"):
+        inspect_zip(upload)
+        return write_hashed(upload.chunks(), dest)
+    if looks_like_zip(upload):
+        raise ExportRejected(
+            "This file is a ZIP archive, not JSON; name it .zip to keep it as a Toolscript export."
+        )
+    with open(dest, "wb") as sink:
+        summary = inspect_json_object(upload, sink=sink, hint=UPLOAD_HINT)
+    return summary.size, summary.sha256
+
+
+def bundle_upload_reject(
+    *, connection: Connection, actor, files: list[dict], message: str, reason: str = "", ticket: str = ""
+) -> None:
+    """Write the ``app.bundle`` failure row for uploaded files that were refused (nothing stored, nothing sent).
+    ``files``: name, size and — when read — SHA-256 and the reason of each file."""
+    audit_record(
+        action=Action.APP_BUNDLE,
+        actor=actor,
+        connection=connection,
+        target_type="bundle",
+        target_repr=", ".join(f["file_name"] for f in files)[:300] or "(upload)",
+        after={"kind": Bundle.Kind.UPLOAD, "stored": False, "files": files},
+        reason=reason,
+        ticket=ticket,
+        outcome="failure",
+        error=message,
+    )
+
+
 def bundle_from_uploads(
     *, connection: Connection, actor, files: list, reason: str = "", ticket: str = ""
 ) -> Bundle:
     """A bundle of export files the operator downloaded from the vendor's own UI (Retool has no export API).
-    Nothing is sent upstream; each file is stored with its SHA-256 and listed in the same manifest."""
+    Nothing is sent upstream; each file is checked (a JSON object, or a readable ZIP) and stored with its SHA-256
+    and listed in the same manifest. When any file is refused nothing is kept: :class:`UploadRejected` is raised
+    after an ``app.bundle`` failure row."""
     now = timezone.now()
-    bundle = Bundle.objects.create(
+    bundle = Bundle(
         kind=Bundle.Kind.UPLOAD,
         status=Bundle.Status.RUNNING,
         reason=reason,
@@ -969,23 +1005,58 @@ def bundle_from_uploads(
         file_name=f"{connection.slug}-uploaded-exports-{_stamp(now)}.zip",
     )
     bundle.directory.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
-    for position, upload in enumerate(files, start=1):
-        original = upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-        stem, dot, ext = original.rpartition(".")
-        safe = (slugify(stem) if dot else slugify(original)) or "export"
-        name = f"{position:03d}-{safe}.{slugify(ext) or 'json'}" if dot else f"{position:03d}-{safe}"
-        used.add(name)
-        size, sha256 = write_hashed(upload.chunks(), bundle.directory / name)
-        BundleItem.objects.create(
-            bundle=bundle,
-            position=position,
-            app_name=stem if dot else original,
-            file_name=name,
-            size=size,
-            sha256=sha256,
-            status=BundleItem.Status.OK,
+    items: list[BundleItem] = []
+    report: list[dict[str, Any]] = []
+    problems: list[tuple[str, str]] = []
+    try:
+        for position, upload in enumerate(files, start=1):
+            original = upload_name(upload)
+            stem, dot, ext = original.rpartition(".")
+            safe = (slugify(stem) if dot else slugify(original)) or "export"
+            name = f"{position:03d}-{safe}.{slugify(ext) or 'json'}" if dot else f"{position:03d}-{safe}"
+            try:
+                size, sha256 = _store_upload(upload, bundle.directory / name)
+            except ExportRejected as exc:
+                problems.append((original, exc.message))
+                report.append(
+                    {
+                        "file_name": original,
+                        "size": exc.summary.size if exc.summary else upload.size,
+                        "sha256": exc.summary.sha256 if exc.summary else "",
+                        "error": exc.message,
+                    }
+                )
+                continue
+            report.append({"file_name": original, "size": size, "sha256": sha256})
+            items.append(
+                BundleItem(
+                    position=position,
+                    app_name=stem if dot else original,
+                    file_name=name,
+                    size=size,
+                    sha256=sha256,
+                    status=BundleItem.Status.OK,
+                )
+            )
+    except BaseException:
+        shutil.rmtree(bundle.directory, ignore_errors=True)
+        raise
+    if problems:
+        shutil.rmtree(bundle.directory, ignore_errors=True)
+        refused = "; ".join(f"{name}: {message}" for name, message in problems)
+        bundle_upload_reject(
+            connection=connection,
+            actor=actor,
+            files=report,
+            message=f"{len(problems)} of {len(files)} file(s) refused, nothing stored. {refused}",
+            reason=reason,
+            ticket=ticket,
         )
+        raise UploadRejected(problems)
+    bundle.save(force_insert=True)
+    for item in items:
+        item.bundle = bundle
+    BundleItem.objects.bulk_create(items)
     return _finish(bundle, actor=actor)
 
 

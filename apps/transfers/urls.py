@@ -12,6 +12,11 @@ urlpatterns = [
     path(
         "connections/<slug:slug>/apps/import/<uuid:staged_id>/", views.import_confirm, name="import_confirm"
     ),
+    path(
+        "connections/<slug:slug>/apps/import/<uuid:staged_id>/done/",
+        views.import_result,
+        name="import_result",
+    ),
     path("connections/<slug:slug>/apps/<str:app_id>/", views.app_detail, name="app_detail"),
     path("connections/<slug:slug>/apps/<str:app_id>/export/", views.app_export, name="app_export"),
     path("connections/<slug:slug>/apps/<str:app_id>/copy/", views.app_copy, name="app_copy"),

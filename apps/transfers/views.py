@@ -4,13 +4,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
+from apps.audit.models import AuditEvent
 from apps.connections.models import Connection
 from apps.connections.provider import connection_capabilities
 from apps.connections.selectors import connection_get, connection_list
@@ -224,6 +226,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                     fileobj=upload,
                     file_name=upload.name,
                     reason=form.cleaned_data.get("reason", ""),
+                    ticket=form.cleaned_data.get("ticket", ""),
                 )
             except ExportRejected as exc:
                 form.add_error("file", exc.message)
@@ -249,15 +252,26 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, "transfers/import.html", {**context, "form": form})
 
 
+def _import_done(request: HtmxHttpRequest, connection: Connection, staged_id):
+    """For a staged import that is gone: its result page when this operator finished it, else 404."""
+    if selectors.import_outcome(connection, staged_id, user=request.user) is None:
+        raise Http404("This upload is gone; upload the file again.")
+    return redirect("transfers:import_result", slug=connection.slug, staged_id=staged_id)
+
+
 @require_http_methods(["GET", "POST"])
 def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpResponse:
-    """The preflight report (and for a copy, the dry-run preview); POST performs the import."""
+    """The preflight report (and for a copy, the dry-run preview); POST performs the import and redirects to the
+    result page. Once the import is done this URL leads there too (Back, a second submit)."""
     require(request.user, Perm.TRANSFER_APPS)
     connection = connection_get(slug)
-    staged = selectors.staged_get(connection, staged_id, user=request.user)
+    try:
+        staged = selectors.staged_get(connection, staged_id, user=request.user)
+    except Http404:
+        return _import_done(request, connection, staged_id)
     summary = staged.summary
     is_copy = bool(staged.source)
-    initial = {"app_name": summary.get("suggested_name")}
+    initial = {"app_name": summary.get("suggested_name"), "reason": staged.reason, "ticket": staged.ticket}
     form = ImportConfirmForm(request.POST or None, initial=initial)
     context = {
         "connection": connection,
@@ -273,7 +287,7 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
         data = form.cleaned_data
         try:
             if is_copy:
-                result, backup = services.app_copy_run(
+                services.app_copy_run(
                     staged=staged,
                     actor=request.user,
                     app_name=data["app_name"],
@@ -282,14 +296,13 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
                     ticket=data["ticket"],
                 )
             else:
-                result = services.app_import(
+                services.app_import(
                     staged=staged,
                     actor=request.user,
                     app_name=data["app_name"],
                     reason=data["reason"],
                     ticket=data["ticket"],
                 )
-                backup = None
         except services.NameTaken as exc:
             form.add_error(
                 "app_name", f"An app called “{exc.name}” already exists there. Try “{exc.suggested}”."
@@ -298,21 +311,34 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
         except ProviderError as exc:
             form.add_error(None, f"The instance refused the import: {exc.message}")
             return render(request, "transfers/import_confirm.html", context)
-        return render(
-            request,
-            "transfers/import_result.html",
-            {
-                "connection": connection,
-                "connection_ctx": connection,
-                "result": result,
-                "staged": staged,
-                "summary": summary,
-                "is_copy": is_copy,
-                "backup": backup,
-                "warning": services.CREDENTIALS_WARNING,
-            },
-        )
+        return redirect("transfers:import_result", slug=connection.slug, staged_id=staged_id)
     return render(request, "transfers/import_confirm.html", context)
+
+
+@require_GET
+def import_result(request: HtmxHttpRequest, slug: str, staged_id) -> HttpResponse:
+    """What a finished import or copy did, read back from its audit row (so Back and reload keep working)."""
+    require(request.user, Perm.TRANSFER_APPS)
+    connection = connection_get(slug)
+    event = selectors.import_outcome(connection, staged_id, user=request.user)
+    if event is None:
+        raise Http404("No finished import here.")
+    after = event.after or {}
+    backup_id = (after.get("backup") or {}).get("bundle")
+    backup = Bundle.objects.filter(pk=backup_id, connection=connection).first() if backup_id else None
+    return render(
+        request,
+        "transfers/import_result.html",
+        {
+            "connection": connection,
+            "connection_ctx": connection,
+            "event": event,
+            "after": after,
+            "is_copy": event.action == AuditEvent.Action.APP_COPY,
+            "backup": backup,
+            "warning": services.CREDENTIALS_WARNING,
+        },
+    )
 
 
 # -- copy between instances -----------------------------------------------------------------------------------
@@ -330,9 +356,11 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     except ProviderError as exc:
         return provider_error_response(request, exc)
     versions = [name for _id, name in app.versions]
-    form = CopyForm(
-        request.POST or None, targets=selectors.copy_targets(connection_list()), versions=versions
+    source_version = selectors.instance_tooljet_version(
+        connection, workspace_id=workspace_id or app.workspace_id
     )
+    targets = selectors.copy_targets(connection_list(), source_version=source_version)
+    form = CopyForm(request.POST or None, targets=targets, versions=versions)
     context = {
         "connection": connection,
         "connection_ctx": connection,
@@ -462,22 +490,49 @@ def bundle_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Store export files made in the vendor's own UI as a bundle with a manifest (no upstream call)."""
     require(request.user, Perm.TRANSFER_APPS)
     connection = connection_get(slug)
-    if _too_large(request):
-        messages.error(
-            request, f"The upload is over the {filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)} limit."
+    oversize = _too_large(request)
+    if oversize:
+        # Do not read (or spool) the body at all.
+        message = (
+            f"The upload is {filesizeformat(oversize)}, over the "
+            f"{filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)} limit. Nothing was stored."
         )
+        services.bundle_upload_reject(connection=connection, actor=request.user, files=[], message=message)
+        messages.error(request, message)
         return redirect("transfers:app_list", slug=slug)
     form = UploadBundleForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, " ".join(" ".join(e) for e in form.errors.values()))
+        message = " ".join(" ".join(e) for e in form.errors.values())
+        uploads = request.FILES.getlist("files")
+        if uploads and "files" in form.errors:
+            services.bundle_upload_reject(
+                connection=connection,
+                actor=request.user,
+                files=[{"file_name": services.upload_name(f), "size": f.size} for f in uploads],
+                message=message,
+                reason=request.POST.get("reason", "")[:500],
+                ticket=request.POST.get("ticket", "")[:64],
+            )
+        messages.error(request, message)
         return redirect("transfers:app_list", slug=slug)
-    bundle = services.bundle_from_uploads(
-        connection=connection,
-        actor=request.user,
-        files=form.cleaned_data["files"],
-        reason=form.cleaned_data["reason"],
-        ticket=form.cleaned_data["ticket"],
-    )
+    try:
+        bundle = services.bundle_from_uploads(
+            connection=connection,
+            actor=request.user,
+            files=form.cleaned_data["files"],
+            reason=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
+        )
+    except services.UploadRejected as exc:
+        count, refused = len(form.cleaned_data["files"]), len(exc.problems)
+        messages.error(
+            request,
+            f"Nothing was stored: {refused} of {count} file{pluralize(count)} "
+            f"{pluralize(refused, 'was,were')} refused.",
+        )
+        for name, problem in exc.problems:
+            messages.error(request, f"“{Truncator(name).chars(80)}”: {problem}")
+        return redirect("transfers:app_list", slug=slug)
     return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from apps.audit.models import AuditEvent
 from apps.transfers.models import Bundle
@@ -34,7 +35,8 @@ def test_it_copies_an_app_between_two_instances(admin_client, simulator, probed_
     assert "dry run" in preview and "Customer 360" in preview and "v2" in preview
     assert "3.16.12-ee-lts" in preview and "Version compatible" in preview
     done = admin_client.post(response["Location"], {"app_name": "Customer 360", "reason": "promote"})
-    assert done.status_code == 200, done.content.decode()[:3000]
+    assert done.status_code == 302, done.content.decode()[:3000]
+    assert "Copy finished" in admin_client.get(done["Location"]).content.decode()
     assert "Customer 360" in app_names(dst_sim, "acme-staging")
     staging = workspace_id(dst_sim, "acme-staging")
     copied = next(
@@ -58,7 +60,9 @@ def test_it_backs_up_the_same_named_target_app_first(admin_client, simulator, pr
     preview = admin_client.get(response["Location"]).content.decode()
     assert "Name already taken" in preview and "backup" in preview
     dst_sim.requests.clear()
-    done = admin_client.post(response["Location"], {"app_name": "Sales Dashboard (2)", "backup": "on"})
+    done = admin_client.post(
+        response["Location"], {"app_name": "Sales Dashboard (2)", "backup": "on"}, follow=True
+    )
     assert done.status_code == 200
     listings = [p for m, p in dst_sim.requests if m == "GET" and p.endswith("/apps")]
     assert len(listings) == 1, listings  # the name check's listing also finds the app to back up
@@ -103,3 +107,36 @@ def test_it_rejects_a_taken_name_at_the_confirm_step(admin_client, simulator, pr
     event = AuditEvent.objects.get(action="app.import_rejected")
     assert event.outcome == "failure" and event.after["source"]["connection"] == "tj-a"
     assert not AuditEvent.objects.filter(action="app.copy").exists()
+
+
+def test_it_marks_targets_that_run_an_older_tooljet(admin_client, simulator, probed_connection):
+    src_sim = simulator("tooljet", profile="latest")
+    source = probed_connection(src_sim, slug="tj-src", name="Source")
+    probed_connection(simulator("tooljet", profile="lts-3.16", seed=4), slug="tj-old", name="Old")
+    probed_connection(simulator("tooljet", profile="latest", seed=5), slug="tj-new", name="New")
+    mute_sim = simulator("tooljet", profile="lts-3.5", seed=6)
+    probed_connection(mute_sim, slug="tj-mute", name="Mute")
+    mute_sim.faults.add(kind="status", status=500, path="/api/ext/export/")  # its version cannot be learnt
+    page = admin_client.get(
+        f"/connections/{source.slug}/apps/{app_id(src_sim, 'Customer 360')}/copy/",
+        {"workspace": workspace_id(src_sim)},
+    ).content.decode()
+    assert (
+        "Old → Acme Staging — incompatible: runs ToolJet 3.16.12-ee-lts, older than the source&#x27;s 3.20.40-ee"
+        in page
+    )
+    assert "New → Acme Staging<" in page
+    assert "Mute → Acme Staging<" in page  # not known to be older: not marked
+    assert page.count("incompatible") == 3  # Old's three active workspaces
+    assert not imports(src_sim)
+
+
+def test_it_does_not_repeat_the_workspace_in_the_backup_file_name(admin_client, simulator, probed_connection):
+    src_sim = simulator("tooljet", profile="latest")
+    dst_sim = simulator("tooljet", profile="latest", seed=3)
+    source = probed_connection(src_sim, slug="tj-a")
+    target = probed_connection(dst_sim, slug="tj-b")
+    response = _copy(admin_client, source, src_sim, target, dst_sim, name="Sales Dashboard")
+    admin_client.post(response["Location"], {"app_name": "Sales Dashboard (2)", "backup": "on"})
+    backup = Bundle.objects.get(kind=Bundle.Kind.BACKUP)
+    assert re.fullmatch(r"tj-b-acme-staging-sales-dashboard-all-\d{8}-\d{4}-backup\.json", backup.file_name)

@@ -29,7 +29,7 @@ def test_it_streams_the_newest_version_as_an_attachment(admin_client, tooljet):
     assert response.streaming
     disposition = response["Content-Disposition"]
     assert re.search(
-        r'attachment; filename="tj-prod-acme-production-acme-production-sales-dashboard-v4-\d{8}-\d{4}\.json"',
+        r'attachment; filename="tj-prod-acme-production-sales-dashboard-v4-\d{8}-\d{4}\.json"',
         disposition,
     ), disposition
     body = b"".join(response.streaming_content)

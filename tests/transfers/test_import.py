@@ -36,8 +36,8 @@ def test_it_preflights_then_imports_with_the_chosen_name(admin_client, tooljet):
     assert "invoices" in page
     assert "credentials" in page
     response = admin_client.post(response["Location"], {"app_name": "Shipped App", "reason": "release"})
-    assert response.status_code == 200
-    assert "imported successfully" in response.content.decode()
+    assert response.status_code == 302
+    assert "imported successfully" in admin_client.get(response["Location"]).content.decode()
     assert "Shipped App" in app_names(sim, "acme-staging")
     event = AuditEvent.objects.get(action="app.import")
     assert event.outcome == "success" and len(event.after["sha256"]) == 64
@@ -59,7 +59,7 @@ def test_it_offers_a_new_name_on_collision(admin_client, tooljet):
     assert not imports(sim)
     assert AuditEvent.objects.filter(action="app.import_rejected").count() == 1
     done = admin_client.post(response["Location"], {"app_name": "Sales Dashboard (2)"})
-    assert done.status_code == 200
+    assert done.status_code == 302
     assert "Sales Dashboard (2)" in app_names(sim, "acme-staging")
     assert len(imports(sim)) == 1
 
@@ -142,11 +142,11 @@ def test_it_hides_another_operators_staged_file(admin_client, tooljet, django_us
 
 
 def test_it_learns_the_target_version_from_an_export_when_the_probe_has_none(tooljet):
-    from apps.transfers.services import target_tooljet_version
+    from apps.transfers.selectors import instance_tooljet_version
 
     sim, connection = tooljet
     connection.last_test = {**(connection.last_test or {}), "version": ""}
-    version = target_tooljet_version(connection, workspace_id=workspace_id(sim, "acme-staging"))
+    version = instance_tooljet_version(connection, workspace_id=workspace_id(sim, "acme-staging"))
     assert version == "3.20.40-ee"
     assert [r for r in sim.requests if r[0] == "POST" and "/export" in r[1]]
 
@@ -172,3 +172,146 @@ def test_it_says_plainly_when_the_target_refuses_the_file_as_too_large(admin_cli
     event = AuditEvent.objects.get(action="app.import")
     assert event.outcome == "failure" and event.upstream_status == 413
     assert StagedImport.objects.count() == 1  # kept, to try again once the limit is raised
+
+
+# -- names over the limit -----------------------------------------------------------------------------------------
+
+
+def _named(name: str) -> dict:
+    body = export_body()
+    body["app"][0]["definition"]["appV2"]["name"] = name
+    return body
+
+
+def test_it_flags_an_overlong_name_in_the_preflight_and_suggests_a_shorter_one(admin_client, tooljet):
+    sim, connection = tooljet
+    long_name = "Quarterly" + "X" * 4991  # 5000 characters, one unbroken word
+    response = _upload(admin_client, connection, sim, _named(long_name))
+    assert response.status_code == 302
+    page = admin_client.get(response["Location"]).content.decode()
+    shortened = long_name[:200]
+    assert "Name too long" in page and "5,000 characters" in page and "limited to 200" in page
+    assert "Name is free" not in page
+    assert f'value="{shortened}"' in page  # the confirm form starts with a name it accepts
+    assert not imports(sim)
+    done = admin_client.post(response["Location"], {"app_name": shortened})
+    assert done.status_code == 302
+    assert shortened in app_names(sim, "acme-staging")
+    assert AuditEvent.objects.get(action="app.import").after["app_name"] == shortened
+
+
+def test_it_keeps_a_shortened_suggestion_within_the_limit_when_it_is_taken(admin_client, tooljet):
+    sim, connection = tooljet
+    long_name = "Sales Dashboard " + "y" * 300
+    first = _upload(admin_client, connection, sim, _named(long_name))
+    admin_client.post(first["Location"], {"app_name": long_name[:200].rstrip()})
+    second = _upload(admin_client, connection, sim, _named(long_name))
+    page = admin_client.get(second["Location"]).content.decode()
+    suggested = long_name[: 200 - len(" (2)")] + " (2)"
+    assert len(suggested) == 200 and f'value="{suggested}"' in page
+    assert "Name too long" in page
+
+
+def test_it_refuses_an_overlong_name_at_confirm_without_sending(admin_client, tooljet):
+    sim, connection = tooljet
+    response = _upload(admin_client, connection, sim, export_body())
+    page = admin_client.post(response["Location"], {"app_name": "Z" * 201})
+    assert page.status_code == 200
+    assert "at most 200 characters" in page.content.decode()
+    assert not imports(sim)
+
+
+def test_suggest_name_shortens_and_numbers_within_the_limit():
+    assert services.suggest_name("a" * 250, []) == "a" * 200
+    assert services.suggest_name("a" * 250, ["a" * 200]) == "a" * 196 + " (2)"
+    assert services.suggest_name("Tool", ["tool", "Tool (2)"]) == "Tool (3)"
+
+
+# -- the reason travels with the staged import --------------------------------------------------------------------
+
+
+def test_it_carries_the_reason_and_ticket_to_the_confirm_step(admin_client, tooljet, settings):
+    sim, connection = tooljet
+    settings.ADMINUI_REQUIRE_REASON = True
+    response = _upload(
+        admin_client, connection, sim, export_body(), reason="Release 42 to staging", ticket="CHG-7"
+    )
+    assert response.status_code == 302
+    page = admin_client.get(response["Location"]).content.decode()
+    assert 'value="Release 42 to staging"' in page and 'value="CHG-7"' in page
+    assert StagedImport.objects.get().reason == "Release 42 to staging"
+    # the browser sends the pre-filled fields back as they are
+    done = admin_client.post(
+        response["Location"],
+        {"app_name": "Shipped App", "reason": "Release 42 to staging", "ticket": "CHG-7"},
+    )
+    assert done.status_code == 302
+    event = AuditEvent.objects.get(action="app.import")
+    assert event.reason == "Release 42 to staging" and event.ticket == "CHG-7"
+
+
+# -- after the import: a result page, and Back still works --------------------------------------------------------
+
+
+def test_it_redirects_to_a_result_page_that_back_and_reload_keep(admin_client, tooljet):
+    sim, connection = tooljet
+    staged_url = _upload(admin_client, connection, sim, export_body(), reason="release")["Location"]
+    done = admin_client.post(staged_url, {"app_name": "Shipped App", "reason": "release"})
+    assert done.status_code == 302
+    result_url = done["Location"]
+    assert result_url == f"{staged_url}done/"
+    page = admin_client.get(result_url)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Import finished" in html and "“Shipped App” was imported into TJ Prod · Acme Staging" in html
+    event = AuditEvent.objects.get(action="app.import")
+    assert event.after["sha256"] in html
+    assert f"audit entry #{event.sequence}" in html
+    # Back to the staged-import URL: the import is done, so it leads to the result instead of a 404
+    back = admin_client.get(staged_url)
+    assert back.status_code == 302 and back["Location"] == result_url
+    # submitting the old form again does not import twice
+    again = admin_client.post(staged_url, {"app_name": "Shipped App", "reason": "release"})
+    assert again.status_code == 302 and again["Location"] == result_url
+    assert len(imports(sim)) == 1
+    assert admin_client.get(result_url).status_code == 200  # reload
+
+
+def test_it_keeps_results_private_and_404s_unknown_imports(admin_client, tooljet, django_user_model):
+    import uuid
+
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    sim, connection = tooljet
+    staged_url = _upload(admin_client, connection, sim, export_body())["Location"]
+    result_url = admin_client.post(staged_url, {"app_name": "Shipped App"})["Location"]
+    other = django_user_model.objects.create_user(username="olga", password="x")
+    other.groups.add(Group.objects.get(name="admin"))
+    client = Client()
+    client.force_login(other)
+    assert client.get(staged_url).status_code == 404
+    assert client.get(result_url).status_code == 404
+    unknown = f"/connections/{connection.slug}/apps/import/{uuid.uuid4()}/"
+    assert admin_client.get(unknown).status_code == 404
+    assert admin_client.get(f"{unknown}done/").status_code == 404
+
+
+def test_a_failed_import_has_no_result_page(admin_client, tooljet):
+    sim, connection = tooljet
+    staged_url = _upload(admin_client, connection, sim, export_body())["Location"]
+    sim.faults.add(kind="status", status=400, path="/api/ext/import/", times=1)
+    assert admin_client.post(staged_url, {"app_name": "Shipped App"}).status_code == 200
+    assert admin_client.get(f"{staged_url}done/").status_code == 404
+    assert admin_client.get(staged_url).status_code == 200  # still there to try again
+
+
+# -- polish -------------------------------------------------------------------------------------------------------
+
+
+def test_it_names_the_target_workspace_instead_of_its_id(admin_client, tooljet):
+    sim, connection = tooljet
+    response = _upload(admin_client, connection, sim, export_body())
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "TJ Prod · workspace “Acme Staging”" in page
+    assert f"<code>{workspace_id(sim, 'acme-staging')}</code>" not in page
