@@ -12,7 +12,7 @@ from apps.audit.services import audited
 from apps.connections.provider import get_provider
 from apps.directory.group_permissions import require_group_edit, require_member_change
 from apps.directory.group_selectors import GroupsScope, group_version
-from apps.directory.services import index_upsert_user
+from apps.directory.services import index_rename_group, index_upsert_user
 from apps.providers.base import RemoteGroup
 from apps.providers.errors import ConflictError, ProviderError
 
@@ -143,6 +143,14 @@ def group_update(
             expected_updated_at=current.updated_at,
         )
         event.after = _snapshot(group)
+    if group.name != current.name:
+        index_rename_group(
+            connection=scope.connection,
+            workspace_id=scope.workspace_id,
+            group_id=group_id,
+            old=current.name,
+            new=group.name,
+        )
     return group
 
 

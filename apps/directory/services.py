@@ -102,6 +102,24 @@ def index_upsert_user(*, connection: Connection, user: RemoteUser) -> DirectoryU
     return obj
 
 
+def index_rename_group(
+    *, connection: Connection, workspace_id: str | None, group_id: str, old: str, new: str
+) -> int:
+    """A group renamed through the console: its members' index rows carry the new name at once (search by group
+    finds them under it) instead of after the next sync. Returns how many rows changed."""
+    changed = []
+    for row in DirectoryUser.objects.filter(connection=connection, group_names__contains=f"|{old}|"):
+        row.groups = [{**g, "name": new} if str(g.get("id")) == str(group_id) else g for g in row.groups]
+        for m in row.memberships:
+            if m.get("workspace_id") == workspace_id:
+                m["groups"] = [new if g == old else g for g in m.get("groups", ())]
+        names = [g for m in row.memberships for g in m.get("groups", ())] + [g["name"] for g in row.groups]
+        row.group_names = _tokens(names)
+        changed.append(row)
+    DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names"])
+    return len(changed)
+
+
 def index_remove_user(*, connection: Connection, remote_id: str) -> None:
     DirectoryUser.objects.filter(connection=connection, remote_id=remote_id).delete()
 

@@ -6,6 +6,8 @@ import re
 import pytest
 
 from apps.directory.group_selectors import granular_rows, group_get, groups_scope
+from apps.directory.models import DirectoryUser
+from apps.directory.services import directory_sync
 from tests.directory.group_helpers import (
     audit_rows,
     hidden,
@@ -134,6 +136,47 @@ def test_it_renames_and_edits_a_tooljet_group(simulator, probed_connection, admi
     assert group["name"] == "Support Desk" and group["permissions"]["appDelete"]
     (row,) = audit_rows("group.update")
     assert row.before["name"] == "Support" and row.after["name"] == "Support Desk"
+
+
+def _in_support(row, ws, name="Support"):
+    if row.memberships:
+        return any(m["workspace_id"] == ws and name in m["groups"] for m in row.memberships)
+    return any(g["name"] == name for g in row.groups)
+
+
+@pytest.mark.parametrize("kind", ["tooljet", "retool"])
+def test_a_rename_reaches_the_members_index_rows_at_once(simulator, probed_connection, admin_client, kind):
+    sim, conn = (tooljet if kind == "tooljet" else retool)(simulator, probed_connection)
+    directory_sync(connection=conn)
+    ws = ws_id(sim) if kind == "tooljet" else None
+    group = tj_group(sim, "Support") if kind == "tooljet" else rt_group(sim, "Support")
+    rows = DirectoryUser.objects.filter(connection=conn)
+    members = {r.remote_id for r in rows if _in_support(r, ws)}
+    assert members
+    url = f"/connections/{conn.slug}/groups/{group['id']}/edit/" + (f"?ws={ws}" if ws else "")
+    version = hidden(admin_client.get(url).content.decode(), "version")
+    form = {"name": "Support Desk", "version": version}
+    if ws:
+        form["ws"] = ws
+    else:
+        form.update(
+            {
+                k: group[k]
+                for k in (
+                    "universal_app_access",
+                    "universal_resource_access",
+                    "universal_workflow_access",
+                    "universal_query_library_access",
+                )
+            }
+        )
+    assert admin_client.post(url, reason(**form)).status_code == 302
+    rows = DirectoryUser.objects.filter(connection=conn)
+    assert {r.remote_id for r in rows if _in_support(r, ws, "Support Desk")} == members
+    assert not any(_in_support(r, ws) for r in rows)  # (in this workspace; another workspace's "Support" is left)
+    assert all("|Support Desk|" in r.group_names for r in rows if r.remote_id in members)
+    html = admin_client.get("/", {"group": "Support Desk"}).content.decode()
+    assert "Nobody matches" not in html
 
 
 def test_it_detects_a_tooljet_edit_conflict(simulator, probed_connection, admin_client):
