@@ -4,6 +4,7 @@ over the directory index, and the drift report between two connections."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -251,15 +252,22 @@ def group_members_page(rows: list[MemberRow], *, q: str = "", page: Any = 1) -> 
     return Paginator(rows, MEMBERS_PER_PAGE).get_page(page)
 
 
-def user_picker(connection: Connection, q: str, *, limit: int = 15) -> list[Any]:
-    """Search-as-you-type over the directory index of this connection (email or name contains ``q``)."""
+def user_picker(connection: Connection, q: str, *, workspace_id: str = "", limit: int = 15) -> list[Any]:
+    """Search-as-you-type over the directory index of this connection (email or name contains ``q``); with
+    ``workspace_id`` (ToolJet, where groups live in a workspace) only people who are members of it."""
     q = (q or "").strip()
     if len(q) < 2:
         return []
     from apps.directory.models import DirectoryUser, normalize
 
-    qs = DirectoryUser.objects.filter(connection=connection, search__contains=normalize(q))
-    return list(qs.order_by("email")[:limit])
+    qs = DirectoryUser.objects.filter(connection=connection, search__contains=normalize(q)).order_by("email")
+    if not workspace_id:
+        return list(qs[:limit])
+    # memberships is JSON: filtered here, over a bounded number of hits
+    members = (
+        row for row in qs[: limit * 20] if any(m.get("workspace_id") == workspace_id for m in row.memberships)
+    )
+    return list(itertools.islice(members, limit))
 
 
 # -- drift report ----------------------------------------------------------------------------------------------

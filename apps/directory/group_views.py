@@ -109,7 +109,9 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
         warning=sel.RETOOL_BUILTIN_WARNINGS.get(group.name) if group.is_builtin else None,
         add_form=add_form,
         picker_q=picker_q,
-        picked=sel.user_picker(scope.connection, picker_q) if picker_q else (),
+        picked=sel.user_picker(scope.connection, picker_q, workspace_id=scope.workspace_id or "")
+        if picker_q
+        else (),
         picked_id=add_form.data.get("user_id", "") if add_form.is_bound else "",
         delete_form=GroupDeleteForm(prefix="delete"),
         **extra,
@@ -267,9 +269,11 @@ def group_member_admin(request: HtmxHttpRequest, slug: str, group_id: str) -> Ht
 def group_user_picker(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     require(request.user, Perm.CHANGE_PEOPLE)
     connection = connection_get(slug)
-    users = sel.user_picker(connection, request.GET.get("user_q", ""))
+    users = sel.user_picker(connection, request.GET.get("user_q", ""), workspace_id=request.GET.get("ws", ""))
     return render(
-        request, "directory/group_detail.html#picker_results", {"picked": users, "connection": connection}
+        request,
+        "directory/group_detail.html#picker_results",
+        {"picked": users, "connection": connection, "picker_ws": request.GET.get("ws", "")},
     )
 
 

@@ -293,3 +293,25 @@ def test_a_full_page_removal_without_a_reason_says_why_and_changes_nothing(
     assert "Say why" in response.content.decode()
     assert any(m["id"] == member["id"] for m in group["members"])
     assert sim.writes() == []
+
+
+def test_the_picker_offers_only_members_of_the_groups_workspace(
+    simulator, probed_connection, helpdesk_client, htmx_headers
+):
+    from apps.directory.services import directory_sync
+
+    sim, conn = tooljet(simulator, probed_connection)
+    directory_sync(connection=conn)
+    ws = ws_id(sim)
+    outsider = next(
+        r
+        for r in DirectoryUser.objects.filter(connection=conn)
+        if not any(m["workspace_id"] == ws for m in r.memberships)
+    )
+    url = f"/connections/{conn.slug}/groups/people/"
+    anywhere = helpdesk_client.get(url, {"user_q": outsider.email}, headers=htmx_headers).content.decode()
+    assert f'value="{outsider.remote_id}"' in anywhere
+    here = helpdesk_client.get(
+        url, {"user_q": outsider.email, "ws": ws}, headers=htmx_headers
+    ).content.decode()
+    assert f'value="{outsider.remote_id}"' not in here and "among this workspace's members" in here
