@@ -38,6 +38,7 @@ def test_logout_needs_post(admin_client):
     assert admin_client.get("/logout/").status_code == 405
     response = admin_client.post("/logout/")
     assert response.status_code == 302
+    assert "You are logged out." in admin_client.get(response["Location"]).content.decode()
     assert admin_client.get("/connections/").status_code == 302
 
 
