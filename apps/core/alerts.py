@@ -55,7 +55,5 @@ def provider_error_response(request: HtmxHttpRequest, exc: Exception) -> HttpRes
     logger.warning("upstream error shown to operator: %s (upstream status %s)", type(exc).__name__, status)
     # 404 when the instance says the object does not exist (the address names nothing); otherwise 502: the console
     # worked, the upstream did not. htmx requests still get the alert swapped in.
-    upstream = getattr(exc, "upstream_message", None)
-    # JSON from the product itself, not an HTML page (wrong URL) or "Cannot GET …" (a route an old version lacks)
-    missing = isinstance(exc, NotFoundError) and upstream is not None and not upstream.startswith("Cannot ")
+    missing = isinstance(exc, NotFoundError) and exc.object_missing
     return alert_response(request, message, details=details, status=404 if missing else 502)

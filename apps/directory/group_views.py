@@ -34,7 +34,7 @@ from apps.directory.group_permissions import (
     can_manage_groups,
     is_admin_group,
 )
-from apps.providers.errors import ConflictError, ProviderError, RejectedError
+from apps.providers.errors import ConflictError, NotFoundError, ProviderError, RejectedError
 
 # -- helpers -----------------------------------------------------------------------------------------------------
 
@@ -386,6 +386,12 @@ def group_delete(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
             reason=form.cleaned_data["reason"],
             ticket=form.cleaned_data["ticket"],
         )
+    except NotFoundError as exc:
+        if not exc.object_missing:
+            return provider_error_response(request, exc)
+        # deleted elsewhere (another tab, another operator, the product's own UI) since this page was loaded
+        messages.info(request, "That group no longer exists: it was deleted elsewhere. Nothing was changed.")
+        return _redirect(request, _list_url(scope))
     except ProviderError as exc:
         return provider_error_response(request, exc)
     messages.success(request, f"Group “{group.name}” deleted.")

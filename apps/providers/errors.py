@@ -180,6 +180,12 @@ class ForbiddenError(ProviderStatusError):
 class NotFoundError(ProviderStatusError):
     default_message = "The instance says this object does not exist (any more)."
 
+    @property
+    def object_missing(self) -> bool:
+        """The product itself answered that the object does not exist — not an HTML page (a wrong base URL) nor
+        "Cannot GET …" (a route an older version lacks)."""
+        return self.upstream_message is not None and not self.upstream_message.startswith("Cannot ")
+
 
 class ConflictError(ProviderStatusError):
     default_message = "This was changed upstream in the meantime, or it already exists. Reload and try again."

@@ -173,7 +173,9 @@ def test_a_rename_reaches_the_members_index_rows_at_once(simulator, probed_conne
     assert admin_client.post(url, reason(**form)).status_code == 302
     rows = DirectoryUser.objects.filter(connection=conn)
     assert {r.remote_id for r in rows if _in_support(r, ws, "Support Desk")} == members
-    assert not any(_in_support(r, ws) for r in rows)  # (in this workspace; another workspace's "Support" is left)
+    assert not any(
+        _in_support(r, ws) for r in rows
+    )  # (in this workspace; another workspace's "Support" is left)
     assert all("|Support Desk|" in r.group_names for r in rows if r.remote_id in members)
     html = admin_client.get("/", {"group": "Support Desk"}).content.decode()
     assert "Nobody matches" not in html
@@ -304,6 +306,12 @@ def test_it_creates_and_deletes_a_retool_group(simulator, probed_connection, adm
     )
     assert response.status_code == 302
     assert all(g["name"] != "Contractors" for g in sim.state.groups.values())
+    # the same delete again, from a tab that still shows the group: back to the list with a plain word
+    response = admin_client.post(
+        f"/connections/{conn.slug}/groups/{group['id']}/delete/", {"delete-reason": "done"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == f"/connections/{conn.slug}/groups/"
+    assert "it was deleted elsewhere. Nothing was changed." in response.content.decode()
 
 
 def test_builtin_groups_carry_warnings(simulator, probed_connection, admin_client):
