@@ -6,7 +6,7 @@ from django.conf import settings
 
 class ReasonFormMixin(forms.Form):
     """Every change carries a reason (required while ADMINUI_REQUIRE_REASON is on) and an optional ticket id.
-    Render the two fields with {% include "components/reason_fields.html" %}."""
+    Render the two fields with {% reason_fields form %} (apps/core/templatetags/adminui.py)."""
 
     reason = forms.CharField(
         max_length=500,
