@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
 from apps.audit.exports import CONTENT_TYPES, FORMATS, stream
@@ -11,6 +13,7 @@ from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import event_diff, event_search, latest_verification
 from apps.audit.services import audit_export_start
+from apps.audit.tasks import verification_pending, verify_chain
 from apps.core.http import HtmxHttpRequest, wants_partial
 
 PAGE_SIZE = 50
@@ -35,10 +38,38 @@ def event_list(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "verification": latest_verification(),
+        "verifying": verification_pending(),
         "can_export": request.user.has_perm(Perm.EXPORT_AUDIT),
     }
     template = "audit/event_list.html#results" if wants_partial(request) else "audit/event_list.html"
     return render(request, template, context)
+
+
+@require_POST
+def verify_start(request: HtmxHttpRequest) -> HttpResponse:
+    """Queue a walk of the whole chain (admins); the audit page's verification line follows it until done."""
+    require(request.user, Perm.EXPORT_AUDIT)
+    if not verification_pending():
+        verify_chain.enqueue()
+    messages.info(request, "Verifying the chain: the line above the filters updates when it is done.")
+    return redirect("audit:event_list")
+
+
+@require_GET
+def verification_status(request: HtmxHttpRequest) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    verifying = verification_pending()
+    context = {
+        "verification": latest_verification(),
+        "verifying": verifying,
+        "can_export": request.user.has_perm(Perm.EXPORT_AUDIT),
+    }
+    response = render(request, "audit/event_list.html#verification", context)
+    if verifying:
+        return response
+    done = HttpResponseStopPolling()
+    done.content = response.content
+    return done
 
 
 @require_GET

@@ -152,6 +152,29 @@ def test_it_shows_the_last_verification(viewer_client, events):
     assert "not been verified yet" in viewer_client.get(LIST).text
     audit_verify()
     assert "Chain last verified" in viewer_client.get(LIST).text
+    assert "Verify the chain now" not in viewer_client.get(LIST).text  # admins only
+
+
+def test_an_admin_verifies_the_chain_from_the_page_and_the_line_follows_it(
+    admin_client, viewer_client, events
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from apps.audit.tasks import verify_chain
+
+    assert "Verify the chain now" in admin_client.get(LIST).text
+    assert viewer_client.post("/audit/verify/").status_code == 403
+    response = admin_client.post("/audit/verify/", follow=True)
+    assert "Verifying the chain now" in response.text and "Verify the chain now" not in response.text
+    admin_client.post("/audit/verify/")  # a second click does not queue a second walk
+    (queued,) = DBTaskResult.objects.filter(task_path="apps.audit.tasks.verify_chain")
+    status = admin_client.get("/audit/verify/status/", headers={"HX-Request": "true"})
+    assert status.status_code == 200 and 'hx-trigger="every 2s"' in status.text  # still polling
+    assert verify_chain.call() is True  # what the worker runs
+    DBTaskResult.objects.filter(pk=queued.pk).update(status="SUCCESSFUL")
+    status = admin_client.get("/audit/verify/status/", headers={"HX-Request": "true"})
+    assert status.status_code == 286  # htmx stops polling
+    assert "Chain last verified" in status.text and "OK" in status.text
 
 
 def test_it_renders_a_readable_diff(viewer_client, record):
