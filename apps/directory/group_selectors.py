@@ -18,6 +18,7 @@ from django.http import Http404
 from apps.connections.models import Connection
 from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import Capabilities, Page, RemoteGroup, RemoteWorkspace
+from apps.providers.errors import NotFoundError
 
 # -- vocabulary ------------------------------------------------------------------------------------------------
 
@@ -181,7 +182,7 @@ _GROUP_IDS = {
 def group_get(scope: GroupsScope, group_id: str) -> RemoteGroup:
     pattern = _GROUP_IDS.get(scope.connection.kind)
     if pattern is not None and not pattern.fullmatch(group_id):
-        raise Http404("No such group.")
+        raise NotFoundError("That address names no group on this instance (the group id is not valid).")
     return get_provider(scope.connection).get_group(group_id, workspace_id=scope.workspace_id)
 
 

@@ -182,9 +182,9 @@ class NotFoundError(ProviderStatusError):
 
     @property
     def object_missing(self) -> bool:
-        """The product itself answered that the object does not exist — not an HTML page (a wrong base URL) nor
-        "Cannot GET …" (a route an older version lacks)."""
-        return self.upstream_message is not None and not self.upstream_message.startswith("Cannot ")
+        """The object does not exist (the product said so, or the client looked and did not find it) — not an HTML
+        page (a wrong base URL) nor "Cannot GET …" (a route an older version lacks)."""
+        return self.message != HTML_MESSAGE and not (self.upstream_message or "").startswith("Cannot ")
 
 
 class ConflictError(ProviderStatusError):

@@ -84,6 +84,9 @@ def test_a_malformed_group_id_is_a_404_without_asking_upstream(
     response = viewer_client.get(f"/connections/{conn.slug}/groups/nope/{suffix}")
     assert response.status_code == 404
     assert "invalid input syntax" not in response.content.decode()
+    assert (
+        f'<nav class="subnav" aria-label="{conn.name}">' in response.content.decode()
+    )  # the instance's page
     assert not [r for r in list(sim.requests)[before:] if "/groups/nope" in r[1]]
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from tests.transfers.conftest import workspace_id
 
 
@@ -69,3 +71,13 @@ def test_it_requires_a_role(stranger_client, tooljet):
     _sim, connection = tooljet
     assert stranger_client.get(f"/connections/{connection.slug}/apps/").status_code == 403
     assert stranger_client.get("/apps/").status_code == 403
+
+
+@pytest.mark.parametrize("app", ["00000000-0000-4000-8000-000000000000", "nope"])
+def test_an_app_the_instance_does_not_have_is_a_404_on_the_instances_page(
+    viewer_client, tooljet, retool, app
+):
+    for _sim, connection in (tooljet, retool):
+        response = viewer_client.get(f"/connections/{connection.slug}/apps/{app}/")
+        assert response.status_code == 404, (connection.kind, app)
+        assert f'aria-label="{connection.name}"' in response.content.decode()
