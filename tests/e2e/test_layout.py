@@ -65,12 +65,19 @@ def _user_detail_url(page: Page, slug: str, email: str) -> str:
     return page.locator("table").get_by_role("link", name=NAMES[slug]).get_attribute("href")
 
 
+def _first_link(page: Page, url: str, selector: str) -> str:
+    page.goto(url)
+    return page.locator(selector).first.get_attribute("href")
+
+
 @pytest.fixture
 def all_pages(page) -> list[str]:
     return [
         *PAGES,
         _user_detail_url(page, "tj-prod", "zoe.obrien@example.com"),
         _user_detail_url(page, "retool", "zoe.obrien@example.com"),
+        _first_link(page, "/connections/tj-prod/groups/", "#results a[href*='/groups/']"),
+        _first_link(page, "/audit/", "a[href^='/audit/'][href$='/']:not([href='/audit/'])"),
     ]
 
 
