@@ -8,7 +8,12 @@ from apps.audit.models import AuditEvent
 class AuditFilterForm(forms.Form):
     """The filters of the audit list and export; every field optional, all in the query string."""
 
-    q = forms.CharField(required=False, label="Search", max_length=200)
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "data-search-box": True}),
+    )
     connection = forms.CharField(required=False, label="Connection", max_length=60)
     actor = forms.CharField(required=False, label="Operator", max_length=150)
     action = forms.ChoiceField(required=False, label="Action")

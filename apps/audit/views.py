@@ -51,6 +51,9 @@ def verify_start(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.EXPORT_AUDIT)
     if not verification_pending():
         verify_chain.enqueue()
+    if wants_partial(request):  # the line swaps in place (the page keeps its filters) and polls until done
+        context = {"verification": latest_verification(), "verifying": True, "can_export": True}
+        return render(request, "audit/event_list.html#verification", context)
     messages.info(request, "Verifying the chain: the line above the filters updates when it is done.")
     return redirect("audit:event_list")
 

@@ -167,6 +167,12 @@ def test_an_admin_verifies_the_chain_from_the_page_and_the_line_follows_it(
     response = admin_client.post("/audit/verify/", follow=True)
     assert "Verifying the chain now" in response.text and "Verify the chain now" not in response.text
     admin_client.post("/audit/verify/")  # a second click does not queue a second walk
+    swapped = admin_client.post("/audit/verify/", headers={"HX-Request": "true"})  # the button, with htmx
+    assert (
+        'id="verification"' in swapped.text
+        and "<html" not in swapped.text
+        and "Verifying the chain now" in swapped.text
+    )
     (queued,) = DBTaskResult.objects.filter(task_path="apps.audit.tasks.verify_chain")
     status = admin_client.get("/audit/verify/status/", headers={"HX-Request": "true"})
     assert status.status_code == 200 and 'hx-trigger="every 2s"' in status.text  # still polling

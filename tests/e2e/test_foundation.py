@@ -33,8 +33,13 @@ def test_it_focuses_search_with_the_slash_key(page):
     page.keyboard.press("/")
     page.keyboard.type("priya")
     expect(box).to_have_value("priya")
-    # on a page without a search box, "/" opens the search page
+    # a page with its own search box focuses that one
     page.goto("/audit/")
+    page.locator("h1").click()
+    page.keyboard.press("/")
+    expect(page.get_by_role("searchbox", name="Search")).to_be_focused()
+    # on a page without a search box, "/" opens the search page
+    page.goto("/connections/")
     page.locator("h1").click()
     page.keyboard.press("/")
     expect(page.get_by_role("searchbox", name="Name or e-mail")).to_be_focused()
