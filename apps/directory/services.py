@@ -335,6 +335,10 @@ def user_role_change(
     def write(provider, current: RemoteUser) -> None:
         if role == "admin":
             _require_grant_admin(actor)
+        membership = current.membership(workspace_id) if workspace_id else None
+        if (membership.role if membership else current.role) == role:
+            where = f" in {membership.workspace_name}" if membership and membership.workspace_name else ""
+            raise ConflictError(f"{current.email} is already {role}{where}; nothing was changed.")
         provider.change_role(user_id, role, workspace_id=workspace_id)
 
     return _user_change(

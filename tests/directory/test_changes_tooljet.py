@@ -402,3 +402,20 @@ def test_a_change_whose_answer_is_lost_is_audited_as_unknown_with_what_the_user_
     observed = {w["id"]: w["role"] for w in event.after["workspaces"]}
     assert observed[prod] == "builder"
     assert any(m["role"] == "builder" for m in _row(connection, jose["id"]).memberships)
+
+
+def test_setting_the_role_a_person_already_has_sends_nothing(admin_client, synced, htmx_headers):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    prod = ws["Acme Production"]
+    current = sim.state.memberships[jose["id"]][prod]["role"]
+    before = len(sim.writes())
+    response = admin_client.post(
+        _url(connection, jose["id"], "role"),
+        {"role": current, "workspace_id": prod, **R},
+        headers=htmx_headers,
+    )
+    assert f"is already {current} in Acme Production; nothing was changed." in response.content.decode()
+    assert len(sim.writes()) == before
+    event = AuditEvent.objects.get(action="user.role")
+    assert event.outcome == "failure" and "nothing was changed" in event.error
