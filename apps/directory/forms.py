@@ -114,9 +114,11 @@ class SearchForm(forms.Form):
     group = forms.CharField(required=False, max_length=200, strip=True)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
-    def __init__(self, *args, connections=(), **kwargs):
+    def __init__(self, *args, connections=(), roles=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["connection"].choices = [("", "Any"), *((c.slug, c.name) for c in connections)]
+        if roles:  # one connection's users: only the roles its product has
+            self.fields["role"].choices = _choices(roles)
 
     def filters(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if k != "page" and v}

@@ -50,7 +50,11 @@ DETAIL = "directory/user_detail.html"
 
 def _search_context(request: HtmxHttpRequest, *, connection: Connection | None = None) -> dict[str, Any]:
     connections = list(Connection.objects.order_by("name").only("name", "slug"))
-    form = forms.SearchForm(request.GET, connections=connections)
+    form = forms.SearchForm(
+        request.GET,
+        connections=connections,
+        roles=connection_capabilities(connection).roles if connection is not None else None,
+    )
     result = None
     if form.is_valid():
         filters = form.filters()

@@ -210,3 +210,11 @@ def test_the_person_page_judges_the_index_by_this_persons_instances(viewer_clien
     assert tj.name in html and '<span class="badge">stale</span>' not in html
     html = viewer_client.get("/people/nobody.at.all@example.com/").content.decode()
     assert '<span class="badge">stale</span>' in html  # on no instance: the whole index is judged
+
+
+def test_a_connections_user_list_offers_only_its_products_roles(viewer_client, synced):
+    _sim, tj = synced("tooljet", "latest")
+    html = viewer_client.get(f"/connections/{tj.slug}/users/").content.decode()
+    assert '<option value="builder">' in html and '<option value="member">' not in html
+    html = viewer_client.get("/").content.decode()
+    assert '<option value="member">' in html  # the fleet-wide search keeps every product's roles
