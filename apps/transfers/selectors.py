@@ -174,22 +174,30 @@ def _copy_target(connection: Connection) -> tuple[list[RemoteWorkspace], str]:
     return workspaces, instance_tooljet_version(connection, workspace_id=first, provider=provider)
 
 
-def copy_targets(connections: list[Connection], *, source_version: str = "") -> list[tuple[str, str]]:
+def copy_targets(connections: list[Connection], *, source_version: str = "") -> list[tuple[str, Any]]:
     """``("<slug>|<workspace id>", "<connection> → <workspace>")`` for every workspace an app can be imported
     into, fetched concurrently; connections that do not answer are left out. A target running an older ToolJet
-    than ``source_version`` (the export's) is marked incompatible: ToolJet refuses files from newer versions."""
+    than ``source_version`` (the export's) is marked incompatible (ToolJet refuses files from newer versions) and
+    listed after the others, in a group of its own."""
     eligible = [c for c in connections if connection_capabilities(c).supports_app_import]
-    choices = []
+    choices, older = [], []
     for result in fan_out(_copy_target, eligible, max_workers=FLEET_CONCURRENCY):
         if result.ok:
             workspaces, target_version = result.value
-            note = ""
-            if source_version and target_version and version_newer(source_version, target_version):
-                note = f" — incompatible: runs ToolJet {target_version}, older than the source's {source_version}"
-            choices.extend(
+            incompatible = bool(
+                source_version and target_version and version_newer(source_version, target_version)
+            )
+            note = (
+                f" — incompatible: runs ToolJet {target_version}, older than the source's {source_version}"
+                if incompatible
+                else ""
+            )
+            (older if incompatible else choices).extend(
                 (f"{result.item.slug}|{ws.id}", f"{result.item.name} → {ws.name}{note}") for ws in workspaces
             )
-    return choices
+    if not older:
+        return choices
+    return [("Can import this app", choices), ("Older ToolJet: will refuse this export", older)]
 
 
 def app_find(connection: Connection, *, workspace_id: str | None, app_id: str, provider=None) -> RemoteApp:

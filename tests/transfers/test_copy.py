@@ -128,6 +128,11 @@ def test_it_marks_targets_that_run_an_older_tooljet(admin_client, simulator, pro
     assert "New → Acme Staging<" in page
     assert "Mute → Acme Staging<" in page  # not known to be older: not marked
     assert page.count("incompatible") == 3  # Old's three active workspaces
+    # listed after the targets that can take it, in a group of their own
+    assert page.index('<optgroup label="Can import this app">') < page.index("New → Acme Staging<")
+    assert page.index('<optgroup label="Older ToolJet: will refuse this export">') < page.index(
+        "Old → Acme Staging"
+    )
     assert not imports(src_sim)
 
 
