@@ -10,8 +10,7 @@ from apps.connections.crypto import TokenUnreadable, reencrypt_token
 from apps.connections.models import Connection
 from apps.connections.provider import TokenUnusable, get_provider
 from apps.directory.models import DirectorySync
-from apps.directory.services import sync_mark_queued
-from apps.directory.tasks import sync_connection
+from apps.directory.tasks import sync_request
 
 # Fields an audit row may show (the token never: only whether it changed).
 AUDITED_FIELDS = (
@@ -137,10 +136,13 @@ def connection_index_start(*, connection: Connection) -> str:
 
     Returns ``"started"`` (queued now), ``"waiting"`` (never indexed, and the last test failed) or ``""`` (it has
     been indexed before; the periodic sync and the users page's refresh take it from there)."""
-    if DirectorySync.objects.filter(connection=connection).exists():
+    # a failed sync that never succeeded (the periodic one runs before the first passing test) does not count
+    indexed = DirectorySync.objects.filter(connection=connection).exclude(
+        status=DirectorySync.Status.FAILED, synced_at__isnull=True
+    )
+    if indexed.exists():
         return ""
     if not connection.last_test_ok:
         return "waiting"
-    sync_mark_queued(connection=connection)
-    transaction.on_commit(lambda: sync_connection.enqueue(connection.pk))
+    sync_request(connection=connection)
     return "started"

@@ -15,9 +15,15 @@ from django.tasks import task
 from django.utils import timezone
 
 from apps.connections.models import Connection
-from apps.directory.services import directory_sync
+from apps.directory.services import directory_sync, sync_mark_queued
 
 logger = logging.getLogger(__name__)
+
+
+def sync_request(*, connection: Connection) -> None:
+    """Show the connection's sync as queued at once (the users page polls it) and run it in the background."""
+    sync_mark_queued(connection=connection)
+    sync_connection.enqueue(connection.pk)
 
 
 @task

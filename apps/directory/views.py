@@ -37,7 +37,7 @@ from apps.directory.selectors import (
     user_detail_get,
     user_search,
 )
-from apps.directory.tasks import sync_connection
+from apps.directory.tasks import sync_request
 from apps.providers.base import WorkspaceAssignment
 from apps.providers.errors import ConflictError, ProviderError
 
@@ -112,8 +112,7 @@ def directory_refresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Queue a sync of this connection's index; the status component polls until it is done."""
     require(request.user, Perm.VIEW)
     connection = connection_get(slug)
-    sync_connection.enqueue(connection.pk)
-    services.sync_mark_queued(connection=connection)
+    sync_request(connection=connection)
     if not wants_partial(request):
         return redirect("directory:user_list", slug=slug)
     return render(

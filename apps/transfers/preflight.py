@@ -212,11 +212,11 @@ def inspect_json_object(fileobj: BinaryIO, *, sink: BinaryIO | None = None, hint
                 s.top_keys.append(value)
     except ijson.JSONError as exc:
         problem = _json_problem(exc, reader, started=first_event is not None, hint=hint)
-    finally:
-        _drain(reader)
-        s.size = reader.size
-        s.sha256 = reader.digest.hexdigest()
-        fileobj.seek(0)
+    # every byte, for the hash and the copy; not in a `finally`, where a read error would hide the first one
+    _drain(reader)
+    s.size = reader.size
+    s.sha256 = reader.digest.hexdigest()
+    fileobj.seek(0)
     if problem:
         raise ExportRejected(problem, summary=s)
     return s

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import Capabilities, RemoteApp, RemoteWorkspace
 from apps.providers.errors import ProviderError
 from apps.providers.http import fan_out
+from apps.providers.streams import IterReader
 from apps.transfers.models import Bundle, StagedImport
 from apps.transfers.preflight import header_tooljet_version, version_newer
 
@@ -113,57 +113,59 @@ def tooljet_version_cache_key(connection: Connection) -> str:
     return f"transfers:tjversion:{connection.pk}:{connection.base_url}"
 
 
+# What the cache holds for an instance whose version could not be learnt (empty, or it did not answer): asked again
+# only after a short while, not on every page load.
+_UNKNOWN = "?"
+UNKNOWN_CACHE_SECONDS = 60
+
+
 def known_tooljet_version(connection: Connection) -> str:
     """The instance's ToolJet version as far as it is known without asking it: the probe's, else the one learnt
     from an export header earlier (cached); ``""`` when unknown."""
     version = (connection.last_test or {}).get("version") or ""
-    return str(version) if version else cache.get(tooljet_version_cache_key(connection)) or ""
+    if version:
+        return str(version)
+    cached = cache.get(tooljet_version_cache_key(connection)) or ""
+    return "" if cached == _UNKNOWN else cached
 
 
 def instance_tooljet_version(
-    connection: Connection, *, workspace_id: str | None = None, provider=None
+    connection: Connection,
+    *,
+    workspace_id: str | None = None,
+    workspaces: list[RemoteWorkspace] | None = None,
+    provider=None,
 ) -> str:
     """The instance's ToolJet version, for the “not newer than the target” check.
 
     The probe's version when it has one; otherwise read from the header of an export of any app on the instance
     (the ext API has no version route; an export is a side-effect-free read; ``workspace_id``'s apps are tried
-    first). Cached per connection. ``""`` when unknown (an empty instance, or it did not answer).
+    first; pass ``workspaces`` when already listed). Cached per connection, an unknown answer briefly too. ``""``
+    when unknown (an empty instance, or it did not answer).
     """
-    version = known_tooljet_version(connection)
-    if version:
+    key = tooljet_version_cache_key(connection)
+    if version := known_tooljet_version(connection):
         return version
+    if cache.get(key) == _UNKNOWN:
+        return ""
     provider = provider or get_provider(connection)
+    version = ""
     try:
-        others = [w.id for w in provider.list_workspaces() if w.id != workspace_id]
+        listed = workspaces if workspaces is not None else provider.list_workspaces()
+        others = [w.id for w in listed if w.id != workspace_id]
         for ws in [workspace_id, *others] if workspace_id else others:
             apps = list(provider.iter_apps(ws))
-            if not apps:
-                continue
-            with provider.export_app(apps[0].id, workspace_id=ws, export_tjdb=False) as stream:
-                version = header_tooljet_version(_ChunkReader(iter(stream)))
-            if version:
-                cache.set(tooljet_version_cache_key(connection), version, VERSION_CACHE_SECONDS)
-            return version
+            if apps:
+                with provider.export_app(apps[0].id, workspace_id=ws, export_tjdb=False) as stream:
+                    version = header_tooljet_version(IterReader(iter(stream)))
+                break
     except (ProviderError, ijson.JSONError):
         logger.info("could not learn the ToolJet version of %s", connection.slug)
-    return ""
-
-
-class _ChunkReader:
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks = chunks
-        self._buf = b""
-
-    def read(self, n: int = -1) -> bytes:
-        while not self._buf:
-            try:
-                self._buf = next(self._chunks)
-            except StopIteration:
-                return b""
-        if n is None or n < 0:
-            n = len(self._buf)
-        data, self._buf = self._buf[:n], self._buf[n:]
-        return data
+    if version:
+        cache.set(key, version, VERSION_CACHE_SECONDS)
+    else:
+        cache.set(key, _UNKNOWN, UNKNOWN_CACHE_SECONDS)
+    return version
 
 
 def _copy_target(connection: Connection) -> tuple[list[RemoteWorkspace], str]:
@@ -171,7 +173,10 @@ def _copy_target(connection: Connection) -> tuple[list[RemoteWorkspace], str]:
     provider = get_provider(connection)
     workspaces = workspace_list(connection, provider=provider)
     first = workspaces[0].id if workspaces else None
-    return workspaces, instance_tooljet_version(connection, workspace_id=first, provider=provider)
+    version = instance_tooljet_version(
+        connection, workspace_id=first, workspaces=workspaces, provider=provider
+    )
+    return workspaces, version
 
 
 def copy_targets(connections: list[Connection], *, source_version: str = "") -> list[tuple[str, Any]]:
@@ -197,7 +202,8 @@ def copy_targets(connections: list[Connection], *, source_version: str = "") -> 
             )
     if not older:
         return choices
-    return [("Can import this app", choices), ("Older ToolJet: will refuse this export", older)]
+    groups = (("Can import this app", choices), ("Older ToolJet: will refuse this export", older))
+    return [(label, group) for label, group in groups if group]
 
 
 def app_find(connection: Connection, *, workspace_id: str | None, app_id: str, provider=None) -> RemoteApp:

@@ -29,7 +29,7 @@ from apps.audit.services import audit_record, audited
 from apps.connections.models import Connection
 from apps.connections.provider import connection_capabilities, get_provider
 from apps.core.context import current_request_meta
-from apps.providers.base import ImportResult, RemoteApp
+from apps.providers.base import ImportResult, RemoteApp, RemoteWorkspace
 from apps.providers.errors import ProviderError, Unsupported
 from apps.transfers.digest import OverlappedSha256, write_hashed
 from apps.transfers.models import Bundle, BundleItem, StagedImport, exports_dir
@@ -98,22 +98,23 @@ def export_filename(
     return "-".join(parts) + ".json"
 
 
-def _workspace_name(provider, workspace_id: str) -> str:
+def _find_workspace(provider, workspace_id: str) -> RemoteWorkspace | None:
     try:
-        for ws in provider.list_workspaces():
-            if ws.id == workspace_id:
-                return ws.slug or ws.name
+        return next((ws for ws in provider.list_workspaces() if ws.id == workspace_id), None)
     except (ProviderError, Unsupported):
-        pass
-    return workspace_id[:8]
+        return None
+
+
+def _workspace_name(provider, workspace_id: str) -> str:
+    """For file names: the workspace's slug (or name), else the start of its id."""
+    ws = _find_workspace(provider, workspace_id)
+    return (ws.slug or ws.name) if ws else workspace_id[:8]
 
 
 def _workspace_display_name(provider, workspace_id: str) -> str:
     """The workspace's name as operators know it; ``""`` when the instance does not say."""
-    try:
-        return next((ws.name for ws in provider.list_workspaces() if ws.id == workspace_id), "")
-    except (ProviderError, Unsupported):
-        return ""
+    ws = _find_workspace(provider, workspace_id)
+    return ws.name if ws else ""
 
 
 def _version_label(app: RemoteApp, version_name: str | None, all_versions: bool) -> str:

@@ -133,6 +133,14 @@ def test_it_marks_targets_that_run_an_older_tooljet(admin_client, simulator, pro
     assert page.index('<optgroup label="Older ToolJet: will refuse this export">') < page.index(
         "Old → Acme Staging"
     )
+    # versions are learnt once: a second load exports nothing more, not even from Mute, which did not answer
+    exports = lambda sim: sum(1 for m, p in list(sim.requests) if m == "POST" and "/export/" in p)  # noqa: E731
+    before = exports(mute_sim)
+    admin_client.get(
+        f"/connections/{source.slug}/apps/{app_id(src_sim, 'Customer 360')}/copy/",
+        {"workspace": workspace_id(src_sim)},
+    )
+    assert exports(mute_sim) == before
     assert not imports(src_sim)
 
 
