@@ -289,7 +289,7 @@ def describe_answer(body: Any, *, expected: str) -> tuple[str, str]:
         text = (body.decode("utf-8", "replace") if isinstance(body, bytes) else body).strip()
         if not text:
             return "empty", "an empty answer"
-        if text[:1] == "<":
+        if _looks_like_html("", text):
             match = _TITLE.search(text)
             title = " ".join(html.unescape(match.group(1)).split())[:80] if match else ""
             return "html", f"an HTML page titled “{title}”" if title else "an HTML page"

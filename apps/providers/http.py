@@ -528,9 +528,12 @@ class Session:
 
                 message = HTML_MESSAGE
             else:
+                # a write answered 2xx was carried out: no "try again" (the error adds "may have been applied")
+                written = response.is_success and method not in ("GET", "HEAD")
                 message = (
-                    "The instance sent a malformed or truncated JSON answer. Try again; if it persists, a proxy "
-                    "in front of the instance may be cutting responses short."
+                    "The instance sent a malformed or truncated JSON answer. "
+                    + ("If it persists" if written else "Try again; if it persists")
+                    + ", a proxy in front of the instance may be cutting responses short."
                 )
             raise UpstreamBroken(
                 message,
@@ -540,6 +543,7 @@ class Session:
                 upstream_request_id=response.headers.get("x-request-id"),
                 method=method,
                 path=path,
+                may_have_applied=response.is_success,  # a write answered 2xx reached the instance
             ) from None
 
     @contextlib.contextmanager

@@ -69,7 +69,11 @@ def _count(sim, method, path):
         ({"kind": "status", "status": 500}, UpstreamBroken, ["HTTP 500", "Try again later"]),
         ({"kind": "html", "status": 502}, UpstreamBroken, ["HTTP 502", "HTML", "proxy"]),
         ({"kind": "html", "status": 200}, UpstreamBroken, ["HTML page where JSON was expected", "base URL"]),
-        ({"kind": "truncated"}, UpstreamBroken, ["truncated", "Try again"]),
+        (
+            {"kind": "truncated"},
+            UpstreamBroken,
+            ["truncated", "may have been applied"],
+        ),  # a POST answered 2xx
         ({"kind": "drop"}, ProviderUnavailable, ["closed the connection", "may have been applied", "reload"]),
         ({"kind": "status", "status": 429, "retry_after": 30}, RateLimitedError, ["Try again in 30 s"]),
         ({"kind": "status", "status": 429}, RateLimitedError, ["Wait about a minute"]),
