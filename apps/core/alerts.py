@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django_htmx.http import reswap, retarget
 
 from apps.core.http import HtmxHttpRequest
-from apps.providers.errors import NotFoundError, RejectedError
+from apps.providers.errors import NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,5 @@ def provider_error_response(request: HtmxHttpRequest, exc: Exception) -> HttpRes
     logger.warning("upstream error shown to operator: %s (upstream status %s)", type(exc).__name__, status)
     # 404 when the instance says the object does not exist (the address names nothing); otherwise 502: the console
     # worked, the upstream did not. htmx requests still get the alert swapped in.
-    # A 400 on reading one object means its id is malformed (Retool: "Invalid user id"): the address names nothing.
-    malformed = isinstance(exc, RejectedError) and exc.method == "GET" and request.method == "GET"
-    missing = (isinstance(exc, NotFoundError) and exc.object_missing) or malformed
+    missing = isinstance(exc, NotFoundError) and exc.object_missing
     return alert_response(request, message, details=details, status=404 if missing else 502)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,6 @@ from django.http import Http404
 from apps.connections.models import Connection
 from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import Capabilities, Page, RemoteGroup, RemoteWorkspace
-from apps.providers.errors import NotFoundError
 
 # -- vocabulary ------------------------------------------------------------------------------------------------
 
@@ -171,18 +169,7 @@ def group_list(scope: GroupsScope, *, search: str = "", page: int = 1) -> GroupL
     return GroupListPage(groups=result.items, total=int(total), page=page, per_page=GROUPS_PER_PAGE)
 
 
-# What a group id looks like on each product: anything else names no group, so nothing is asked upstream (ToolJet
-# would answer its database's "invalid input syntax for type uuid").
-_GROUP_IDS = {
-    "tooljet": re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I),
-    "retool": re.compile(r"\d{1,18}"),
-}
-
-
 def group_get(scope: GroupsScope, group_id: str) -> RemoteGroup:
-    pattern = _GROUP_IDS.get(scope.connection.kind)
-    if pattern is not None and not pattern.fullmatch(group_id):
-        raise NotFoundError("That address names no group on this instance (the group id is not valid).")
     return get_provider(scope.connection).get_group(group_id, workspace_id=scope.workspace_id)
 
 

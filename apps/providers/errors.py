@@ -25,9 +25,11 @@ every upstream text anyway, so a server echoing our headers back cannot leak it.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "describe_answer",
     "error_from_response",
     "normalize_upstream_message",
+    "reading_one",
     "redact",
 ]
 
@@ -274,6 +277,24 @@ def normalize_upstream_message(value: Any) -> tuple[str | None, list[str]]:
 def _looks_like_html(content_type: str, body: str) -> bool:
     head = body.lstrip()[:200].lower()
     return "html" in content_type.lower() or head.startswith(("<!doctype", "<html", "<head", "<body"))
+
+
+@contextlib.contextmanager
+def reading_one(what: str) -> Iterator[None]:
+    """Around a read of one object by id: an id the product refuses as malformed (400/422, e.g. Retool's "Invalid
+    user id", ToolJet's "invalid input syntax for type uuid") names nothing, so it is a :class:`NotFoundError`."""
+    try:
+        yield
+    except RejectedError as exc:
+        raise NotFoundError(
+            f"There is no such {what}: the instance does not accept that id.",
+            status_code=exc.status_code,
+            upstream_message=exc.upstream_message,
+            request_id=exc.request_id,
+            upstream_request_id=exc.upstream_request_id,
+            method=exc.method,
+            path=exc.path,
+        ) from exc
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

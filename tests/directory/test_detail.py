@@ -84,7 +84,7 @@ def test_a_person_the_instance_does_not_have_is_a_404_that_keeps_the_instance_ar
     response = viewer_client.get(f"/connections/{connection.slug}/users/{missing}/")
     html = response.content.decode()
     assert response.status_code == 404  # the address names nothing; not a 502 "the instance failed"
-    assert "does not exist" in html or "Invalid user id" in html
+    assert "does not exist" in html or "There is no such user" in html
     assert f'<nav class="subnav" aria-label="{connection.name}">' in html  # its tabs, name and banner stay
     assert f'href="/connections/{connection.slug}/users/{missing}/">Try again</a>' in html
 

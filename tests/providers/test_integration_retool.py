@@ -8,7 +8,14 @@ import httpx
 import pytest
 
 from apps.providers.base import ConnectionConfig
-from apps.providers.errors import ConflictError, ForbiddenError, RateLimitedError, Unsupported, UpstreamBroken
+from apps.providers.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    Unsupported,
+    UpstreamBroken,
+)
 from apps.providers.retool import RetoolProvider
 
 TOKEN = "rt-test-token"
@@ -155,8 +162,12 @@ def test_it_manages_groups(enterprise):
     assert len(p.list_groups(per_page=2).items) == 2
     p.delete_group(group.id)
     p.delete_group(group.id)  # already gone is fine
-    with pytest.raises(ValueError):
+    with pytest.raises(NotFoundError):  # not a Retool group id: it names no group (nothing is asked)
         p.get_group("abc")
+    with pytest.raises(NotFoundError):  # malformed user and app ids: Retool answers 400, i.e. no such object
+        p.get_user("00000000-0000-4000-8000-000000000000")
+    with pytest.raises(NotFoundError):
+        p.get_app("nope")
 
 
 @pytest.mark.parametrize("profile", ["enterprise", "business"])

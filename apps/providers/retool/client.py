@@ -31,6 +31,7 @@ from apps.providers.errors import (
     NotFoundError,
     Unsupported,
     UpstreamBroken,
+    reading_one,
 )
 from apps.providers.http import Limiter, RetryPolicy, Session, seg
 from apps.providers.retool import mapping
@@ -152,7 +153,8 @@ class RetoolProvider:
             raise NotFoundError(
                 "Retool has no user with that e-mail address.", request_id=self.config.request_id
             )
-        raw = self._data("GET", f"/users/{seg(id_or_email)}", params={"includeGroups": "true"})
+        with reading_one("user"):
+            raw = self._data("GET", f"/users/{seg(id_or_email)}", params={"includeGroups": "true"})
         return mapping.user_from_wire(raw or {})
 
     def create_user(
@@ -293,7 +295,10 @@ class RetoolProvider:
         )
 
     def get_group(self, group_id: str, *, workspace_id: str | None = None) -> RemoteGroup:
-        return mapping.group_from_wire(self._data("GET", f"/groups/{_group_seg(group_id)}") or {})
+        if not _GROUP_ID.match(str(group_id)):
+            raise NotFoundError("There is no such group: Retool group ids are numbers.")
+        with reading_one("group"):
+            return mapping.group_from_wire(self._data("GET", f"/groups/{group_id}") or {})
 
     def create_group(
         self,
@@ -375,7 +380,8 @@ class RetoolProvider:
             yield mapping.app_from_wire(raw)
 
     def get_app(self, app_id: str, *, workspace_id: str | None = None) -> RemoteApp:
-        return mapping.app_from_wire(self._data("GET", f"/apps/{seg(app_id)}") or {})
+        with reading_one("app"):
+            return mapping.app_from_wire(self._data("GET", f"/apps/{seg(app_id)}") or {})
 
     def clone_app(self, app_id: str, new_name: str, *, folder_id: str | None = None) -> RemoteApp:
         """``POST /apps/cloneApp`` → 200 (never retried; same org only)."""

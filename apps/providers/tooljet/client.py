@@ -24,7 +24,14 @@ from apps.providers.base import (
     RemoteWorkspace,
     WorkspaceAssignment,
 )
-from apps.providers.errors import HTML_MESSAGE, ConflictError, NotFoundError, Unsupported, UpstreamBroken
+from apps.providers.errors import (
+    HTML_MESSAGE,
+    ConflictError,
+    NotFoundError,
+    Unsupported,
+    UpstreamBroken,
+    reading_one,
+)
 from apps.providers.http import Limiter, RetryPolicy, Session, seg
 from apps.providers.streams import (
     guarded_chunks,
@@ -150,7 +157,8 @@ class ToolJetProvider:
                     yield user
 
     def get_user(self, id_or_email: str) -> RemoteUser:
-        return mapping.user_from_wire(self._json("GET", f"/user/{seg(id_or_email)}") or {})
+        with reading_one("user"):
+            return mapping.user_from_wire(self._json("GET", f"/user/{seg(id_or_email)}") or {})
 
     def create_user(
         self,
@@ -402,9 +410,13 @@ class ToolJetProvider:
 
     def get_group(self, group_id: str, *, workspace_id: str | None = None) -> RemoteGroup:
         ws = self._need_ws(workspace_id)
-        raw = self._json(
-            "GET", f"/workspace/{seg(ws)}/groups/{seg(group_id)}", capability="supports_groups", what="groups"
-        )
+        with reading_one("group"):
+            raw = self._json(
+                "GET",
+                f"/workspace/{seg(ws)}/groups/{seg(group_id)}",
+                capability="supports_groups",
+                what="groups",
+            )
         return mapping.group_from_wire(raw or {}, workspace_id=ws)
 
     def create_group(
