@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.tasks import task
+from django.utils import timezone
 
 from apps.audit.services import audit_verify
+from apps.core.tasks import task_pending
+
+# a walk of the chain still "running" after this lost its worker
+STALLED_AFTER = timedelta(hours=1)
 
 
 @task
@@ -14,11 +22,11 @@ def verify_chain() -> bool:
 
 
 def verification_pending() -> bool:
-    """A verification was asked for and has not finished (queued or running)."""
-    try:
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # another backend: no way to look
-        return False
-    return DBTaskResult.objects.filter(
-        task_path=f"{__name__}.verify_chain", status__in=("READY", "RUNNING")
-    ).exists()
+    """A verification was asked for and is still expected to finish: queued less than the worker-overdue time ago
+    or started less than an hour ago. One left behind by a stopped worker does not hide the button for ever."""
+    now = timezone.now()
+    path = f"{__name__}.verify_chain"
+    queued_since = now - timedelta(seconds=settings.ADMINUI_WORKER_OVERDUE)
+    return task_pending(path, status="READY", enqueued_at__gte=queued_since) or task_pending(
+        path, status="RUNNING", started_at__gte=now - STALLED_AFTER
+    )

@@ -15,6 +15,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from apps.connections.models import Connection
+from apps.core.tasks import task_pending
 from apps.directory.services import directory_sync, sync_mark_queued
 
 logger = logging.getLogger(__name__)
@@ -35,13 +36,7 @@ def sync_connection(connection_id: int) -> str:
 
 
 def _next_run_pending() -> bool:
-    try:
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # another backend: no way to look, so trust the interval
-        return False
-    return DBTaskResult.objects.filter(
-        task_path=f"{__name__}.sync_all_connections", status="READY", run_after__gt=timezone.now()
-    ).exists()
+    return task_pending(f"{__name__}.sync_all_connections", status="READY", run_after__gt=timezone.now())
 
 
 @task

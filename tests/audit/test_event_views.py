@@ -290,3 +290,22 @@ def test_it_links_to_one_objects_history(viewer_client, events):
     url = history_url(target_type="user", target_id="42", connection="prod")
     assert url == "/audit/?target=user%3A42&connection=prod"
     assert sequences(viewer_client.get(url)) == {events["role"].sequence}
+
+
+def test_a_verification_left_behind_by_a_stopped_worker_does_not_hide_the_button(
+    admin_client, events, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    admin_client.post("/audit/verify/")
+    assert "Verify the chain now" not in admin_client.get(LIST).text  # queued: the line follows it
+    long_ago = timezone.now() - timedelta(hours=2)
+    DBTaskResult.objects.update(
+        status="RUNNING", enqueued_at=long_ago, started_at=long_ago
+    )  # its worker died
+    assert "Verify the chain now" in admin_client.get(LIST).text
+    DBTaskResult.objects.update(status="READY", started_at=None)  # or no worker ever took it
+    assert "Verify the chain now" in admin_client.get(LIST).text
