@@ -70,9 +70,7 @@ def verification_status(request: HtmxHttpRequest) -> HttpResponse:
     response = render(request, "audit/event_list.html#verification", context)
     if verifying:
         return response
-    done = HttpResponseStopPolling()
-    done.content = response.content
-    return done
+    return HttpResponseStopPolling(response.content, content_type=response["Content-Type"])
 
 
 @require_GET

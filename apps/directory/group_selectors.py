@@ -251,10 +251,9 @@ def user_picker(connection: Connection, q: str, *, workspace_id: str = "", limit
     qs = DirectoryUser.objects.filter(connection=connection, search__contains=normalize(q)).order_by("email")
     if not workspace_id:
         return list(qs[:limit])
-    # memberships is JSON: filtered here, over a bounded number of hits
-    members = (
-        row for row in qs[: limit * 20] if any(m.get("workspace_id") == workspace_id for m in row.memberships)
-    )
+    # memberships is JSON: filtered here, streaming this connection's hits until the page is full
+    hits = qs.iterator(chunk_size=200)
+    members = (row for row in hits if any(m.get("workspace_id") == workspace_id for m in row.memberships))
     return list(itertools.islice(members, limit))
 
 

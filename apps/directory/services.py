@@ -47,6 +47,11 @@ UPDATE_FIELDS = [
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _group_names(memberships: list[dict], groups: list[dict]) -> str:
+    """The ``group_names`` column: every group name of a row's memberships (ToolJet) and groups (Retool)."""
+    return _tokens([g for m in memberships for g in m.get("groups", ())] + [g["name"] for g in groups])
+
+
 def _tokens(values: Iterable[str]) -> str:
     """``|a|b|`` — a delimited list that a ``contains("|a|")`` filter matches exactly."""
     items = sorted({v for v in values if v})
@@ -67,7 +72,6 @@ def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
     # ToolJet's userGroups repeat the role groups of every workspace; the memberships carry what matters.
     groups = [] if memberships else [{"id": g.id, "name": g.name} for g in user.groups]
     roles = [m["role"] for m in memberships] if memberships else [user.role]
-    group_names = [g for m in memberships for g in m["groups"]] + [g["name"] for g in groups]
     return DirectoryUser(
         connection=connection,
         remote_id=user.id,
@@ -78,7 +82,7 @@ def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
         active=user.active,
         is_admin=user.is_admin,
         roles=_tokens(roles)[:200],
-        group_names=_tokens(group_names),
+        group_names=_group_names(memberships, groups),
         memberships=memberships,
         groups=groups,
         seen_at=seen_at,
@@ -113,9 +117,10 @@ def index_rename_group(
         for m in row.memberships:
             if m.get("workspace_id") == workspace_id:
                 m["groups"] = [new if g == old else g for g in m.get("groups", ())]
-        names = [g for m in row.memberships for g in m.get("groups", ())] + [g["name"] for g in row.groups]
-        row.group_names = _tokens(names)
-        changed.append(row)
+        names = _group_names(row.memberships, row.groups)
+        if names != row.group_names:  # not when the match was another workspace's group of that name
+            row.group_names = names
+            changed.append(row)
     DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names"])
     return len(changed)
 

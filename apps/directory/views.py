@@ -131,9 +131,7 @@ def sync_status(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         request, "directory/user_list.html#sync_panel", {"connection": connection, "sync": sync}
     )
     if wants_partial(request) and (sync is None or not sync.in_progress):
-        stop = HttpResponseStopPolling()
-        stop.content = response.content
-        return stop
+        return HttpResponseStopPolling(response.content, content_type=response["Content-Type"])
     return response
 
 
@@ -218,7 +216,12 @@ def _workspace_rows(detail: UserDetail, bound: Bound | None, ms_fp: str) -> list
                         auto_id=f"id_groups_{ws}_%s",
                     ),
                 ),
-                "status_form": forms.StatusForm(initial={"workspace_id": ws}, auto_id=f"id_wsst_{ws}_%s"),
+                "status_form": _pick(
+                    bound,
+                    "status",
+                    ws,
+                    forms.StatusForm(initial={"workspace_id": ws}, auto_id=f"id_wsst_{ws}_%s"),
+                ),
                 "remove_form": _pick(
                     bound,
                     "remove",

@@ -419,3 +419,21 @@ def test_setting_the_role_a_person_already_has_sends_nothing(admin_client, synce
     assert len(sim.writes()) == before
     event = AuditEvent.objects.get(action="user.role")
     assert event.outcome == "failure" and "nothing was changed" in event.error
+
+
+def test_a_membership_archive_without_a_reason_says_why_in_that_workspaces_form(
+    admin_client, synced, htmx_headers
+):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    prod = ws["Acme Production"]
+    response = admin_client.post(
+        _url(connection, jose["id"], "status"),
+        {"status": "archived", "workspace_id": prod},
+        headers=htmx_headers,
+    )
+    html = response.content.decode()
+    assert 'id="workspaces-panel"' in html and html.count("Say why you are making this change") == 1
+    form = html.split("Say why you are making this change")[0].rsplit("<form", 1)[1]  # the form showing it
+    assert "/status/" in form and f'name="workspace_id" value="{prod}"' in form
+    assert sim.state.memberships[jose["id"]][prod]["status"] != "archived"

@@ -204,7 +204,9 @@ def test_it_refuses_an_oversized_upload_before_reading_it(admin_client, retool, 
     assert response.status_code == 302
     assert "over the 100" in admin_client.get(response["Location"]).content.decode()
     assert not Bundle.objects.exists() and _stored_files(exports_dir) == []
-    assert AuditEvent.objects.get(action="app.bundle").outcome == "failure"
+    event = AuditEvent.objects.get(action="app.bundle")
+    assert event.outcome == "failure" and "Nothing was stored" in event.error
+    assert event.after["files"] == []  # refused from the request's size: no file was read (or named)
 
 
 def test_it_checks_json_in_pieces_without_loading_the_file(tmp_path):
