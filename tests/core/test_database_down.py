@@ -56,3 +56,13 @@ def test_it_logs_one_line_per_request_without_a_traceback(database_gone, caplog)
 def test_it_answers_503_on_readyz_and_200_on_healthz(database_gone):
     assert database_gone.get("/readyz").status_code == 503
     assert database_gone.get("/healthz").status_code == 200
+
+
+def test_it_answers_an_htmx_request_with_the_503_and_one_log_line(database_gone, caplog, htmx_headers):
+    caplog.set_level(logging.INFO)
+    response = database_gone.get(
+        "/connections/", headers={**htmx_headers, "X-Request-ID": "req-db-down-htmx"}
+    )
+    assert response.status_code == 503
+    assert "req-db-down-htmx" in response.content.decode()
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
