@@ -100,6 +100,8 @@ def logging_config(*, fmt: str, level: str) -> dict:
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Django's own console and mail handlers go: its records reach the root handler once, in our format.
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
             "httpx": {"level": "WARNING"},
             "httpcore": {"level": "WARNING"},
             "django.request": {"filters": ["database_down"]},

@@ -90,3 +90,22 @@ def test_it_scrubs_tokens_and_authorization_before_sending_errors():
     for secret in ("s3cret", "sessionid=abc", "tok-1", "tok-2", '"k"', '"p"'):
         assert secret not in sent
     assert FILTERED in sent and "text/html" in sent and '"ok"' in sent
+
+
+def test_it_writes_djangos_own_records_once_in_our_format(capfd, settings):
+    import logging.config
+
+    from django.utils.log import DEFAULT_LOGGING
+
+    from apps.core.logging import logging_config
+
+    settings.DEBUG = True  # Django's own console handler writes only in DEBUG
+    logging.config.dictConfig(DEFAULT_LOGGING)  # as django.setup() does, before ours
+    logging.config.dictConfig(logging_config(fmt="json", level="INFO"))
+    try:
+        logging.getLogger("django.request").error("just once")
+        lines = [line for line in capfd.readouterr().err.splitlines() if "just once" in line]
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    assert len(lines) == 1
+    assert json.loads(lines[0])["logger"] == "django.request"
