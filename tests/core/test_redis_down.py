@@ -4,6 +4,7 @@ and one warning a minute says so. A real redis-server on loopback (Debian's pack
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +73,17 @@ def test_it_warns_at_most_once_a_minute(caplog):
     written.append(core_cache.warn_cache_down("get", OSError("down"), clock=lambda: now[0]))
     assert written == [True, False, False, False, False, True]
     assert len(caplog.records) == 2
+
+
+def test_it_configures_the_tolerant_backend_for_a_redis_cache_url(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST", "CACHE_URL"))}
+    env.update(CACHE_URL="redis://127.0.0.1:6379/1", ADMINUI_TESTING="1", ADMINUI_VAR_DIR=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", "from adminui import settings as s; print(s.CACHES['default']['BACKEND'])"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "apps.core.cache.TolerantRedisCache"
