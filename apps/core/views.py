@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from apps.core.http import HtmxHttpRequest
+from apps.core.logging import database_down
 
 
 @require_safe
@@ -47,8 +48,6 @@ def page_not_found(request: HtmxHttpRequest, exception=None) -> HttpResponse:
 def server_error(request: HtmxHttpRequest) -> HttpResponse:
     """Rendered without the request's context (no session, no user, no database): it must work when they fail.
     A database that does not answer is a 503 with its own page: the operator can only wait or call an admin."""
-    from apps.core.logging import database_down
-
     context = {"request_id": getattr(request, "request_id", "")}
     if database_down(sys.exc_info()[1]):
         response = HttpResponse(render_to_string("503.html", context), status=503)
