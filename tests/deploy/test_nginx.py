@@ -216,6 +216,13 @@ def test_it_serves_the_readme_recipe_over_https_behind_nginx(deployed):
     assert remote_addr == CLIENT_ADDR  # not nginx's 127.0.0.1, not the forged 6.6.6.6
     assert request_id == rid
 
+    # bodies past nginx's 1 MB default reach the console (which answers them itself: here, no CSRF token)
+    with _browser(deployed) as browser:
+        big = browser.post(
+            "/login/", content=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "text/plain"}
+        )
+    assert big.status_code == 403
+
     # probes over plain HTTP answer; everything else goes to HTTPS
     with httpx.Client(base_url=deployed["http"], headers={"Host": HOST}, timeout=10) as plain:
         assert plain.get("/healthz").status_code == 200
@@ -229,3 +236,9 @@ def test_it_serves_the_readme_recipe_over_https_behind_nginx(deployed):
     assert all(line.startswith("{") for line in lines), lines
     records = [json.loads(line) for line in lines]
     assert any(r.get("logger") == "gunicorn.access" and r.get("request_id") == rid for r in records)
+
+
+def test_it_lets_nginx_take_bodies_as_large_as_the_import_limit(settings):
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    megabytes = int(re.search(r"client_max_body_size (\d+)m;", conf).group(1))
+    assert megabytes * 1024 * 1024 == settings.ADMINUI_IMPORT_MAX_BYTES
