@@ -11,6 +11,7 @@ help:
 	@echo "make run     start the console on http://127.0.0.1:8000 with a demo fleet of simulators"
 	@echo "make test    run the whole test suite (installs what it needs)"
 	@echo "make bench   run the benchmarks against simulators"
+	@echo "make test-deploy  the README production recipe behind a real nginx (installs nginx, openssl; needs root or sudo)"
 	@echo "make lint    ruff check + format check;  make check  Django system checks + migrations check"
 
 # The interpreter named in .python-version: python3.13 on PATH, pyenv's build, or $$PYTHON.
@@ -35,12 +36,28 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 
+# Debian's redis-server: the cache tests start a real one on loopback (and stop it mid-test).
+services:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
+# Debian's nginx and openssl for the production recipe check (tests/deploy, run by .ci/run).
+deploy-tools: services
+	@{ command -v nginx && command -v openssl; } >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx openssl >/dev/null; }
+
+# The README's production recipe for real: gunicorn behind nginx with TLS on loopback.
+test-deploy: install deploy-tools
+	$(PY) -m pytest -q -p no:randomly -n 0 tests/deploy
+
 run: install
 	DEBUG=1 $(PY) manage.py migrate --no-input -v 0
 	DEBUG=1 $(PY) manage.py demo_operator
 	DEBUG=1 $(PY) manage.py demo_fleet
 
-test: install browser
+test: install browser services
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
 
 # Checks that read ../shared (contracts, recordings, the Retool OpenAPI seed). Run by .ci/run.
@@ -58,4 +75,4 @@ check: install
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
-.PHONY: help install browser run test test-contract bench lint check
+.PHONY: help install browser services deploy-tools run test test-contract test-deploy bench lint check

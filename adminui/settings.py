@@ -6,6 +6,7 @@ Production (DEBUG off): both must be given, or the process refuses to start.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -14,6 +15,8 @@ import environ
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from apps.core.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,7 +30,10 @@ TESTING = "pytest" in sys.modules or env.bool("ADMINUI_TESTING", default=False)
 # ---------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 VAR_DIR = Path(env.str("ADMINUI_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# A read-only code directory (a container image, a package) must still import settings: var/ is only needed for
+# SQLite, generated development secrets and exports, each of which fails with its own path when it is used.
+with contextlib.suppress(OSError):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _dev_secret(name: str, make) -> str:
@@ -90,14 +96,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.RequestIDMiddleware",
+    "apps.core.middleware.HealthProbeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.middleware.SessionTimeoutMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.HtmxLoginRedirectMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -149,6 +157,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://adminui")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis down must not take pages down: misses and dropped writes instead of errors (apps.core.cache), and a
+    # Redis that does not answer fails in a second, not after the worker timeout.
+    CACHES["default"]["BACKEND"] = "apps.core.cache.TolerantRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 2})
 
 TASKS = {
     "default": {
@@ -181,7 +194,20 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Absolute session limit (seconds since login) and idle limit (seconds since the last request); both enforced by
+# apps.core.middleware.SessionTimeoutMiddleware.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+ADMINUI_SESSION_IDLE_TIMEOUT = env.int("ADMINUI_SESSION_IDLE_TIMEOUT", default=30 * 60)
+
+# ---------------------------------------------------------------------------
+# Reverse proxy: whose X-Forwarded-For to believe (apps.core.clientip). Only peers in ADMINUI_TRUSTED_PROXIES
+# (addresses or networks) are believed; ADMINUI_PROXY_COUNT is the number of proxy addresses the header holds after
+# the client's (0 when the proxy in front overwrites it with the address it saw, as deploy/nginx.conf does).
+# gunicorn's FORWARDED_ALLOW_IPS (adminui/gunicorn.conf.py) should name the same peers.
+# ---------------------------------------------------------------------------
+ADMINUI_TRUSTED_PROXIES = env.list("ADMINUI_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+ADMINUI_PROXY_COUNT = env.int("ADMINUI_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "apps.core.clientip.client_ip"
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -219,7 +245,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Static files
 # ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))  # collectstatic writes here
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Development and tests serve static files straight from the finders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
@@ -239,19 +265,25 @@ USE_I18N = True
 USE_TZ = True
 
 # ---------------------------------------------------------------------------
-# Logging: one line per event, with the request id.
+# Logging: one line per event with the request id (task id in workers); JSON unless LOG_FORMAT=text (the default
+# with DEBUG on). gunicorn's logs use the same config (adminui/gunicorn.conf.py).
 # ---------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.core.logging.RequestIDFilter"}},
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"]}
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
-}
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+
+# Optional error reporting: set SENTRY_DSN. Tokens, cookies and Authorization headers are scrubbed before sending.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN and not TESTING:
+    import sentry_sdk
+
+    from apps.core.sentry import before_send
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        send_default_pii=False,
+        before_send=before_send,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    )
 
 # ---------------------------------------------------------------------------
 # adminui

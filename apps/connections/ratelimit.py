@@ -2,7 +2,8 @@
 
 Fixed one-minute windows counted with the cache's atomic `incr`: simple, shared, and good enough for a limit whose
 purpose is to stay under an upstream's own rolling limit. With the default per-process cache the providers' own
-in-process token bucket is used instead (see `limiter_for`)."""
+in-process token bucket is used instead (see `limiter_for_settings`), and so it is while the shared cache does not
+answer: each process then keeps its own count (the limit holds per process) and one warning a minute says so."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from apps.core.cache import warn_cache_down
 from apps.providers.errors import RateLimitedError
+from apps.providers.http import TokenBucket
 
 
 class CacheLimiter:
-    def __init__(self, *, clock=time.time, sleep=time.sleep):
+    def __init__(self, *, clock=time.time, sleep=time.sleep, fallback=None):
         self._clock = clock
         self._sleep = sleep
+        self._fallback = fallback or _fallback_bucket
 
     def acquire(self, key: str, per_minute: int, *, max_wait: float) -> None:
         if not per_minute or per_minute <= 0:
@@ -25,13 +29,12 @@ class CacheLimiter:
         while True:
             now = self._clock()
             window = int(now // 60)
-            cache_key = f"adminui:rl:{key}:{window}"
-            cache.add(cache_key, 0, timeout=120)
             try:
-                count = cache.incr(cache_key)
-            except ValueError:  # evicted between add and incr
-                cache.set(cache_key, 1, timeout=120)
-                count = 1
+                count = self._count(f"adminui:rl:{key}:{window}")
+            except Exception as exc:  # noqa: BLE001 - any cache failure (Redis down, timeout): count in-process
+                warn_cache_down("rate limiter", exc)
+                self._fallback.acquire(key, per_minute, max_wait=max_wait)
+                return
             if count <= per_minute:
                 return
             wait = (window + 1) * 60 - now
@@ -42,6 +45,20 @@ class CacheLimiter:
                     retry_after=wait,
                 )
             self._sleep(wait)
+
+    @staticmethod
+    def _count(cache_key: str) -> int:
+        cache.add(cache_key, 0, timeout=120)
+        try:
+            return cache.incr(cache_key)
+        except ValueError:  # evicted between add and incr (or add was dropped)
+            cache.set(cache_key, 1, timeout=120)
+            return 1
+
+
+# The in-process bucket a shared limiter counts in while the cache does not answer; one per process, so a connection
+# keeps its count across requests during the outage.
+_fallback_bucket = TokenBucket()
 
 
 def limiter_for_settings():

@@ -22,3 +22,8 @@ request_meta_var: contextvars.ContextVar[RequestMeta] = contextvars.ContextVar(
 
 def current_request_meta() -> RequestMeta:
     return request_meta_var.get()
+
+
+# The background task being run, for log lines outside any request. A task worker sets it around each task
+# (`token = task_id_var.set(id)` … `task_id_var.reset(token)`); every log line then carries it.
+task_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("task_id", default="-")

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.core import views as core_views
 from apps.core.alerts import alert_response, provider_error_response
+from apps.core.clientip import client_ip
 from apps.core.context import RequestMeta, request_meta_var
 from apps.providers.errors import ProviderError
 
@@ -28,7 +33,7 @@ class RequestIDMiddleware:
         request.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         meta = RequestMeta(
             request_id=request.request_id,
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:300],
         )
         token = request_meta_var.set(meta)
@@ -50,6 +55,54 @@ class RequestIDMiddleware:
         if isinstance(exception, ProviderError):
             return provider_error_response(request, exception)
         return None
+
+
+class HealthProbeMiddleware:
+    """`/healthz` and `/readyz` answer load balancers and kubelets as they probe: over plain HTTP (no SSL redirect),
+    under any Host header (no ALLOWED_HOSTS check: probes use the pod or node address), to GET and HEAD. Placed
+    before SecurityMiddleware and CommonMiddleware, which would redirect or reject them."""
+
+    PROBES = {"/healthz": core_views.healthz, "/readyz": core_views.readyz}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        view = self.PROBES.get(request.path_info)
+        if view is None:
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return view(request)
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session idle for ADMINUI_SESSION_IDLE_TIMEOUT seconds, or older than SESSION_COOKIE_AGE seconds
+    since login whatever the activity. The last-seen time is written at most once a minute, so an active operator
+    costs one session write a minute, not one per request. Runs after AuthenticationMiddleware; a logged-out request
+    then meets LoginRequiredMiddleware (and HX-Redirect for htmx) like any other."""
+
+    TOUCH_EVERY = 60  # seconds
+    STARTED, SEEN = "adminui_started", "adminui_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            started, seen = session.get(self.STARTED), session.get(self.SEEN)
+            if started is None:
+                session[self.STARTED] = session[self.SEEN] = now
+            elif (
+                now - seen >= settings.ADMINUI_SESSION_IDLE_TIMEOUT
+                or now - started >= settings.SESSION_COOKIE_AGE
+            ):
+                logout(request)
+            elif now - seen >= self.TOUCH_EVERY:
+                session[self.SEEN] = now
+        return self.get_response(request)
 
 
 class HtmxLoginRedirectMiddleware:

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from apps.core.http import HtmxHttpRequest
+from apps.core.logging import database_down
 
 
-@require_GET
+@require_safe
 @login_not_required
 @never_cache
 def healthz(request: HtmxHttpRequest) -> HttpResponse:
@@ -19,7 +23,7 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 @login_not_required
 @never_cache
 def readyz(request: HtmxHttpRequest) -> HttpResponse:
@@ -42,7 +46,14 @@ def page_not_found(request: HtmxHttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "500.html", {"request_id": getattr(request, "request_id", "")}, status=500)
+    """Rendered without the request's context (no session, no user, no database): it must work when they fail.
+    A database that does not answer is a 503 with its own page: the operator can only wait or call an admin."""
+    context = {"request_id": getattr(request, "request_id", "")}
+    if database_down(sys.exc_info()[1]):
+        response = HttpResponse(render_to_string("503.html", context), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponse(render_to_string("500.html", context), status=500)
 
 
 def bad_request(request: HtmxHttpRequest, exception=None) -> HttpResponse:

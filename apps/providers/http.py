@@ -575,7 +575,10 @@ class FanOutResult:
 
 
 def fan_out(func: Callable[[Any], Any], items: Iterable[Any], *, max_workers: int = 8) -> list[FanOutResult]:
-    """Run ``func(item)`` for every item on a bounded thread pool; results in input order, errors captured."""
+    """Run ``func(item)`` for every item on a bounded thread pool; results in input order.
+
+    A :class:`ProviderError` (that instance failed) is captured per item. Anything else (a bug, the console's own
+    database or cache failing) is raised to the caller: it is not "the instance did not answer"."""
     items = list(items)
     if not items:
         return []
@@ -583,7 +586,7 @@ def fan_out(func: Callable[[Any], Any], items: Iterable[Any], *, max_workers: in
     def run(item: Any) -> FanOutResult:
         try:
             return FanOutResult(item, func(item))
-        except Exception as exc:  # noqa: BLE001 - collected per item for the caller
+        except ProviderError as exc:
             return FanOutResult(item, error=exc)
 
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items)))) as pool:

@@ -298,13 +298,25 @@ def test_it_uses_the_plugged_limiter():
 def test_it_fans_out_in_order_with_errors_captured():
     def work(n):
         if n == 3:
-            raise ValueError("three")
+            raise ProviderUnavailable("three")
         return n * 2
 
     results = fan_out(work, range(6), max_workers=3)
     assert [r.value for r in results if r.ok] == [0, 2, 4, 8, 10]
-    assert isinstance(results[3].error, ValueError)
+    assert isinstance(results[3].error, ProviderUnavailable)
     assert fan_out(work, []) == []
+
+
+def test_it_raises_from_fan_out_what_is_not_an_instance_failure():
+    """A bug or the console's own cache or database failing is not "the instance did not answer"."""
+
+    def work(n):
+        if n == 1:
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return n
+
+    with pytest.raises(ConnectionError):
+        fan_out(work, range(3), max_workers=2)
 
 
 def test_responses_are_read_in_large_pieces():
