@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.db.utils import DatabaseError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -202,7 +202,6 @@ def tasks_reap(*, now: datetime | None = None) -> list[Reaped]:
 def tasks_release_own(*, worker_id: str) -> int:
     """A worker that lost the database in the middle of a task could not record its end: after reconnecting it
     runs nothing, so whatever is still RUNNING under its id is failed now (not an hour later)."""
-    close_old_connections()
     released = 0
     for row in DBTaskResult.objects.filter(status="RUNNING"):
         if row.worker_ids and row.worker_ids[-1] == worker_id:

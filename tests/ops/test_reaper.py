@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -10,6 +9,7 @@ from apps.directory.models import DirectorySync
 from apps.ops.models import WorkerHeartbeat
 from apps.ops.workers import heartbeat_beat, tasks_reap, tasks_release_own
 from apps.transfers.models import Bundle, BundleItem
+from tests.ops.conftest import run_queued_tasks
 from tests.transfers.conftest import app_id, workspace_id
 
 BUNDLE_TASK = "apps.transfers.tasks.bundle_build_task"
@@ -71,7 +71,7 @@ def test_a_bundle_left_by_a_dead_worker_fails_with_retry_and_the_retry_completes
 
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(f"/connections/{connection.slug}/bundles/{bundle.pk}/retry/")
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    run_queued_tasks()
     bundle.refresh_from_db()
     assert bundle.status == Bundle.Status.DONE
     assert bundle.items.filter(status=BundleItem.Status.OK).count() == 2

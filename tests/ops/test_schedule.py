@@ -2,19 +2,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.directory.models import DirectorySync
 from apps.ops.models import ScheduledJob
 from apps.ops.schedule import job_claim, jobs, scheduler_tick
+from tests.ops.conftest import run_queued_tasks
 
 SYNC_TASK = "apps.directory.tasks.sync_connection"
-
-
-def _run_queued_tasks():
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
 
 
 def test_it_declares_the_routine_jobs():
@@ -50,7 +46,7 @@ def test_one_failing_connection_never_stops_the_schedule(tooljet_connection):
     _sim, healthy = tooljet_connection("healthy")
     broken_sim.faults.add(kind="status", status=503, path="/api/ext/users", times=None)
     scheduler_tick()
-    _run_queued_tasks()
+    run_queued_tasks()
     assert DirectorySync.objects.get(connection=broken).status == "failed"
     assert DirectorySync.objects.get(connection=healthy).status == "ok"
     job = ScheduledJob.objects.get(pk="directory_sync")
