@@ -6,12 +6,17 @@ in-process token bucket is used instead (see `limiter_for`)."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 
 from apps.providers.errors import RateLimitedError
+from apps.providers.http import TokenBucket
+
+logger = logging.getLogger(__name__)
+_local_fallback = TokenBucket()
 
 
 class CacheLimiter:
@@ -26,12 +31,20 @@ class CacheLimiter:
             now = self._clock()
             window = int(now // 60)
             cache_key = f"adminui:rl:{key}:{window}"
-            cache.add(cache_key, 0, timeout=120)
             try:
-                count = cache.incr(cache_key)
-            except ValueError:  # evicted between add and incr
-                cache.set(cache_key, 1, timeout=120)
-                count = 1
+                cache.add(cache_key, 0, timeout=120)
+                try:
+                    count = cache.incr(cache_key)
+                except ValueError:  # evicted between add and incr
+                    cache.set(cache_key, 1, timeout=120)
+                    count = 1
+            except Exception as exc:  # noqa: BLE001 - any cache client error: the shared cache (Redis) is away
+                # keep working on this process's own bucket rather than failing every call until it is back
+                logger.warning(
+                    "rate limit: shared cache unavailable (%s); limiting in this process", type(exc).__name__
+                )
+                _local_fallback.acquire(key, per_minute, max_wait=max_wait)
+                return
             if count <= per_minute:
                 return
             wait = (window + 1) * 60 - now

@@ -73,3 +73,20 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(db, monkeypatch):
 def test_an_interval_of_zero_turns_the_sync_off(db, settings):
     settings.ADMINUI_DIRECTORY_SYNC_INTERVAL = 0
     assert "directory_sync" not in scheduler_tick()
+
+
+def test_the_periodic_sync_runs_while_redis_is_away(tooljet_connection, settings):
+    """The shared rate-limit cache down (Redis on a loopback port where nothing listens): every sync still runs,
+    on each process's own limiter."""
+    _sim, one = tooljet_connection("one", requests_per_minute=600)
+    _sim, two = tooljet_connection("two", requests_per_minute=600)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    scheduler_tick()
+    run_queued_tasks()
+    assert DirectorySync.objects.get(connection=one).status == "ok"
+    assert DirectorySync.objects.get(connection=two).status == "ok"
