@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from apps.directory.models import DirectorySync
+from apps.ops.models import ScheduledJob
 
 from .drill import ALIAS, open_drill, wait_for
 from .test_drills import _connect
@@ -81,12 +82,13 @@ def _request_sync(drill, connection_id: int) -> None:
     )
 
 
-def test_a_worker_survives_a_postgresql_restart(drill, cluster, simulator):
+def test_a_worker_and_the_scheduler_survive_a_postgresql_restart(drill, cluster, simulator):
     from django.db import connections
 
     sim = simulator("tooljet", profile="latest", users=10)
     connection_id = _connect(drill, sim)
     worker = drill.worker()
+    scheduler = drill.start("scheduler")
     _request_sync(drill, connection_id)
     first = wait_for(
         lambda: (
@@ -97,7 +99,8 @@ def test_a_worker_survives_a_postgresql_restart(drill, cluster, simulator):
 
     connections[ALIAS].close()
     cluster.stop()
-    wait_for(lambda: "database unavailable" in Path(worker.log_path).read_text(), what="the worker to notice")
+    for proc in (worker, scheduler):
+        wait_for(lambda p=proc: "database unavailable" in Path(p.log_path).read_text(), what="both to notice")
     cluster.start()
 
     _request_sync(drill, connection_id)
@@ -110,4 +113,9 @@ def test_a_worker_survives_a_postgresql_restart(drill, cluster, simulator):
         what="a sync after the restart",
     )
     assert second.count == 10
-    assert worker.poll() is None, drill.logs()  # still the same process
+    assert worker.poll() is None and scheduler.poll() is None, drill.logs()  # still the same processes
+    reaped_before = ScheduledJob.objects.using(ALIAS).get(pk="tasks_reap").last_started_at
+    wait_for(
+        lambda: ScheduledJob.objects.using(ALIAS).get(pk="tasks_reap").last_started_at > reaped_before,
+        what="the scheduler's next run after the restart",
+    )
