@@ -306,3 +306,19 @@ ADMINUI_IMPORT_MAX_BYTES = env.int("ADMINUI_IMPORT_MAX_BYTES", default=100 * 102
 ADMINUI_BUNDLE_LINK_TTL = env.int("ADMINUI_BUNDLE_LINK_TTL", default=24 * 3600)  # seconds
 ADMINUI_EXPORTS_DIR = Path(env.str("ADMINUI_EXPORTS_DIR", default=str(VAR_DIR / "exports")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a temporary file
+
+# ---------------------------------------------------------------------------
+# Operations (apps.ops): the scheduler, worker heartbeats, the reaper, /metrics and the full readiness check.
+# ---------------------------------------------------------------------------
+INSTALLED_APPS += ["apps.ops"]  # the top layer: it may import every feature app, none imports it
+# A worker writes its heartbeat row this often; one silent for ADMINUI_WORKER_STALE_AFTER is taken for dead, and the
+# reaper marks the work it left "running" as failed (bundles offer Retry, syncs stop saying "running").
+ADMINUI_WORKER_HEARTBEAT = env.float("ADMINUI_WORKER_HEARTBEAT", default=10.0)  # seconds
+ADMINUI_WORKER_STALE_AFTER = env.int("ADMINUI_WORKER_STALE_AFTER", default=60)  # seconds
+# `manage.py scheduler` looks for due jobs this often (every job also has its own interval).
+ADMINUI_SCHEDULER_TICK = env.float("ADMINUI_SCHEDULER_TICK", default=5.0)  # seconds
+ADMINUI_TASK_RESULTS_KEEP_DAYS = env.int("ADMINUI_TASK_RESULTS_KEEP_DAYS", default=14)
+# /metrics answers a request carrying `Authorization: Bearer <ADMINUI_METRICS_TOKEN>` or coming from one of the
+# networks (CIDR) in ADMINUI_METRICS_ALLOWED_NETWORKS; neither set: it answers no one.
+ADMINUI_METRICS_TOKEN = env.str("ADMINUI_METRICS_TOKEN", default="")
+ADMINUI_METRICS_ALLOWED_NETWORKS = env.list("ADMINUI_METRICS_ALLOWED_NETWORKS", default=[])

@@ -3,10 +3,13 @@ from __future__ import annotations
 from django.urls import include, path
 
 from apps.core import views as core_views
+from apps.ops import views as ops_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
-    path("readyz", core_views.readyz, name="readyz"),
+    # the cheap check is apps.core's; apps.ops adds ?full=1 (cache, worker heartbeat) and /metrics
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("", include("apps.accounts.urls")),
     path("connections/", include("apps.connections.urls")),
     path("", include("apps.directory.urls")),

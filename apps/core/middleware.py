@@ -9,10 +9,10 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import resolve_url
+from django.urls import resolve
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.core import views as core_views
 from apps.core.alerts import alert_response, provider_error_response
 from apps.core.clientip import client_ip
 from apps.core.context import RequestMeta, request_meta_var
@@ -62,18 +62,20 @@ class HealthProbeMiddleware:
     under any Host header (no ALLOWED_HOSTS check: probes use the pod or node address), to GET and HEAD. Placed
     before SecurityMiddleware and CommonMiddleware, which would redirect or reject them."""
 
-    PROBES = {"/healthz": core_views.healthz, "/readyz": core_views.readyz}
+    PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        view = self.PROBES.get(request.path_info)
-        if view is None:
+        if request.path_info not in self.PROBES:
             return self.get_response(request)
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
-        return view(request)
+        # the view the URLconf routes the path to (a layer above may serve it), called without the middleware
+        # that would redirect or refuse the probe
+        match = resolve(request.path_info)
+        return match.func(request, *match.args, **match.kwargs)
 
 
 class SessionTimeoutMiddleware:

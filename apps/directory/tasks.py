@@ -1,18 +1,14 @@
 """Background sync of the directory index (django.tasks, django-tasks-db backend).
 
-Periodic refresh, kept simple: ``sync_all_connections`` syncs every connection and then enqueues itself again
-with ``run_after = now + ADMINUI_DIRECTORY_SYNC_INTERVAL`` — unless a later run is already waiting, so calling
-``sync_all_connections.enqueue()`` at every worker start never multiplies the chain. ``0`` disables the repeat.
+The periodic refresh is a job of the scheduler (``apps.ops``, ``manage.py scheduler``): every
+ADMINUI_DIRECTORY_SYNC_INTERVAL seconds it calls ``sync_queue_all``, one task per connection.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from django.conf import settings
 from django.tasks import task
-from django.utils import timezone
 
 from apps.connections.models import Connection
 from apps.core.tasks import task_pending
@@ -35,16 +31,21 @@ def sync_connection(connection_id: int) -> str:
     return directory_sync(connection=connection).status
 
 
-def _next_run_pending() -> bool:
-    return task_pending(f"{__name__}.sync_all_connections", status="READY", run_after__gt=timezone.now())
+def sync_queue_all() -> list[str]:
+    """Queue one ``sync_connection`` task per connection (the scheduler in ``apps.ops`` calls this every
+    ADMINUI_DIRECTORY_SYNC_INTERVAL): one failing connection never stops the others, and a connection whose sync
+    is still queued or running is not queued twice. The slugs queued."""
+    queued = []
+    for connection in Connection.objects.order_by("name"):
+        path = f"{__name__}.sync_connection"
+        if task_pending(path, status__in=["READY", "RUNNING"], args_kwargs__args__0=connection.pk):
+            continue
+        sync_connection.enqueue(connection.pk)
+        queued.append(connection.slug)
+    return queued
 
 
 @task
-def sync_all_connections() -> dict[str, str]:
-    results = {}
-    for connection in Connection.objects.order_by("name"):
-        results[connection.slug] = directory_sync(connection=connection).status
-    interval = settings.ADMINUI_DIRECTORY_SYNC_INTERVAL
-    if interval > 0 and not _next_run_pending():
-        sync_all_connections.using(run_after=timezone.now() + timedelta(seconds=interval)).enqueue()
-    return results
+def sync_all_connections() -> list[str]:
+    """Kept so rows queued before the scheduler existed still run: queues the per-connection syncs, once."""
+    return sync_queue_all()

@@ -388,6 +388,7 @@ def send(
             )
             response = client.send(request, stream=True)
         except httpx.TransportError as exc:
+            _observe(config, method, 0, t0)
             error = _map_transport_error(exc, config=config, method=method, path=path)
             retryable = _retryable_transport_error(exc)
         else:
@@ -442,7 +443,26 @@ def send(
         attempt += 1
 
 
+# Observers of every upstream answer: ``fn(key, method, status, seconds)``, status 0 when no answer came (a transport
+# error). Whoever measures calls registers one at startup; nothing here knows who listens.
+_observers: list[Callable[[str, str, int, float], None]] = []
+
+
+def add_observer(fn: Callable[[str, str, int, float], None]) -> None:
+    if fn not in _observers:
+        _observers.append(fn)
+
+
+def _observe(config: ConnectionConfig, method: str, status: int, t0: float) -> None:
+    for fn in _observers:
+        try:
+            fn(config.key, method, status, time.monotonic() - t0)
+        except Exception:  # noqa: BLE001 - measuring must never break a call
+            logger.exception("upstream observer failed")
+
+
 def _log(config: ConnectionConfig, method: str, path: str, status: int, t0: float, attempt: int) -> None:
+    _observe(config, method, status, t0)
     logger.debug(
         "provider %s %s %s → %d in %.0f ms (attempt %d) request_id=%s",
         config.key,

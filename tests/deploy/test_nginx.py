@@ -31,7 +31,8 @@ COMMANDS = [
     ".venv/bin/python manage.py migrate --no-input",
     ".venv/bin/python manage.py collectstatic --no-input",
     ".venv/bin/gunicorn -c adminui/gunicorn.conf.py adminui.wsgi",
-    ".venv/bin/python manage.py db_worker",
+    ".venv/bin/python manage.py worker",
+    ".venv/bin/python manage.py scheduler",
 ]
 
 
@@ -132,12 +133,15 @@ def deployed(tmp_path, redis_server):
         [str(Path(sys.executable).parent / "gunicorn"), "-c", "adminui/gunicorn.conf.py", "adminui.wsgi"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    worker = subprocess.Popen(
-        [*py, "manage.py", "db_worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    worker, scheduler = (
+        subprocess.Popen(
+            [*py, "manage.py", command],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for command in ("worker", "scheduler")
     )
     logs = Drain(gunicorn, ready="Listening at")
 
@@ -166,7 +170,7 @@ def deployed(tmp_path, redis_server):
         }
     finally:
         subprocess.run(["nginx", "-c", str(conf), "-p", str(tmp_path), "-s", "quit"], capture_output=True)
-        for proc in (gunicorn, worker):
+        for proc in (gunicorn, worker, scheduler):
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=30)

@@ -82,19 +82,17 @@ def test_command_syncs_one_connection(fleet_connection, capsys):
     assert "users" in capsys.readouterr().out
 
 
-def test_task_enqueues_next_run_once(fleet_connection, settings):
+def test_the_periodic_sync_queues_one_task_per_connection_once(fleet_connection):
     from django_tasks_db.models import DBTaskResult
 
     from apps.directory.tasks import sync_all_connections
 
     _sim, connection = fleet_connection("tooljet", "latest")
-    settings.ADMINUI_DIRECTORY_SYNC_INTERVAL = 600
     sync_all_connections.call()
-    sync_all_connections.call()
-    assert DirectorySync.objects.get(connection=connection).status == "ok"
-    assert (
-        DBTaskResult.objects.filter(task_path__endswith="sync_all_connections", status="READY").count() == 1
-    )
+    sync_all_connections.call()  # the first one is still queued: not twice
+    rows = DBTaskResult.objects.filter(task_path="apps.directory.tasks.sync_connection", status="READY")
+    assert [row.args_kwargs["args"] for row in rows] == [[connection.pk]]
+    assert not DBTaskResult.objects.filter(task_path__endswith="sync_all_connections").exists()
 
 
 def _sync_panel(client, connection, headers):

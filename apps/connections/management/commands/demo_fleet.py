@@ -1,5 +1,6 @@
 """`make run`: start the demo fleet (two ToolJet simulators — lts-3.16 and latest — and one Retool simulator),
-register them as connections on first run, start a task worker, and serve the console on 127.0.0.1:8000.
+register them as connections on first run, start a task worker and the scheduler (which runs the first directory
+sync at once), and serve the console on 127.0.0.1:8000.
 Ctrl-C stops everything."""
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--users", type=int, default=400, help="users per simulator")
-        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start the task worker and the scheduler"
+        )
 
     def handle(self, *args, addr: str, users: int, no_worker: bool, **options):
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # `kill` stops everything as Ctrl-C does
@@ -58,28 +61,31 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {name:<28} {profile:<10} {sim.url}")
             tokens_path.write_text(json.dumps(tokens))
             tokens_path.chmod(0o600)
-            worker = None
+            background = []
             if not no_worker:
-                worker = subprocess.Popen(
-                    [sys.executable, "manage.py", "db_worker", "--no-reload"],
-                    cwd=settings.BASE_DIR,
-                    env=os.environ.copy(),
-                )
-                self._queue_directory_sync()
+                for command in (["worker", "--no-reload"], ["scheduler"]):
+                    background.append(
+                        subprocess.Popen(
+                            [sys.executable, "manage.py", *command],
+                            cwd=settings.BASE_DIR,
+                            env=os.environ.copy(),
+                        )
+                    )
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"adminui: http://{addr}/  (Ctrl-C stops the console, the worker and the simulators)"
+                    f"adminui: http://{addr}/  (Ctrl-C stops the console, the worker, the scheduler and the simulators)"
                 )
             )
             try:
                 call_command("runserver", addr, use_reloader=False, use_threading=True)
             finally:
-                if worker:
-                    worker.send_signal(signal.SIGINT)
+                for proc in background:
+                    proc.send_signal(signal.SIGINT)
+                for proc in background:
                     try:
-                        worker.wait(timeout=10)
+                        proc.wait(timeout=10)
                     except subprocess.TimeoutExpired:
-                        worker.kill()
+                        proc.kill()
         except KeyboardInterrupt:
             pass
         finally:
@@ -108,10 +114,3 @@ class Command(BaseCommand):
         elif connection.base_url != url or not connection.token_readable or connection.get_token() != token:
             connection_update(actor=None, connection=connection, data={"base_url": url}, token=token)
         connection_test(actor=None, connection=connection)
-
-    def _queue_directory_sync(self):
-        try:
-            from apps.directory.tasks import sync_all_connections
-        except ImportError:
-            return
-        sync_all_connections.enqueue()
