@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import time
@@ -33,6 +34,7 @@ from apps.providers.base import (
 from apps.providers.errors import (
     ConflictError,
     NotFoundError,
+    ProviderError,
     Unsupported,
     UpstreamBroken,
     reading_one,
@@ -548,7 +550,20 @@ class RetoolProvider:
             raise ValueError(f"object_kind must be one of {', '.join(mapping.OBJECT_KINDS)}")
         with reading_one(object_kind):
             data = self._data("GET", f"/permissions/accessList/{object_kind}/{seg(object_id)}")
-        return mapping.access_list_from_wire(data, object_kind=object_kind, object_id=object_id)
+        entries = mapping.access_list_from_wire(data, object_kind=object_kind, object_id=object_id)
+        if not entries:
+            return entries
+        # the answer names subjects by id only: one GET /groups gives group names and members' e-mails
+        names: dict[tuple[str, str], str] = {}
+        try:
+            for group in self.iter_groups():
+                names[("group", group.id)] = group.name
+                names.update({("user", m.id): m.email or "" for m in group.members})
+        except ProviderError as exc:  # groups:read missing: ids only
+            logger.info("retool access list without names: %s", exc.message)
+        return tuple(
+            dataclasses.replace(e, subject_name=names.get((e.subject_kind, e.subject_id), "")) for e in entries
+        )
 
     # -- user invites (retool.md §6a) -------------------------------------------------------------------------------
 
