@@ -463,6 +463,8 @@ class Capabilities(_Serializable):
     supports_access_grant: bool = False  # grant and revoke through the vendor's permissions API
     supports_invites: bool = False  # Retool user invites and their attributes
     roles: tuple[str, ...] = ()
+    # statuses a new user may be created with, the one sent when none is chosen first (ToolJet; empty: unknown)
+    create_statuses: tuple[str, ...] = ()
     reasons: dict[str, str] = field(default_factory=dict)
     probed_at: str | None = None  # ISO-8601 UTC
 

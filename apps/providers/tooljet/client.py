@@ -182,11 +182,16 @@ class ToolJetProvider:
             "email": email,
             "workspaces": [mapping.workspace_to_wire(w) for w in workspaces],
         }
-        if status:
-            body["status"] = status
+        # always explicit: when it is left out, 2.x instances create the user archived (tooljet.md §8)
+        body["status"] = status or self._default_create_status()
         if password:
             body["password"] = password
         return mapping.user_from_wire(self._json("POST", "/users", json=body, retry=False) or {})
+
+    def _default_create_status(self) -> str:
+        """3.x's own default, ``invited``; a 2.x instance (the probe found no ``invited``) gets ``active``."""
+        statuses = self.capabilities.create_statuses if self.capabilities else ()
+        return statuses[0] if statuses else "invited"
 
     def update_user_profile(
         self,
