@@ -635,3 +635,24 @@ class Provider(Protocol):
     def set_user_attribute(self, user_id: str, name: str, value: str | None) -> dict[str, Any]: ...  # Retool
     def delete_user_attribute(self, user_id: str, name: str) -> dict[str, Any]: ...  # Retool
     def list_spaces(self) -> list[RemoteWorkspace]: ...  # Retool
+
+    # folders (Retool; supports_folders)
+    def list_folders(self, folder_type: str | None = None) -> list[Folder]: ...
+    def folder_names(self, folder_type: str | None = "app") -> dict[str, str]: ...
+
+    # app and folder access, one shape for both products (supports_access; writes: supports_access_grant)
+    def access_list(
+        self, object_kind: str, object_id: str, *, workspace_id: str | None = None
+    ) -> tuple[AccessEntry, ...]: ...
+    def list_access(
+        self,
+        *,
+        subject_kind: str,
+        subject_id: str,
+        object_kind: str,
+        include_inherited: bool = False,
+        workspace_id: str | None = None,
+    ) -> tuple[AccessEntry, ...]: ...
+
+    # user invites (Retool; supports_invites)
+    def list_invites(self) -> list[RemoteInvite]: ...

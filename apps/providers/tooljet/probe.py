@@ -328,6 +328,15 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     reasons["supports_user_attributes"] = "Retool only; ToolJet uses per-workspace user metadata."
     reasons["supports_app_clone"] = "ToolJet has no clone API; use export and import."
     reasons["supports_spaces"] = "Retool only; ToolJet has workspaces."
+    # app access is read from custom groups' granular permissions, so it comes with the groups API
+    flags["supports_access"] = flags["supports_groups"]
+    if not flags["supports_access"]:
+        reasons["supports_access"] = (
+            "App access is read from custom groups, and this instance has no groups API."
+        )
+    reasons["supports_access_grant"] = "ToolJet grants app access on a custom group's granular permissions."
+    reasons["supports_folders"] = "ToolJet's external API has no folders."
+    reasons["supports_invites"] = "ToolJet invites are workspace memberships with status invited."
     caps = Capabilities(
         **flags,
         roles=mapping.ROLES,
