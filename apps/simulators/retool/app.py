@@ -232,6 +232,8 @@ class RetoolSimulator(SimulatorApp):
             "groups": len(s.groups),
             "apps": len(s.apps),
             "user_attributes": len(s.attributes),
+            "folders": len(s.folders),
+            "user_invites": len(s.invites),
         }
 
     # -- helpers ---------------------------------------------------------------------------------------
