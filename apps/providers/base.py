@@ -363,6 +363,7 @@ class RemoteInvite(_Serializable):
     metadata: dict[str, Any] = field(default_factory=dict)
     user_type: str | None = None
     status: str = "pending"
+    invite_url: str | None = None  # the sign-up link (seed 003 `invite_link`), valid 7 days
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.providers.base import AccessEntry, ConnectionConfig
-from apps.providers.errors import ConflictError, ForbiddenError, NotFoundError
+from apps.providers.errors import ConflictError, ForbiddenError, NotFoundError, RejectedError
 from apps.providers.retool import RetoolProvider, mapping
 
 TOKEN = "rt-test-token"
@@ -87,6 +87,17 @@ def test_it_creates_renames_and_deletes_folders(enterprise):
         p.get_folder(made.id)
 
 
+def test_it_deletes_a_folder_with_its_contents_only_when_asked(enterprise):
+    p = make(enterprise)
+    finance = next(f for f in p.list_folders("app") if f.name == "Finance tools")
+    with pytest.raises(RejectedError):
+        p.delete_folder(finance.id)
+    assert p.get_folder(finance.id).name == "Finance tools"
+    p.delete_folder(finance.id, recursive=True)
+    assert [f.name for f in p.list_folders("app")] == ["root", "archive"]
+    assert all(a.folder_id == p.list_folders("app")[0].id for a in p.iter_apps())
+
+
 def test_it_grants_lists_and_revokes_one_access_shape(enterprise):
     p = make(enterprise)
     group = next(g for g in p.iter_groups() if g.name == "Finance")
@@ -157,6 +168,7 @@ def test_it_manages_invites_and_derives_their_status(enterprise):
     made = p.create_invite("new.hire@example.com", group_ids=[support.id], metadata={"department": "ops"})
     assert (made.email, made.group_ids, made.status) == ("new.hire@example.com", (support.id,), "pending")
     assert made.invited_by and made.expires_at and made.metadata == {"department": "ops"}
+    assert made.invite_url.startswith("https://")
     assert p.get_invite(made.id) == made
     assert made.id in {str(i["id"]) for i in p.get_group(support.id).user_invites}
     assert p.set_invite_attribute(made.id, "tier", "gold")["tier"] == "gold"

@@ -366,10 +366,10 @@ class RetoolProvider:
     def delete_group(self, group_id: str, *, workspace_id: str | None = None) -> None:
         self._delete_gone_ok(f"/groups/{_group_seg(group_id)}")
 
-    def _delete_gone_ok(self, path: str) -> None:
+    def _delete_gone_ok(self, path: str, params: Mapping[str, str] | None = None) -> None:
         """A JSON 404 from Retool means "already gone"; an HTML or empty 404 (wrong base URL, proxy) does not."""
         try:
-            self.session.json("DELETE", path)
+            self.session.json("DELETE", path, params=params)
         except NotFoundError as exc:
             if not exc.upstream_message:
                 raise
@@ -466,9 +466,12 @@ class RetoolProvider:
         body = {"operations": [{"op": "replace", "path": "/name", "value": name.strip()}]}
         return mapping.folder_from_wire(self._data("PATCH", f"/folders/{seg(folder_id)}", json=body) or {})
 
-    def delete_folder(self, folder_id: str) -> None:
-        """``DELETE /folders/{id}`` → 204; a JSON 404 counts as already gone."""
-        self._delete_gone_ok(f"/folders/{seg(folder_id)}")
+    def delete_folder(self, folder_id: str, *, recursive: bool = False) -> None:
+        """``DELETE /folders/{id}`` → 204; a JSON 404 counts as already gone. ``recursive`` also deletes what is
+        inside (seed 003: app folders only)."""
+        self._delete_gone_ok(
+            f"/folders/{seg(folder_id)}", params={"recursive": "true"} if recursive else None
+        )
 
     def _list(self, path: str) -> Iterator[dict[str, Any]]:
         """A list that is one call today but carries the paging envelope: follow ``next_token`` if one appears."""
@@ -562,7 +565,8 @@ class RetoolProvider:
         except ProviderError as exc:  # groups:read missing: ids only
             logger.info("retool access list without names: %s", exc.message)
         return tuple(
-            dataclasses.replace(e, subject_name=names.get((e.subject_kind, e.subject_id), "")) for e in entries
+            dataclasses.replace(e, subject_name=names.get((e.subject_kind, e.subject_id), ""))
+            for e in entries
         )
 
     # -- user invites (retool.md §6a) -------------------------------------------------------------------------------

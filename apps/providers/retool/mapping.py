@@ -329,5 +329,6 @@ def invite_from_wire(raw: Mapping[str, Any], *, now: datetime | None = None) -> 
         metadata=dict(raw.get("metadata") or {}),
         user_type=raw.get("user_type"),
         status=invite_status(raw, now=now),
+        invite_url=raw.get("invite_link"),
         raw=dict(raw),
     )
