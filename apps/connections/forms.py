@@ -51,6 +51,13 @@ class ConnectionForm(forms.ModelForm):
         self.fields["timeout"].max_value = 25
         self.fields["timeout"].widget.attrs.update(min=1, max=25, step="0.5")
         self.fields["notes"].max_length = 4000
+        defaults = ", ".join(
+            f"{Connection.Kind(kind).label} {rpm}" for kind, rpm in Connection.DEFAULT_RPM.items()
+        )
+        self.fields[
+            "requests_per_minute"
+        ].help_text = f"Leave empty for the product's default ({defaults} per minute)."
+        self.fields["requests_per_minute"].widget.attrs.update(placeholder="product default")
         if self.instance.pk and self.instance.has_token:
             changed = self.instance.token_changed_at
             self.fields["token"].help_text = (
@@ -83,12 +90,13 @@ class ConnectionForm(forms.ModelForm):
         return token
 
     def clean(self):
+        """An empty rate limit means the product's default (Retool 45/min: its API throttles, retool.md §4). The
+        browser always posts the field, empty when untouched, so "empty" and "absent" are treated alike."""
         data = super().clean()
         if (
-            not self.instance.pk
-            and data.get("kind")
+            data.get("kind")
             and data.get("requests_per_minute") is None
-            and "requests_per_minute" not in self.data
+            and "requests_per_minute" not in self.errors
         ):
             data["requests_per_minute"] = Connection.DEFAULT_RPM.get(data["kind"])
         return data

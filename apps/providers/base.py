@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 __all__ = [
+    "ACCESS_LEVELS",
     "CAPABILITY_FLAGS",
+    "AccessEntry",
     "Capabilities",
     "ConnectionConfig",
     "ExportStream",
+    "Folder",
     "ImportResult",
     "Page",
     "ProbeCheck",
@@ -30,6 +33,7 @@ __all__ = [
     "RemoteAttribute",
     "RemoteGroup",
     "RemoteGroupRef",
+    "RemoteInvite",
     "RemoteMember",
     "RemoteMembership",
     "RemoteMetadata",
@@ -194,7 +198,13 @@ class RemoteUser(_Serializable):
     # The instance-wide role where the vendor has one (Retool: "admin" | "member"); ToolJet's roles are per
     # workspace, in `workspaces[].role`.
     role: str = ""
+    two_factor_auth_enabled: bool | None = None  # Retool; None where the product does not say
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def never_active(self) -> bool:
+        """Retool: ``last_active`` is null for someone who never signed in (not "unknown")."""
+        return self.last_active is None and "last_active" in self.raw
 
     def matches(
         self, *, email: str | None = None, first_name: str | None = None, last_name: str | None = None
@@ -245,7 +255,14 @@ class RemoteGroup(_Serializable):
     is_builtin: bool = False
     updated_at: str | None = None
     created_at: str | None = None
+    user_invites: tuple[dict[str, Any], ...] = ()  # Retool: the group's pending invites, as received
+    landing_page_app_id: str | None = None  # Retool
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def builtin(self) -> bool:
+        """A group the vendor ships and the console must not delete (Retool's admin, editor, viewer, All Users)."""
+        return self.is_builtin
 
 
 @dataclass(frozen=True)
@@ -284,6 +301,69 @@ class RemoteAttribute(_Serializable):
     label: str | None = None
     data_type: str | None = None
     default_value: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Folder(_Serializable):
+    """A Retool folder. ``depth`` and ``path`` (ancestor names, root first) are filled by ``list_folders()``, which
+    returns folders in tree order (each parent before its children)."""
+
+    id: str
+    name: str
+    parent_id: str | None = None
+    folder_type: str | None = (
+        None  # app | workflow | resource | agent | library (and "file", seen in the wild)
+    )
+    is_system: bool = False
+    depth: int = 0
+    path: tuple[str, ...] = ()
+    created_at: str | None = None
+    updated_at: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+ACCESS_LEVELS = ("use", "edit", "own")  # weakest first
+
+
+@dataclass(frozen=True)
+class AccessEntry(_Serializable):
+    """Who may use what, one shape for both products.
+
+    ``subject_kind`` group | user; ``object_kind`` app | folder (Retool also resource, workflow…); ``level`` own |
+    edit | use; ``source`` is the main reason the subject holds it: direct (granted on the object itself),
+    universal (the group's level for every object of that kind), group (through a group the user is in) or folder
+    (granted on the folder the object is in). ``sources`` lists every reason; ``source_ids`` the group or folder ids
+    behind them.
+    """
+
+    subject_kind: str
+    subject_id: str
+    object_kind: str
+    object_id: str
+    level: str
+    source: str = "direct"
+    subject_name: str = ""
+    object_name: str = ""
+    sources: tuple[str, ...] = ()
+    source_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemoteInvite(_Serializable):
+    """A Retool user invite. ``status`` (pending | expired | claimed) is derived when the invite is read."""
+
+    id: str
+    email: str
+    invited_by: str | None = None
+    expires_at: str | None = None
+    claimed_by: str | None = None
+    claimed_at: str | None = None
+    group_ids: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    user_type: str | None = None
+    status: str = "pending"
+    invite_url: str | None = None  # the sign-up link (seed 003 `invite_link`), valid 7 days
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -348,6 +428,10 @@ CAPABILITY_FLAGS = (
     "supports_app_clone",
     "supports_v2_users",
     "supports_status_filter",
+    "supports_folders",
+    "supports_access",
+    "supports_access_grant",
+    "supports_invites",
 )
 
 
@@ -375,7 +459,13 @@ class Capabilities(_Serializable):
     supports_app_clone: bool = False
     supports_v2_users: bool = False
     supports_status_filter: bool = False
+    supports_folders: bool = False  # Retool folders: list/tree, get, create, rename, delete
+    supports_access: bool = False  # read who may use which app or folder (AccessEntry)
+    supports_access_grant: bool = False  # grant and revoke through the vendor's permissions API
+    supports_invites: bool = False  # Retool user invites and their attributes
     roles: tuple[str, ...] = ()
+    # statuses a new user may be created with, the one sent when none is chosen first (ToolJet; empty: unknown)
+    create_statuses: tuple[str, ...] = ()
     reasons: dict[str, str] = field(default_factory=dict)
     probed_at: str | None = None  # ISO-8601 UTC
 
@@ -546,3 +636,24 @@ class Provider(Protocol):
     def set_user_attribute(self, user_id: str, name: str, value: str | None) -> dict[str, Any]: ...  # Retool
     def delete_user_attribute(self, user_id: str, name: str) -> dict[str, Any]: ...  # Retool
     def list_spaces(self) -> list[RemoteWorkspace]: ...  # Retool
+
+    # folders (Retool; supports_folders)
+    def list_folders(self, folder_type: str | None = None) -> list[Folder]: ...
+    def folder_names(self, folder_type: str | None = "app") -> dict[str, str]: ...
+
+    # app and folder access, one shape for both products (supports_access; writes: supports_access_grant)
+    def access_list(
+        self, object_kind: str, object_id: str, *, workspace_id: str | None = None
+    ) -> tuple[AccessEntry, ...]: ...
+    def list_access(
+        self,
+        *,
+        subject_kind: str,
+        subject_id: str,
+        object_kind: str,
+        include_inherited: bool = False,
+        workspace_id: str | None = None,
+    ) -> tuple[AccessEntry, ...]: ...
+
+    # user invites (Retool; supports_invites)
+    def list_invites(self) -> list[RemoteInvite]: ...

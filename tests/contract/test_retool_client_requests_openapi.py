@@ -71,6 +71,44 @@ def exercise(p: RetoolProvider) -> None:
     p.get_app(apps[0].id)
     p.clone_app(apps[0].id, "Spec clone")
     p.list_spaces()
+    folders = p.list_folders("app")
+    folder = p.create_folder("Spec folder", parent_id=folders[0].id)
+    p.rename_folder(folder.id, "Spec folder 2")
+    p.get_folder(folder.id)
+    p.folder_names()
+    for subject_kind, subject_id in (
+        ("group", group_id := p.list_groups().items[-1].id),
+        ("user", users[1].id),
+    ):
+        p.grant_access(
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            object_kind="folder",
+            object_id=folder.id,
+            level="edit",
+        )
+        p.grant_access(
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            object_kind="app",
+            object_id=apps[0].id,
+            level="use",
+        )
+        p.list_access(
+            subject_kind=subject_kind, subject_id=subject_id, object_kind="app", include_inherited=True
+        )
+        p.revoke_access(
+            subject_kind=subject_kind, subject_id=subject_id, object_kind="app", object_id=apps[0].id
+        )
+    p.access_list("folder", folder.id)
+    p.access_list("app", apps[0].id)
+    p.delete_folder(folder.id)
+    invite = p.create_invite("spec.invitee@example.com", group_ids=[group_id], metadata={"department": "x"})
+    p.list_invites()
+    p.get_invite(invite.id)
+    p.set_invite_attribute(invite.id, attribute.name, "y")
+    p.delete_invite_attribute(invite.id, attribute.name)
+    p.delete_invite(invite.id)
     p.disable_user(user.id)
 
 
@@ -90,7 +128,7 @@ def test_it_sends_only_requests_the_spec_accepts(simulator, openapi):
             failures.append(f"{request.method} {request.url.path}: {exc!r} {getattr(exc, '__cause__', '')!r}")
         checked += 1
     assert failures == []
-    assert checked >= 25
+    assert checked >= 45
 
 
 def test_it_catches_an_invalid_request(openapi):

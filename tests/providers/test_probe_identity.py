@@ -55,7 +55,10 @@ def test_it_still_accepts_a_retool_with_a_narrow_token(simulator):
     business = simulator("retool", profile="business", users=3)
     result = retool_at(business.url).probe()
     assert result.ok and "Connected to Retool" in result.message
-    assert "Not available for this token or plan: users, groups, spaces." in result.message
+    assert (
+        "Not available for this token or plan: users, groups, spaces, folders, access permissions."
+        in result.message
+    )
     assert "user_attributes" not in result.message
 
 

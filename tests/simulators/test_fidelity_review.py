@@ -84,6 +84,24 @@ SEED_003_PARAMETERS = {
     ("/apps/{appId}", "get"): {"appId"},
     ("/apps/cloneApp", "post"): set(),
     ("/spaces", "get"): set(),
+    ("/folders", "get"): set(),
+    ("/folders", "post"): set(),
+    ("/folders/{folderId}", "get"): {"folderId"},
+    ("/folders/{folderId}", "patch"): {"folderId"},
+    ("/folders/{folderId}", "delete"): {"folderId", "recursive"},
+    ("/permissions/grant", "post"): set(),
+    ("/permissions/revoke", "post"): set(),
+    ("/permissions/listObjects", "post"): set(),
+    ("/permissions/accessList/{objectType}/{objectId}", "get"): {"objectType", "objectId"},
+    ("/user_invites", "get"): set(),
+    ("/user_invites", "post"): set(),
+    ("/user_invites/{userInviteId}", "get"): {"userInviteId"},
+    ("/user_invites/{userInviteId}", "delete"): {"userInviteId"},
+    ("/user_invites/{userInviteId}/user_attributes", "post"): {"userInviteId"},
+    ("/user_invites/{userInviteId}/user_attributes/{attributeName}", "delete"): {
+        "userInviteId",
+        "attributeName",
+    },
 }
 
 

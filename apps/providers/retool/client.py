@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import time
@@ -12,15 +13,19 @@ from typing import Any
 import httpx
 
 from apps.providers.base import (
+    ACCESS_LEVELS,
+    AccessEntry,
     Capabilities,
     ConnectionConfig,
     ExportStream,
+    Folder,
     ImportResult,
     Page,
     ProbeResult,
     RemoteApp,
     RemoteAttribute,
     RemoteGroup,
+    RemoteInvite,
     RemoteMetadata,
     RemoteUser,
     RemoteWorkspace,
@@ -29,6 +34,7 @@ from apps.providers.base import (
 from apps.providers.errors import (
     ConflictError,
     NotFoundError,
+    ProviderError,
     Unsupported,
     UpstreamBroken,
     reading_one,
@@ -54,6 +60,21 @@ def _group_seg(group_id: Any) -> str:
     if not _GROUP_ID.match(text):
         raise ValueError("Retool group ids are numbers")
     return text
+
+
+def _invite_seg(invite_id: Any) -> str:
+    text = str(invite_id)
+    if not _GROUP_ID.match(text):
+        raise NotFoundError("There is no such invite: Retool invite ids are numbers.")
+    return text
+
+
+def _attributes(data: Any) -> dict[str, Any]:
+    """The attribute answers of invites: ``{metadata: {...}}`` like users' (the contract says "the updated
+    attributes"), or the attributes object itself."""
+    if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
+        return dict(data["metadata"])
+    return dict(data) if isinstance(data, dict) else {}
 
 
 class RetoolProvider:
@@ -345,10 +366,10 @@ class RetoolProvider:
     def delete_group(self, group_id: str, *, workspace_id: str | None = None) -> None:
         self._delete_gone_ok(f"/groups/{_group_seg(group_id)}")
 
-    def _delete_gone_ok(self, path: str) -> None:
+    def _delete_gone_ok(self, path: str, params: Mapping[str, str] | None = None) -> None:
         """A JSON 404 from Retool means "already gone"; an HTML or empty 404 (wrong base URL, proxy) does not."""
         try:
-            self.session.json("DELETE", path)
+            self.session.json("DELETE", path, params=params)
         except NotFoundError as exc:
             if not exc.upstream_message:
                 raise
@@ -405,6 +426,191 @@ class RetoolProvider:
 
     def list_spaces(self) -> list[RemoteWorkspace]:
         return [mapping.space_from_wire(s) for s in self._data("GET", "/spaces") or ()]
+
+    # -- folders (retool.md §9a) ------------------------------------------------------------------------------------
+
+    def list_folders(self, folder_type: str | None = None) -> list[Folder]:
+        """``GET /folders`` (every folder in one answer; any ``next_token`` is followed with the §3 loop guard), in
+        tree order with ``depth`` and ``path``; ``folder_type`` ("app", …) keeps one kind."""
+        folders = [mapping.folder_from_wire(f) for f in self._list("/folders")]
+        if folder_type:
+            folders = [f for f in folders if f.folder_type == folder_type]
+        return mapping.folder_tree(folders)
+
+    def folder_names(self, folder_type: str | None = "app") -> dict[str, str]:
+        """Folder id → name, for showing an app's ``folder_id``. Names repeat across parents: where a name is not
+        unique, the path is given ("Sales / Example Subfolder")."""
+        folders = self.list_folders(folder_type)
+        counts: dict[str, int] = {}
+        for f in folders:
+            counts[f.name] = counts.get(f.name, 0) + 1
+        return {f.id: f.name if counts[f.name] == 1 else " / ".join((*f.path, f.name)) for f in folders}
+
+    def get_folder(self, folder_id: str) -> Folder:
+        with reading_one("folder"):
+            return mapping.folder_from_wire(self._data("GET", f"/folders/{seg(folder_id)}") or {})
+
+    def create_folder(self, name: str, *, folder_type: str = "app", parent_id: str | None = None) -> Folder:
+        """``POST /folders`` ``{name, folder_type, parent_folder_id?}`` → 200 (never retried); 409 same name."""
+        if not name.strip():
+            raise ValueError("a folder needs a name")
+        body: dict[str, Any] = {"name": name.strip(), "folder_type": folder_type}
+        if parent_id:
+            body["parent_folder_id"] = str(parent_id)
+        return mapping.folder_from_wire(self._data("POST", "/folders", json=body, retry=False) or {})
+
+    def rename_folder(self, folder_id: str, name: str) -> Folder:
+        """``PATCH /folders/{id}`` ``{"operations": [{"op": "replace", "path": "/name", "value": …}]}``."""
+        if not name.strip():
+            raise ValueError("a folder needs a name")
+        body = {"operations": [{"op": "replace", "path": "/name", "value": name.strip()}]}
+        return mapping.folder_from_wire(self._data("PATCH", f"/folders/{seg(folder_id)}", json=body) or {})
+
+    def delete_folder(self, folder_id: str, *, recursive: bool = False) -> None:
+        """``DELETE /folders/{id}`` → 204; a JSON 404 counts as already gone. ``recursive`` also deletes what is
+        inside (seed 003: app folders only)."""
+        self._delete_gone_ok(
+            f"/folders/{seg(folder_id)}", params={"recursive": "true"} if recursive else None
+        )
+
+    def _list(self, path: str) -> Iterator[dict[str, Any]]:
+        """A list that is one call today but carries the paging envelope: follow ``next_token`` if one appears."""
+        used: set[str] = set()
+        params: dict[str, Any] | None = None
+        for _page in range(self.page_cap):
+            body = self.session.json("GET", path, params=params)
+            data = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(data, list):
+                raise UpstreamBroken(
+                    f"Retool answered GET /api/v2{path} without its list envelope {{success, data, ...}}.",
+                    status_code=200,
+                    request_id=self.config.request_id,
+                    method="GET",
+                    path=path,
+                )
+            yield from (d for d in data if isinstance(d, dict))
+            token = body.get("next_token")
+            if not body.get("has_more") or not isinstance(token, str) or not token or token in used:
+                return
+            used.add(token)
+            params = {"next_token": token}
+
+    # -- access permissions (retool.md §9a) -------------------------------------------------------------------------
+
+    def grant_access(
+        self, *, subject_kind: str, subject_id: str, object_kind: str, object_id: str, level: str
+    ) -> tuple[AccessEntry, ...]:
+        """``POST /permissions/grant``; returns every object **of that kind** the subject holds afterwards. A grant on
+        a folder also reaches the apps directly inside it (not sub-folders). Idempotent, so retried."""
+        if level not in ACCESS_LEVELS:
+            raise ValueError(f"level must be one of {', '.join(ACCESS_LEVELS)}")
+        body = {
+            "access_level": level,
+            "object": mapping.object_to_wire(object_kind, object_id),
+            "subject": mapping.subject_to_wire(subject_kind, subject_id),
+        }
+        data = self._data("POST", "/permissions/grant", json=body, idempotent=True)
+        return mapping.objects_from_wire(data, subject_kind=subject_kind, subject_id=subject_id)
+
+    def revoke_access(
+        self, *, subject_kind: str, subject_id: str, object_kind: str, object_id: str
+    ) -> tuple[AccessEntry, ...]:
+        """``POST /permissions/revoke``; returns what the subject still holds of that kind."""
+        body = {
+            "object": mapping.object_to_wire(object_kind, object_id),
+            "subject": mapping.subject_to_wire(subject_kind, subject_id),
+        }
+        data = self._data("POST", "/permissions/revoke", json=body, idempotent=True)
+        return mapping.objects_from_wire(data, subject_kind=subject_kind, subject_id=subject_id)
+
+    def list_access(
+        self,
+        *,
+        subject_kind: str,
+        subject_id: str,
+        object_kind: str,
+        include_inherited: bool = False,
+        workspace_id: str | None = None,
+    ) -> tuple[AccessEntry, ...]:
+        """``POST /permissions/listObjects``: the subject's objects of one kind (folder, app, resource,
+        resource_configuration). A read, so retried."""
+        if object_kind not in mapping.LIST_OBJECT_TYPES:
+            raise ValueError(f"object_kind must be one of {', '.join(mapping.LIST_OBJECT_TYPES)}")
+        body: dict[str, Any] = {
+            "object_type": object_kind,
+            "subject": mapping.subject_to_wire(subject_kind, subject_id),
+        }
+        if include_inherited:
+            body["include_inherited_access"] = True
+        data = self._data("POST", "/permissions/listObjects", json=body, idempotent=True)
+        return mapping.objects_from_wire(data, subject_kind=subject_kind, subject_id=subject_id)
+
+    def access_list(
+        self, object_kind: str, object_id: str, *, workspace_id: str | None = None
+    ) -> tuple[AccessEntry, ...]:
+        """``GET /permissions/accessList/{kind}/{id}``: every group and user that can use the object, and why."""
+        if object_kind not in mapping.OBJECT_KINDS:
+            raise ValueError(f"object_kind must be one of {', '.join(mapping.OBJECT_KINDS)}")
+        with reading_one(object_kind):
+            data = self._data("GET", f"/permissions/accessList/{object_kind}/{seg(object_id)}")
+        entries = mapping.access_list_from_wire(data, object_kind=object_kind, object_id=object_id)
+        if not entries:
+            return entries
+        # the answer names subjects by id only: one GET /groups gives group names and members' e-mails
+        names: dict[tuple[str, str], str] = {}
+        try:
+            for group in self.iter_groups():
+                names[("group", group.id)] = group.name
+                names.update({("user", m.id): m.email or "" for m in group.members})
+        except ProviderError as exc:  # groups:read missing: ids only
+            logger.info("retool access list without names: %s", exc.message)
+        return tuple(
+            dataclasses.replace(e, subject_name=names.get((e.subject_kind, e.subject_id), ""))
+            for e in entries
+        )
+
+    # -- user invites (retool.md §6a) -------------------------------------------------------------------------------
+
+    def list_invites(self) -> list[RemoteInvite]:
+        """``GET /user_invites`` (one call): pending, expired and claimed ones, ``status`` derived."""
+        return [mapping.invite_from_wire(i) for i in self._list("/user_invites")]
+
+    def get_invite(self, invite_id: str) -> RemoteInvite:
+        with reading_one("invite"):
+            return mapping.invite_from_wire(
+                self._data("GET", f"/user_invites/{_invite_seg(invite_id)}") or {}
+            )
+
+    def create_invite(
+        self, email: str, *, group_ids: Sequence[str] = (), metadata: Mapping[str, Any] | None = None
+    ) -> RemoteInvite:
+        """``POST /user_invites`` ``{email, defaultGroupIds?, metadata?}``, no other keys (never retried). The link
+        expires after 7 days; there is no resend: delete and create again."""
+        body: dict[str, Any] = {"email": email.strip()}
+        if group_ids:
+            body["defaultGroupIds"] = [int(_group_seg(g)) for g in group_ids]
+        if metadata:
+            body["metadata"] = dict(metadata)
+        return mapping.invite_from_wire(self._data("POST", "/user_invites", json=body, retry=False) or {})
+
+    def delete_invite(self, invite_id: str) -> None:
+        self._delete_gone_ok(f"/user_invites/{_invite_seg(invite_id)}")
+
+    def set_invite_attribute(self, invite_id: str, name: str, value: str | None) -> dict[str, Any]:
+        """``POST /user_invites/{id}/user_attributes`` ``{name, value}``; returns the invite's attributes."""
+        if value is not None and not isinstance(value, str):
+            raise ValueError("Retool attribute values are strings (or None)")
+        data = self._data(
+            "POST",
+            f"/user_invites/{_invite_seg(invite_id)}/user_attributes",
+            json={"name": name, "value": value},
+            idempotent=True,
+        )
+        return _attributes(data)
+
+    def delete_invite_attribute(self, invite_id: str, name: str) -> dict[str, Any]:
+        data = self._data("DELETE", f"/user_invites/{_invite_seg(invite_id)}/user_attributes/{seg(name)}")
+        return _attributes(data)
 
     # -- ToolJet-only concepts --------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from apps.providers.errors import (
     UpstreamBroken,
     describe_answer,
 )
+from apps.providers.http import seg
 from apps.providers.retool.client import ROLES, RetoolProvider
 
 # the capability routes probed after the users call, with their plain names (also used in the headline)
@@ -30,8 +31,14 @@ ROUTES = (
     ("user_attributes", "/user_attributes", None, "user attributes"),
     ("apps", "/apps", {"limit": 1}, "apps"),
     ("spaces", "/spaces", None, "spaces"),
+    ("folders", "/folders", None, "folders"),
+    ("invites", "/user_invites", None, "user invites"),
 )
-PLAIN = {"users": "users", **{name: plain for name, _, _, plain in ROUTES}}
+PLAIN = {
+    "users": "users",
+    **{name: plain for name, _, _, plain in ROUTES},
+    "permissions": "access permissions",
+}
 
 
 def not_retool_message(path: str, status: int | None, what: str, kind: str) -> str:
@@ -132,6 +139,7 @@ def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
 
     # 3. the other capabilities: 401 now means the token stopped working; 403 a scope or plan; 404 too old
     results: dict[str, tuple[bool, str]] = {"users": users}
+    first_folder: list[str] = []
     for name, route, params, plain in ROUTES:
         route_path = provider.session.url(route)
         try:
@@ -139,6 +147,10 @@ def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
             body = provider.session.json("GET", route, params=params)
             if isinstance(body, dict) and body.get("success") is True and "data" in body:
                 results[name] = (True, "")
+                if name == "folders" and isinstance(body["data"], list):
+                    first_folder = [
+                        str(f["id"]) for f in body["data"][:1] if isinstance(f, dict) and f.get("id")
+                    ]
             else:
                 results[name] = (
                     False,
@@ -163,6 +175,24 @@ def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
             results[name] = (False, exc.message)
         checks.append(ProbeCheck(name, *results[name]))
 
+    # 4. permissions: its own scope (permissions:read); read the access list of a folder we were shown
+    if not results["folders"][0]:
+        results["permissions"] = (
+            False,
+            "Access permissions need the folders API as well: " + results["folders"][1],
+        )
+    elif not first_folder:
+        results["permissions"] = (False, "This org has no folder to test the permissions API with.")
+    else:
+        try:
+            provider.session.json("GET", f"/permissions/accessList/folder/{seg(first_folder[0])}")
+            results["permissions"] = (True, "")
+        except AuthError as exc:
+            return failed(exc)
+        except ProviderError as exc:
+            results["permissions"] = (False, exc.message)
+    checks.append(ProbeCheck("permissions", *results["permissions"]))
+
     flags = dict.fromkeys(CAPABILITY_FLAGS, False)
     reasons: dict[str, str] = {}
 
@@ -185,6 +215,10 @@ def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
     grant("supports_app_list", "apps")
     grant("supports_app_clone", "apps")
     grant("supports_spaces", "spaces")
+    grant("supports_folders", "folders")
+    grant("supports_access", "permissions")
+    grant("supports_access_grant", "permissions")  # permissions:write cannot be probed without a write
+    grant("supports_invites", "invites")
     reasons.update(
         {
             "supports_app_export": "Retool's public API has no app export; use Retool's own Export to JSON.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -10,15 +11,19 @@ from typing import Any
 import httpx
 
 from apps.providers.base import (
+    ACCESS_LEVELS,
+    AccessEntry,
     Capabilities,
     ConnectionConfig,
     ExportStream,
+    Folder,
     ImportResult,
     Page,
     ProbeResult,
     RemoteApp,
     RemoteAttribute,
     RemoteGroup,
+    RemoteInvite,
     RemoteMetadata,
     RemoteUser,
     RemoteWorkspace,
@@ -182,11 +187,16 @@ class ToolJetProvider:
             "email": email,
             "workspaces": [mapping.workspace_to_wire(w) for w in workspaces],
         }
-        if status:
-            body["status"] = status
+        # always explicit: when it is left out, 2.x instances create the user archived (tooljet.md §8)
+        body["status"] = status or self._default_create_status()
         if password:
             body["password"] = password
         return mapping.user_from_wire(self._json("POST", "/users", json=body, retry=False) or {})
+
+    def _default_create_status(self) -> str:
+        """3.x's own default, ``invited``; a 2.x instance (the probe found no ``invited``) gets ``active``."""
+        statuses = self.capabilities.create_statuses if self.capabilities else ()
+        return statuses[0] if statuses else "invited"
 
     def update_user_profile(
         self,
@@ -633,6 +643,93 @@ class ToolJetProvider:
             capability="supports_app_clone",
         )
 
+    # -- app access, derived from custom groups' granular permissions -------------------------------------------
+
+    def access_list(
+        self, object_kind: str, object_id: str, *, workspace_id: str | None = None
+    ) -> tuple[AccessEntry, ...]:
+        """The custom groups of the workspace that can use an app, and how (one ``GET …/groups`` walk). Role groups
+        (admin, builder, end-user) are not listed: ToolJet's groups API does not return them."""
+        if object_kind != "app":
+            raise Unsupported(
+                "ToolJet has no folder permissions; access is set per app.", capability="supports_folders"
+            )
+        ws = self._need_ws(workspace_id)
+        out = []
+        for group in self.iter_groups(ws):
+            found = mapping.group_app_access(group, all_app_ids=[object_id]).get(object_id)
+            if found:
+                out.append(mapping.app_access_entry(group, object_id, *found))
+        return tuple(out)
+
+    def list_access(
+        self,
+        *,
+        subject_kind: str,
+        subject_id: str,
+        object_kind: str,
+        include_inherited: bool = False,
+        workspace_id: str | None = None,
+    ) -> tuple[AccessEntry, ...]:
+        """The apps a custom group (or a person, through their custom groups in the workspace) can use. A group
+        granted "all apps" lists every app of the workspace with source ``universal``."""
+        if object_kind != "app":
+            raise Unsupported(
+                "ToolJet has no folder permissions; access is set per app.", capability="supports_folders"
+            )
+        ws = self._need_ws(workspace_id)
+        if subject_kind == "group":
+            groups = [self.get_group(subject_id, workspace_id=ws)]
+        elif subject_kind == "user":
+            membership = self.get_user(subject_id).membership(ws)
+            wanted = {g.id for g in membership.groups} if membership else set()
+            groups = [g for g in self.iter_groups(ws) if g.id in wanted] if wanted else []
+        else:
+            raise ValueError("subject_kind must be group or user")
+        apps = (
+            {a.id: a.name for a in self.iter_apps(ws)}
+            if any(map(mapping.group_covers_all_apps, groups))
+            else {}
+        )
+        best: dict[str, AccessEntry] = {}
+        for group in groups:
+            for app_id, (level, source) in mapping.group_app_access(group, all_app_ids=list(apps)).items():
+                entry = mapping.app_access_entry(group, app_id, level, source, app_name=apps.get(app_id, ""))
+                if subject_kind == "user":
+                    entry = dataclasses.replace(
+                        entry,
+                        subject_kind="user",
+                        subject_id=subject_id,
+                        subject_name="",
+                        source="group",
+                        sources=("group",),
+                        source_ids=(group.id,),
+                    )
+                have = best.get(app_id)
+                if have is None:
+                    best[app_id] = entry
+                else:
+                    level = max(have.level, entry.level, key=ACCESS_LEVELS.index)
+                    best[app_id] = dataclasses.replace(
+                        have,
+                        level=level,
+                        sources=tuple(dict.fromkeys(have.sources + entry.sources)),
+                        source_ids=tuple(dict.fromkeys(have.source_ids + entry.source_ids)),
+                    )
+        return tuple(best.values())
+
+    def grant_access(self, **kw: Any) -> tuple[AccessEntry, ...]:
+        raise Unsupported(
+            "ToolJet grants app access through a custom group's granular permissions: edit the group.",
+            capability="supports_access_grant",
+        )
+
+    def revoke_access(self, **kw: Any) -> tuple[AccessEntry, ...]:
+        raise Unsupported(
+            "ToolJet grants app access through a custom group's granular permissions: edit the group.",
+            capability="supports_access_grant",
+        )
+
     # -- Retool-only concepts --------------------------------------------------------------------------------------
 
     def list_user_attributes(self) -> list[RemoteAttribute]:
@@ -655,6 +752,23 @@ class ToolJetProvider:
 
     def list_spaces(self) -> list[RemoteWorkspace]:
         raise Unsupported("ToolJet has workspaces, not spaces.", capability="supports_spaces")
+
+    def list_folders(self, folder_type: str | None = None) -> list[Folder]:
+        raise Unsupported("ToolJet folders are not in its external API.", capability="supports_folders")
+
+    def folder_names(self, folder_type: str | None = "app") -> dict[str, str]:
+        raise Unsupported("ToolJet folders are not in its external API.", capability="supports_folders")
+
+    def list_invites(self) -> list[RemoteInvite]:
+        raise Unsupported(
+            "ToolJet invites are workspace memberships with status invited.", capability="supports_invites"
+        )
+
+    def create_invite(self, email: str, **kw: Any) -> RemoteInvite:
+        raise Unsupported(
+            "ToolJet invites are workspace memberships with status invited: create the user instead.",
+            capability="supports_invites",
+        )
 
     # -- probe -----------------------------------------------------------------------------------------------------
 

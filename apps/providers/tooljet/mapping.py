@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from apps.providers.base import (
+    ACCESS_LEVELS,
+    AccessEntry,
     RemoteApp,
     RemoteGroup,
     RemoteGroupRef,
@@ -246,3 +248,58 @@ def workspace_to_wire(assignment: WorkspaceAssignment) -> dict[str, Any]:
             raise ValueError("roles go in the role field, not in groups")
         body["groups"] = [_group_ref_to_wire(g) for g in assignment.groups]
     return body
+
+
+# -- app access from granular permissions (the shape Retool's permissions API gives, base.AccessEntry) ------------
+
+
+def _resource_ids(resources: Any) -> list[str]:
+    return [
+        str(r.get("id", "")) if isinstance(r, Mapping) else str(r)
+        for r in resources or ()
+        if r is not None and (not isinstance(r, Mapping) or r.get("id"))
+    ]
+
+
+def group_app_access(group: RemoteGroup, *, all_app_ids: Sequence[str] = ()) -> dict[str, tuple[str, str]]:
+    """App id → (level, source) for one custom group: a granular ``app`` entry with ``canEdit`` is ``edit``,
+    otherwise ``use``; listed resources are ``direct``, ``applyToAll`` reaches every app in ``all_app_ids`` as
+    ``universal``. Where both apply, the higher level wins and ``direct`` names the source."""
+    out: dict[str, tuple[str, str]] = {}
+    for entry in group.granular_permissions:
+        if entry.get("type") != "app":
+            continue
+        perms = entry.get("permissions") or {}
+        level = "edit" if perms.get("canEdit") else "use"
+        if entry.get("applyToAll"):
+            targets = [(app_id, "universal") for app_id in all_app_ids]
+        else:
+            targets = [(app_id, "direct") for app_id in _resource_ids(entry.get("resources"))]
+        for app_id, source in targets:
+            have = out.get(app_id)
+            if have is None:
+                out[app_id] = (level, source)
+            else:
+                best = max(have[0], level, key=ACCESS_LEVELS.index)
+                out[app_id] = (best, "direct" if "direct" in (have[1], source) else source)
+    return out
+
+
+def group_covers_all_apps(group: RemoteGroup) -> bool:
+    return any(e.get("type") == "app" and e.get("applyToAll") for e in group.granular_permissions)
+
+
+def app_access_entry(
+    group: RemoteGroup, app_id: str, level: str, source: str, *, app_name: str = ""
+) -> AccessEntry:
+    return AccessEntry(
+        subject_kind="group",
+        subject_id=group.id,
+        subject_name=group.name,
+        object_kind="app",
+        object_id=app_id,
+        object_name=app_name,
+        level=level,
+        source=source,
+        sources=(source,),
+    )

@@ -27,9 +27,12 @@ if TYPE_CHECKING:
     from apps.providers.tooljet.client import ToolJetProvider
 
 PROBE_EMAIL = "adminui-probe@invalid.example"
+CREATE_STATUSES = ("invited", "active", "archived")  # 3.x: `invited` is the default
+CREATE_STATUSES_2X = ("active", "archived")
 # plain names of the checks, for the headline ("Not available on this instance: …")
 PLAIN = {
     "apps": "apps (list, export, import)",
+    "role_change": "role change",
     "groups": "groups",
     "metadata": "user metadata",
     "status_filter": "status filter",
@@ -103,20 +106,26 @@ def _route(
     prefix: str | None = None,
     params: Any = None,
     shape: Callable[[Any], bool] | None = None,
+    method: str = "GET",
+    json_body: Any = None,
 ) -> tuple[str, str]:
     """→ (outcome, detail) with outcome in ok | rejected | absent | notfound | plan | error.
 
-    "ok" needs a JSON body (checked against ``shape`` when given, which reads the whole, small, body)."""
+    "ok" needs a JSON body (checked against ``shape`` when given, which reads the whole, small, body). A
+    ``method`` other than GET is only ever sent with a body the route must refuse (never a change)."""
+    extra = {"json": json_body} if json_body is not None else {}
     try:
-        with provider.session.stream("GET", path, prefix=prefix, params=params, retry=False) as response:
+        with provider.session.stream(
+            method, path, prefix=prefix, params=params, retry=False, **extra
+        ) as response:
             try:
                 body = _json_body(response, full=shape is not None)
             except httpx.TransportError as exc:
-                return "error", provider.session.stream_error(exc, method="GET", path=path).message
+                return "error", provider.session.stream_error(exc, method=method, path=path).message
             except ValueError:
-                return "error", f"GET {path} {NOT_JSON}."
+                return "error", f"{method} {path} {NOT_JSON}."
             if shape is not None and not shape(body):
-                return "error", f"GET {path} answered 200 with an unexpected JSON shape."
+                return "error", f"{method} {path} answered 200 with an unexpected JSON shape."
             return "ok", "200"
     except RejectedError as exc:
         return "rejected", f"HTTP {exc.status_code}"
@@ -205,10 +214,10 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     # refuses it (400, or "not found" for a made-up user), a route that does not exist answers "Cannot GET".
     # The details below say so in words, so an expected 400 never reads like a failure.
 
-    # apps (also stands in for the role route, which arrived earlier: never probed with a PUT)
+    # apps (3.5.7 and later)
     outcome, detail = _route(provider, "/workspace/not-a-uuid/apps")
     apps = outcome == "rejected"
-    for flag in ("supports_app_list", "supports_app_export", "supports_app_import", "supports_role_change"):
+    for flag in ("supports_app_list", "supports_app_export", "supports_app_import"):
         flags[flag] = apps
     if apps:
         note = (
@@ -224,8 +233,25 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
         )
         for flag in ("supports_app_list", "supports_app_export", "supports_app_import"):
             reasons[flag] = note
-        reasons["supports_role_change"] = "This ToolJet version has no role-change API (needs 3.x)."
     checks.append(ProbeCheck("apps", apps, note))
+
+    # role change: its own route (3.5.0 and later, before the app routes). A PUT without the required newRole
+    # is refused by validation before anything runs; a version without the route answers "Cannot PUT".
+    outcome, detail = _route(provider, "/update-user-role/workspace/not-a-uuid", method="PUT", json_body={})
+    flags["supports_role_change"] = outcome == "rejected"
+    if flags["supports_role_change"]:
+        note = (
+            "The role-change route exists: a test request without a role was refused as invalid "
+            f"({detail}), as expected."
+        )
+    else:
+        note = reasons["supports_role_change"] = _absent_reason(
+            outcome, detail, "This ToolJet version has no role-change API (needs 3.x).", "role change"
+        )
+    checks.append(ProbeCheck("role_change", flags["supports_role_change"], note))
+    # the `invited` status came with 3.x, as did the role route: a 2.x instance (no route at all) takes active or
+    # archived and, asked for neither, archives the new user (tooljet.md §8)
+    create_statuses = CREATE_STATUSES_2X if outcome == "absent" else CREATE_STATUSES
 
     if ws_id:
         outcome, detail = _route(
@@ -302,9 +328,19 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     reasons["supports_user_attributes"] = "Retool only; ToolJet uses per-workspace user metadata."
     reasons["supports_app_clone"] = "ToolJet has no clone API; use export and import."
     reasons["supports_spaces"] = "Retool only; ToolJet has workspaces."
+    # app access is read from custom groups' granular permissions, so it comes with the groups API
+    flags["supports_access"] = flags["supports_groups"]
+    if not flags["supports_access"]:
+        reasons["supports_access"] = (
+            "App access is read from custom groups, and this instance has no groups API."
+        )
+    reasons["supports_access_grant"] = "ToolJet grants app access on a custom group's granular permissions."
+    reasons["supports_folders"] = "ToolJet's external API has no folders."
+    reasons["supports_invites"] = "ToolJet invites are workspace memberships with status invited."
     caps = Capabilities(
         **flags,
         roles=mapping.ROLES,
+        create_statuses=create_statuses,
         reasons={k: v for k, v in reasons.items() if not flags.get(k)},
         probed_at=probed_at,
     )

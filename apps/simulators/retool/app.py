@@ -11,7 +11,15 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from apps.simulators.people import make_rng, rng_uuid
-from apps.simulators.retool.state import ACCESS, FLAGS, LEVELS, QUERY_ACCESS, RetoolState, build_state
+from apps.simulators.retool.state import (
+    ACCESS,
+    FLAGS,
+    LEVELS,
+    PLAN_DENIED,
+    QUERY_ACCESS,
+    RetoolState,
+    build_state,
+)
 from apps.simulators.server import (
     JSON,
     ApiError,
@@ -26,6 +34,7 @@ USER_ID_RE = re.compile(r"^user_[a-z0-9]+$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ATTR_NAME_RE = re.compile(r"^[a-z0-9_]+$")
 USER_TYPES = ("default", "mobile", "embed")
+FOLDER_TYPES = ("app", "workflow", "resource", "agent", "library")
 DATA_TYPES = ("string", "number", "json")
 PATCH_PATHS = {"/first_name", "/last_name", "/active", "/metadata", "/user_type"}
 CREATE_USER_KEYS = {"email", "first_name", "last_name", "active", "metadata", "user_type"}
@@ -69,10 +78,43 @@ ROUTES = (
     ("app_clone", "/apps/cloneApp", "POST", "apps:write"),
     ("app_get", "/apps/<app_id>", "GET", "apps:read"),
     ("spaces_list", "/spaces", "GET", "spaces:read"),
+    ("folders_list", "/folders", "GET", "folders:read"),
+    ("folder_create", "/folders", "POST", "folders:write"),
+    ("folder_get", "/folders/<folder_id>", "GET", "folders:read"),
+    ("folder_patch", "/folders/<folder_id>", "PATCH", "folders:write"),
+    ("folder_delete", "/folders/<folder_id>", "DELETE", "folders:write"),
+    ("permissions_grant", "/permissions/grant", "POST", "permissions:write"),
+    ("permissions_revoke", "/permissions/revoke", "POST", "permissions:write"),
+    ("permissions_list_objects", "/permissions/listObjects", "POST", "permissions:read"),
+    (
+        "permissions_access_list",
+        "/permissions/accessList/<object_type>/<object_id>",
+        "GET",
+        "permissions:read",
+    ),
+    ("invites_list", "/user_invites", "GET", "users:read"),
+    ("invite_create", "/user_invites", "POST", "users:write"),
+    ("invite_get", "/user_invites/<invite_id>", "GET", "users:read"),
+    ("invite_delete", "/user_invites/<invite_id>", "DELETE", "users:write"),
+    ("invite_attr_set", "/user_invites/<invite_id>/user_attributes", "POST", "users:write"),
+    ("invite_attr_delete", "/user_invites/<invite_id>/user_attributes/<name>", "DELETE", "users:write"),
 )
+# the plan-gated family of each route (retool.md §10); routes not listed are on every plan
+FAMILY = {
+    name: family
+    for name, path, _, _ in ROUTES
+    for family in ("users", "groups", "folders", "permissions", "spaces")
+    if (path == f"/{family}" or path.startswith(f"/{family}/")) and not name.startswith("user_attr")
+}
 SCOPES = {name: scope if isinstance(scope, tuple) else (scope,) for name, _, _, scope in ROUTES}
 
-STATUS_OK = {"user_delete": "204", "group_delete": "204", "attribute_delete": "204"}
+STATUS_OK = {
+    "user_delete": "204",
+    "group_delete": "204",
+    "attribute_delete": "204",
+    "folder_delete": "204",
+    "invite_delete": "204",
+}
 # the spec's names (seed 003) for the route variables above
 PATH_PARAMS = {
     "uid": ("userId", {"type": "string", "pattern": "user_([a-z0-9]+)"}),
@@ -80,6 +122,13 @@ PATH_PARAMS = {
     "app_id": ("appId", {"type": "string", "format": "uuid"}),
     "attr_id": ("id", {"type": "string", "format": "uuid"}),
     "name": ("attributeName", {"type": "string"}),
+    "folder_id": ("folderId", {"type": "string"}),
+    "object_type": (
+        "objectType",
+        {"type": "string", "enum": ["app", "folder", "resource", "workflow", "agent"]},
+    ),
+    "object_id": ("objectId", {"type": "string"}),
+    "invite_id": ("userInviteId", {"type": "string"}),
 }
 _STRING = {"type": "string"}
 _FLAG = {"type": "boolean", "nullable": True}
@@ -93,6 +142,7 @@ QUERY_PARAMS = {
     "user_get": (("includeGroups", _FLAG),),
     "attribute_delete": (("update_existing_users", {"type": "string", "enum": ["true", "false"]}),),
     "group_get": (("excludeDisabledUsers", _FLAG),),
+    "folder_delete": (("recursive", _FLAG),),
     "apps_list": (
         ("using_resource", {"type": "string", "format": "uuid"}),
         ("name_contains", {"type": "string", "minLength": 1, "maxLength": 255}),
@@ -166,7 +216,7 @@ class RetoolSimulator(SimulatorApp):
             headers = {"Retry-After": str(state.retry_after)} if state.retry_after is not None else None
             return self.error_response(request, 429, "Rate limit exceeded", headers)
         needed = SCOPES[endpoint]
-        if not scopes & set(needed):
+        if not scopes & set(needed) or FAMILY.get(endpoint) in PLAN_DENIED[state.profile]:
             wanted = " or ".join(f'"{s}"' for s in needed)
             return self.error_response(
                 request, 403, f'API token is missing one of {wanted} or one of "mcp:admin"'
@@ -182,6 +232,8 @@ class RetoolSimulator(SimulatorApp):
             "groups": len(s.groups),
             "apps": len(s.apps),
             "user_attributes": len(s.attributes),
+            "folders": len(s.folders),
+            "user_invites": len(s.invites),
         }
 
     # -- helpers ---------------------------------------------------------------------------------------
@@ -721,6 +773,355 @@ class RetoolSimulator(SimulatorApp):
                     "has_more": False,
                 }
             )
+
+    # -- folders (retool.md §9a) ------------------------------------------------------------------------------
+    def _folder(self, folder_id: str) -> dict:
+        folder = self.state.folders.get(folder_id)
+        if folder is None:
+            raise ApiError(404, f"Folder {folder_id} not found")
+        return folder
+
+    def _list_envelope(self, data: list) -> Response:
+        return json_response(
+            {"success": True, "data": data, "total_count": len(data), "next_token": None, "has_more": False}
+        )
+
+    def on_folders_list(self, request: Request) -> Response:
+        with self.lock:
+            return self._list_envelope([dict(f) for f in self.state.folders.values()])
+
+    def on_folder_get(self, request: Request, folder_id: str) -> Response:
+        with self.lock:
+            return json_response({"success": True, "data": dict(self._folder(folder_id))})
+
+    def _check_folder_name(
+        self, name: Any, folder_type: str, parent_id: str | None, *, skip: str = ""
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise _bad("name is required")
+        # the spec's 409 "same name exists"; simulator's choice: "same" means same type and same parent
+        for f in self.state.folders.values():
+            if (
+                f["id"] != skip
+                and f["name"] == name
+                and f["folder_type"] == folder_type
+                and f["parent_folder_id"] == parent_id
+            ):
+                raise ApiError(409, f"A folder named {name} already exists here")
+
+    def on_folder_create(self, request: Request) -> Response:
+        body = self.object_body(request)
+        unknown = set(body) - {"name", "folder_type", "parent_folder_id"}
+        if unknown:  # simulator's choice: extra keys are a bad structure (the spec's 422)
+            raise ApiError(422, f"Unknown properties: {', '.join(sorted(unknown))}")
+        folder_type = body.get("folder_type")
+        if folder_type not in FOLDER_TYPES:
+            raise ApiError(422, f"folder_type must be one of {', '.join(FOLDER_TYPES)}")
+        with self.lock:
+            parent_id = body.get("parent_folder_id")
+            if parent_id is None:
+                # simulator's choice: no parent means the type's root folder
+                parent_id = next(
+                    (
+                        f["id"]
+                        for f in self.state.folders.values()
+                        if f["folder_type"] == folder_type and f["parent_folder_id"] is None
+                    ),
+                    None,
+                )
+            elif not isinstance(parent_id, str) or parent_id not in self.state.folders:
+                raise ApiError(422, f"Parent folder {parent_id!r} does not exist")
+            elif self.state.folders[parent_id]["folder_type"] != folder_type:
+                raise ApiError(422, "The parent folder holds another type of object")
+            self._check_folder_name(body.get("name"), folder_type, parent_id)
+            folder = self.state.add_folder(body["name"], folder_type, parent_id)
+            return json_response({"success": True, "data": dict(folder)})
+
+    def on_folder_patch(self, request: Request, folder_id: str) -> Response:
+        body = self.object_body(request)
+        with self.lock:
+            folder = self._folder(folder_id)
+            if not isinstance(body.get("operations"), list) or set(body) != {"operations"}:
+                raise _bad("Body must be {operations: [{op, path, value}]}")
+            changes = {}
+            for op in body["operations"]:
+                # simulator's choice: the spec names no paths; renaming and moving are the ones that make sense
+                if not isinstance(op, dict) or op.get("op") != "replace":
+                    raise _bad("Each operation must be {op: replace, path, value}")
+                if op.get("path") == "/name":
+                    changes["name"] = op.get("value")
+                elif op.get("path") == "/parent_folder_id":
+                    parent = op.get("value")
+                    if parent not in self.state.folders or parent == folder_id:
+                        raise _bad(f"Parent folder {parent!r} does not exist")
+                    changes["parent_folder_id"] = parent
+                else:
+                    raise _bad(f"Path {op.get('path')} cannot be patched")
+            if folder["is_system_folder"]:  # simulator's choice: system folders keep their names and places
+                raise _bad("System folders cannot be changed")
+            self._check_folder_name(
+                changes.get("name", folder["name"]),
+                folder["folder_type"],
+                changes.get("parent_folder_id", folder["parent_folder_id"]),
+                skip=folder_id,
+            )
+            folder.update(changes)
+            folder["updated_at"] = self.state.clock.stamp()
+            return json_response({"success": True, "data": dict(folder)})
+
+    def on_folder_delete(self, request: Request, folder_id: str) -> Response:
+        with self.lock:
+            folder = self._folder(folder_id)
+            # simulator's choice: the contract does not say what deleting a system or non-empty folder answers
+            if folder["is_system_folder"]:
+                raise _bad("System folders cannot be deleted")
+            doomed = [folder_id]
+            for current in doomed:  # the folder and everything under it
+                doomed += [f["id"] for f in self.state.folders.values() if f["parent_folder_id"] == current]
+            apps = [a["id"] for a in self.state.apps.values() if a["folder_id"] in doomed]
+            recursive = request.args.get("recursive", "").lower() == "true" and folder["folder_type"] == "app"
+            # seed 003: `recursive` deletes the contents too, "only supported for app folders"
+            if (len(doomed) > 1 or apps) and not recursive:
+                raise _bad("The folder is not empty: delete its contents first, or pass recursive=true")
+            for fid in doomed:
+                del self.state.folders[fid]
+            for app_id in apps:
+                del self.state.apps[app_id]
+            for held in self.state.grants.values():
+                for key in [k for k in held if k[1] in doomed or k[1] in apps]:
+                    del held[key]
+        return empty_response(204)
+
+    # -- permissions (retool.md §9a) --------------------------------------------------------------------------
+    def _subject(self, raw: Any) -> tuple[str, Any]:
+        if not isinstance(raw, dict) or set(raw) != {"id", "type"}:
+            raise _bad("subject must be {id, type}")
+        if raw["type"] == "group":
+            if not isinstance(raw["id"], int) or isinstance(raw["id"], bool):
+                raise _bad("A group subject id is a number")
+            if raw["id"] not in self.state.groups:
+                raise ApiError(404, f"Group {raw['id']} not found")
+            return "group", raw["id"]
+        if raw["type"] == "user":
+            if not isinstance(raw["id"], str):
+                raise _bad("A user subject id is a string")
+            self._user(raw["id"])
+            return "user", raw["id"]
+        raise _bad("subject type must be group or user")
+
+    def _object(self, raw: Any) -> tuple[str, str]:
+        if not isinstance(raw, dict) or set(raw) != {"id", "type"} or not isinstance(raw.get("id"), str):
+            raise _bad("object must be {id, type}")
+        kind, object_id = raw["type"], raw["id"]
+        if kind == "folder":
+            self._folder(object_id)
+        elif kind == "app":
+            self._app(object_id)
+        else:  # simulator's choice: resources, workflows and screens are out of scope (retool.md preamble)
+            raise _bad(f"object type {kind!r} is not supported by this simulator")
+        return kind, object_id
+
+    def _held(self, subject: tuple[str, Any], kind: str) -> list[dict]:
+        held = self.state.grants.get(subject, {})
+        return [
+            {"type": k, "id": oid, "access_level": level} for (k, oid), level in held.items() if k == kind
+        ]
+
+    def _permission_body(self, request: Request, keys: set[str]) -> dict:
+        body = self.object_body(request)
+        if set(body) - keys:  # simulator's choice (retool.md §9a): an extra key is a 400
+            raise _bad(f"Unknown properties: {', '.join(sorted(set(body) - keys))}")
+        return body
+
+    def on_permissions_grant(self, request: Request) -> Response:
+        body = self._permission_body(request, {"access_level", "object", "subject"})
+        if body.get("access_level") not in ("use", "edit", "own"):
+            raise _bad("access_level must be one of use, edit, own")
+        with self.lock:
+            subject = self._subject(body.get("subject"))
+            kind, object_id = self._object(body.get("object"))
+            # simulator's choice (retool.md §9a): a second grant of another level replaces the first. A folder
+            # grant is stored once; the apps directly inside it inherit it when read (never sub-folders)
+            self.state.grants.setdefault(subject, {})[(kind, object_id)] = body["access_level"]
+            return self._list_envelope(self._held(subject, kind))
+
+    def on_permissions_revoke(self, request: Request) -> Response:
+        body = self._permission_body(request, {"object", "subject"})
+        with self.lock:
+            subject = self._subject(body.get("subject"))
+            kind, object_id = self._object(body.get("object"))
+            self.state.grants.get(subject, {}).pop((kind, object_id), None)
+            return self._list_envelope(self._held(subject, kind))
+
+    def on_permissions_list_objects(self, request: Request) -> Response:
+        body = self._permission_body(request, {"object_type", "subject", "include_inherited_access"})
+        kind = body.get("object_type")
+        if kind not in ("folder", "app", "resource", "resource_configuration"):
+            raise _bad("object_type must be one of folder, app, resource, resource_configuration")
+        inherited = body.get("include_inherited_access", False)
+        if not isinstance(inherited, bool):
+            raise _bad("include_inherited_access must be a boolean")
+        with self.lock:
+            subject = self._subject(body.get("subject"))
+            data = self._held(subject, kind)
+            if inherited and kind == "app":
+                # simulator's choice: "inherited" adds the apps directly inside folders the subject holds
+                direct = {d["id"] for d in data}
+                held = self.state.grants.get(subject, {})
+                for app in self.state.apps.values():
+                    level = held.get(("folder", app["folder_id"]))
+                    if level and app["id"] not in direct:
+                        data.append({"type": "app", "id": app["id"], "access_level": level})
+            return self._list_envelope(data)
+
+    def _sources(self, subject: tuple[str, Any], kind: str, object_id: str, folder_id: str | None) -> dict:
+        """``{level, sources}`` of one subject on one object, or level "none"."""
+        held = self.state.grants.get(subject, {})
+        levels = []
+        sources: dict = {}
+        if (kind, object_id) in held:
+            levels.append(held[(kind, object_id)])
+            sources["direct"] = True
+        if kind == "app" and folder_id and ("folder", folder_id) in held:
+            levels.append(held[("folder", folder_id)])
+            sources["inherited"] = {"id": folder_id, "type": "folder"}
+        if subject[0] == "group":
+            # simulator's choice: universal app access covers app folders too
+            universal = self.state.groups[subject[1]]["universal_app_access"]
+            if universal != "none":
+                levels.append(universal)
+                sources["universal"] = True
+        return {"level": max(levels, key=ACCESS.index) if levels else "none", "sources": sources}
+
+    def on_permissions_access_list(self, request: Request, object_type: str, object_id: str) -> Response:
+        if object_type not in ("app", "folder", "resource", "workflow", "agent"):
+            raise _bad("objectType must be one of app, folder, resource, workflow, agent")
+        with self.lock:
+            if object_type == "app":
+                folder_id = self._app(object_id)["folder_id"]
+            elif object_type == "folder":
+                self._folder(object_id)
+                folder_id = None
+            else:  # simulator's choice: out of scope here
+                raise _bad(f"objectType {object_type!r} is not supported by this simulator")
+            groups_out, by_group = [], {}
+            for gid in self.state.groups:
+                found = self._sources(("group", gid), object_type, object_id, folder_id)
+                if found["level"] != "none":
+                    by_group[gid] = found["level"]
+                    groups_out.append(
+                        {
+                            "subject": {"id": str(gid), "type": "group"},
+                            "accessLevel": found["level"],
+                            "sources": found["sources"],
+                        }
+                    )
+            index = self.membership_index()
+            users_out = []
+            for uid in self.state.users:
+                found = self._sources(("user", uid), object_type, object_id, folder_id)
+                via = [g["id"] for g in index.get(uid, []) if g["id"] in by_group]
+                levels = [found["level"], *(by_group[g] for g in via)]
+                level = max(levels, key=ACCESS.index)
+                if level == "none":
+                    continue
+                sources = dict(found["sources"])
+                if via:
+                    sources["groups"] = [{"id": str(g), "type": "group"} for g in via]
+                users_out.append(
+                    {"subject": {"id": uid, "type": "user"}, "accessLevel": level, "sources": sources}
+                )
+            return json_response(
+                {"success": True, "data": {"group": groups_out, "user": users_out, "userInvite": []}}
+            )
+
+    # -- user invites (retool.md §6a) -------------------------------------------------------------------------
+    def _invite(self, invite_id: str) -> dict:
+        if not invite_id.isdigit():
+            raise _bad(f"Invalid user invite id {invite_id!r}")
+        invite = self.state.invites.get(int(invite_id))
+        if invite is None:
+            raise ApiError(404, f"User invite {invite_id} not found")
+        return invite
+
+    @staticmethod
+    def invite_json(invite: dict) -> dict:
+        return {
+            k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+            for k, v in invite.items()
+        }
+
+    def on_invites_list(self, request: Request) -> Response:
+        with self.lock:
+            return self._list_envelope([self.invite_json(i) for i in self.state.invites.values()])
+
+    def on_invite_get(self, request: Request, invite_id: str) -> Response:
+        with self.lock:
+            return json_response({"success": True, "data": self.invite_json(self._invite(invite_id))})
+
+    def on_invite_create(self, request: Request) -> Response:
+        body = self.object_body(request)
+        unknown = set(body) - {"email", "defaultGroupIds", "metadata"}
+        if unknown:
+            raise _bad(f"Unknown properties: {', '.join(sorted(unknown))}")
+        if not isinstance(body.get("email"), str) or not EMAIL_RE.match(body["email"]):
+            raise _bad("email is required and must be a valid email address")
+        group_ids = body.get("defaultGroupIds", [])
+        if not isinstance(group_ids, list) or not all(
+            isinstance(g, int) and not isinstance(g, bool) for g in group_ids
+        ):
+            raise _bad("defaultGroupIds must be an array of numbers")
+        if "metadata" in body and not isinstance(body["metadata"], dict):
+            raise _bad("metadata must be an object")
+        with self.lock:
+            for gid in group_ids:  # simulator's choice: an unknown group is refused (400)
+                if gid not in self.state.groups:
+                    raise _bad(f"Group {gid} does not exist")
+            if (
+                body["email"].lower() in self.state.emails
+            ):  # simulator's choice: people already in are refused
+                raise _bad(f"User with email {body['email']} already exists")
+            # simulator's choice: the org's first user is the one inviting (invited_by is their e-mail)
+            inviter = next(iter(self.state.users.values()))["email"]
+            invite = self.state.add_invite(
+                email=body["email"],
+                group_ids=list(dict.fromkeys(group_ids)),
+                metadata=body.get("metadata") or {},
+                invited_by=inviter,
+            )
+            return json_response({"success": True, "data": self.invite_json(invite)})
+
+    def on_invite_delete(self, request: Request, invite_id: str) -> Response:
+        with self.lock:
+            invite = self.state.invites.pop(self._invite(invite_id)["id"])
+            for group in self.state.groups.values():
+                group["user_invites"] = [
+                    i for i in group["user_invites"] if not isinstance(i, dict) or i.get("id") != invite["id"]
+                ]
+        return empty_response(204)
+
+    def on_invite_attr_set(self, request: Request, invite_id: str) -> Response:
+        body = self.object_body(request)
+        with self.lock:
+            invite = self._invite(invite_id)
+            name, value = body.get("name"), body.get("value", ...)
+            if set(body) - {"name", "value"} or value is ...:
+                raise _bad("Body must be {name, value}")
+            if value is not None and not isinstance(value, str):
+                raise _bad("value must be a string or null")
+            if not any(a["name"] == name for a in self.state.attributes.values()):
+                raise _bad(f"User attribute {name!r} does not exist")
+            invite["metadata"][name] = value
+            # simulator's choice: "the updated attributes" take the users' shape, {metadata}
+            return json_response({"success": True, "data": {"metadata": dict(invite["metadata"])}})
+
+    def on_invite_attr_delete(self, request: Request, invite_id: str, name: str) -> Response:
+        with self.lock:
+            invite = self._invite(invite_id)
+            if not any(a["name"] == name for a in self.state.attributes.values()):
+                raise _bad(f"User attribute {name!r} does not exist")
+            invite["metadata"].pop(name, None)
+            return json_response({"success": True, "data": {"metadata": dict(invite["metadata"])}})
 
 
 def create_app(

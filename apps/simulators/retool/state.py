@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from apps.simulators.people import DEPARTMENTS, TIERS, generate_people, make_rng, rng_hex, rng_uuid
-from apps.simulators.server import Clock
+from apps.simulators.server import Clock, iso_ms
 
 PROFILES = ("enterprise", "business")
 ALL_SCOPES = frozenset(
@@ -22,9 +22,22 @@ ALL_SCOPES = frozenset(
         "apps:write",
         "spaces:read",
         "spaces:write",
+        "folders:read",
+        "folders:write",
+        "permissions:read",
+        "permissions:write",
     }
 )
-BUSINESS_SCOPES = frozenset({"user_attributes:read", "user_attributes:write", "apps:read", "apps:write"})
+# simulator's choice: invites need users:read/users:write (retool.md §6a) and Business has invites (§10) but no
+# users API, so a Business token carries the users scopes and the plan, not the token, refuses the users routes
+BUSINESS_SCOPES = frozenset(
+    {"user_attributes:read", "user_attributes:write", "apps:read", "apps:write", "users:read", "users:write"}
+)
+# route families a plan lacks (retool.md §10): answered 403 with the missing-scope message whatever the token holds
+PLAN_DENIED = {
+    "enterprise": frozenset(),
+    "business": frozenset({"users", "groups", "folders", "permissions", "spaces"}),
+}
 ACCESS = ("none", "use", "edit", "own")
 QUERY_ACCESS = ("none", "use", "edit")
 FLAGS = (
@@ -74,6 +87,17 @@ ATTRIBUTES = (
     ("tier", "Support tier", "string", "bronze"),
     ("cost_center", "Cost center", "number", None),
 )
+# (name, folder_type, parent name or None, is_system); ids are <type>_<n> with one counter, as recorded (§9a)
+FOLDERS = (
+    ("root", "app", None, True),
+    ("Finance tools", "app", "root", False),
+    ("archive", "app", "root", True),
+    ("Reports", "app", "Finance tools", False),
+    ("root", "resource", None, True),
+    ("root", "workflow", None, True),
+)
+APP_FOLDERS = ("root", "Finance tools", "root", "Finance tools", "Reports")  # per APPS entry
+INVITE_DAYS = 7  # "User invite link expires 7 days after generation" (retool.md §6a)
 SPACES = (("EMEA", "emea.acme-retool.example.com"), ("Partners", "partners.acme-retool.example.com"))
 
 
@@ -95,6 +119,13 @@ class RetoolState:
     resources: dict = field(default_factory=dict)  # resource UUID -> name
     app_resources: dict = field(default_factory=dict)  # app id -> [resource UUID]
     spaces: list = field(default_factory=list)
+    folders: dict = field(default_factory=dict)  # folder id -> folder
+    grants: dict = field(
+        default_factory=dict
+    )  # (subject type, subject id) -> {(object type, object id): level}
+    invites: dict = field(default_factory=dict)  # invite id (int) -> invite
+    next_folder_n: int = 1
+    next_invite_id: int = 1
     next_legacy_id: int = 1
     next_group_id: int = 1
     token_serial: int = 0
@@ -153,6 +184,59 @@ class RetoolState:
         group.update(extra)
         self.groups[gid] = group
         return group
+
+    def add_folder(self, name: str, folder_type: str, parent_id: str | None, *, system: bool = False) -> dict:
+        folder_id = f"{folder_type}_{self.next_folder_n}"
+        self.next_folder_n += 1
+        stamp = self.clock.stamp()
+        folder = {
+            "id": folder_id,
+            "legacy_id": folder_id,
+            "name": name,
+            "parent_folder_id": parent_id,
+            "is_system_folder": system,
+            "folder_type": folder_type,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        self.folders[folder_id] = folder
+        return folder
+
+    def add_invite(
+        self,
+        *,
+        email: str,
+        group_ids=(),
+        metadata: dict | None = None,
+        invited_by: str | None = None,
+        created: float | None = None,
+    ) -> dict:
+        invite_id = self.next_invite_id
+        self.next_invite_id += 1
+        start = time.time() if created is None else created
+        invite = {
+            "id": invite_id,
+            "legacy_id": invite_id,
+            "invited_by": invited_by,
+            "invited_email": email,
+            "expires_at": iso_ms(start + INVITE_DAYS * 86400),
+            "claimed_by": None,
+            "claimed_at": None,
+            "user_type": "default",  # simulator's choice: nullable in seed 003; an invite made here is a default user
+            "metadata": dict(metadata or {}),
+            "created_at": iso_ms(start),
+            # simulator's choice: the link's form (seed 003 only says it is a URI that expires after 7 days)
+            "invite_link": f"https://retool.example.com/invite/{invite_id:06d}",
+            "groups": [{"legacy_id": gid, "id": gid, "name": self.groups[gid]["name"]} for gid in group_ids],
+        }
+        self.invites[invite_id] = invite
+        for (
+            gid
+        ) in group_ids:  # retool.md §8: groups list their pending invites (seed 003: User Invite objects)
+            self.groups[gid]["user_invites"].append(
+                {k: v for k, v in invite.items() if k not in ("groups", "invite_link")}
+            )
+        return invite
 
     def allow(self, token: str) -> bool:
         """Rolling 60 s window per token; True when the request may proceed."""
@@ -252,6 +336,21 @@ def build_state(
             "updated_at": stamp,
             "release_version": "latest" if n else "2.4.0",
         }
+    folder_ids: dict[tuple[str, str], str] = {}
+    for name, folder_type, parent, system in FOLDERS:
+        parent_id = folder_ids[(folder_type, parent)] if parent else None
+        folder_ids[(folder_type, name)] = state.add_folder(name, folder_type, parent_id, system=system)["id"]
+    for app, folder in zip(state.apps.values(), APP_FOLDERS, strict=True):
+        app["folder_id"] = folder_ids[("app", folder)]
+    # simulator's choice: seed 003 types invited_by as a string without saying what it names; the inviter's e-mail
+    admin = state.users[groups_by_name["admin"]["members"][0]["id"]]["email"]
+    now = time.time()
+    state.add_invite(
+        email="pending.invitee@example.com", group_ids=[groups_by_name["Support"]["id"]], invited_by=admin
+    )
+    state.add_invite(email="late.invitee@example.com", invited_by=admin, created=now - 10 * 86400)
+    claimed = state.add_invite(email=people[0].email, invited_by=admin, created=now - 30 * 86400)
+    claimed.update(claimed_by=state.emails[people[0].email.lower()], claimed_at=iso_ms(now - 29 * 86400))
     app_ids = {a["name"]: a["id"] for a in state.apps.values()}
     resource_rng = make_rng(seed, "retool:resources")  # its own stream: the ids seeded above stay the same
     for name, used_by in RESOURCES:

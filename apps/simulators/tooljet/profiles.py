@@ -37,6 +37,8 @@ PROFILES = {
             group_names_filter=False,
             folder_single=True,
         ),
+        # 3.5.0 to 3.5.6: the role-change route is there, the app routes are not yet (tooljet.md §8)
+        Profile("lts-3.5-early", "3.5.3-ee-lts", apps=False, group_names_filter=False),
         Profile("lts-3.5", "3.5.20-ee-lts", group_names_filter=False),
         Profile("lts-3.16", "3.16.12-ee-lts"),
         Profile("lts-3.16-patched", "3.16.30-ee-lts", metadata=True),
