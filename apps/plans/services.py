@@ -231,7 +231,7 @@ def plan_refresh(*, plan: Plan) -> None:
             snapshots = result.value
         for op in result.item:
             op.planned = snapshots[op.pk]
-            if op.planned.get("label") and not op.target_label.count("<"):
+            if op.planned.get("label"):
                 op.target_label = op.planned["label"][:300]
     for op in ops:
         if op.connection_id is None:
@@ -426,7 +426,8 @@ def plan_approve(*, plan: Plan, approver) -> Plan:
         raise PermissionDenied("Only admin operators can approve plans.")
     if plan.author_id == approver.pk or plan.on_behalf_of_id == approver.pk:
         raise PermissionDenied("You cannot approve your own plan: another admin has to.")
-    denied = [r for r in plan_review_rows(plan=plan, actor=approver) if r.will_apply and r.denied]
+    rows = plan_review_rows(plan=plan, actor=approver)
+    denied = [r for r in rows if r.op.state == OpState.PENDING and r.denied and not r.skip]
     if denied:
         raise PermissionDenied(denied[0].denied)
     with transaction.atomic():

@@ -227,3 +227,53 @@ def test_it_hides_another_operators_draft(admin_client, helpdesk_client, fleet):
     fleet()
     plan = _build(admin_client)
     assert helpdesk_client.get(f"/plans/{plan.pk}/").status_code == 404
+
+
+def test_it_tells_a_lost_answer_from_an_unknown_one_and_retries_only_those(admin_client, fleet):
+    f = fleet()
+    plan = _build(admin_client, include_groups="")
+    plan_html = _review(admin_client, plan)
+    assert "group.member_remove" not in plan_html
+    tj1, tj2 = f["tj1"][0], f["tj2"][0]
+    tj1.faults.add("lost", path="/api/ext/user/", method="PATCH")  # carried out, answer never arrives
+    tj2.faults.add(
+        "status", status=504, path="/api/ext/user/", method="PATCH"
+    )  # a proxy gave up: not applied
+    plan = _submit(admin_client, plan)
+    assert plan_apply(plan_id=plan.pk) == Plan.State.PARTLY_FAILED
+
+    lost = plan.operations.get(connection__slug="tj1")
+    assert lost.state == Operation.State.SUCCESS and "re-reading shows it was applied" in lost.message
+    assert tj_user(tj1)["status"] == "archived"
+    unknown = plan.operations.get(connection__slug="tj2")
+    assert unknown.state == Operation.State.UNKNOWN and unknown.after["status"] == "active"
+    assert AuditEvent.objects.get(pk=unknown.audit_event_id).outcome == "unknown"
+    assert plan.operations.get(connection__slug="retool").state == Operation.State.SUCCESS
+
+    response = admin_client.post(f"/plans/{plan.pk}/retry/")
+    assert response.status_code == 302
+    retry = Plan.objects.get(retry_of=plan)
+    assert list(retry.operations.values_list("connection__slug", flat=True)) == ["tj2"]
+    _review(admin_client, retry)
+    retry = _submit(admin_client, retry)
+    assert plan_apply(plan_id=retry.pk) == Plan.State.DONE
+    assert tj_user(tj2)["status"] == "archived"
+
+
+def test_it_refuses_an_approver_the_policy_refuses(admin_client, fleet, django_user_model, monkeypatch):
+    fleet(environment="production")
+    plan = _build(admin_client, include_groups="")
+    _review(admin_client, plan)
+    plan = _submit(admin_client, plan)
+    bob, bob_client = _second_admin(django_user_model)
+    from apps.accounts import policy
+
+    class NoProduction:
+        def covers(self, connection):
+            return connection.environment != "production"
+
+    monkeypatch.setattr(policy, "_operator_scope_function", lambda: lambda user: NoProduction())
+    response = bob_client.post(f"/plans/{plan.pk}/approve/", follow=True)
+    assert "scope does not cover" in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.state == Plan.State.PENDING_APPROVAL and plan.approved_by is None
