@@ -182,6 +182,7 @@ def plan_build_role(*, actor, email: str, role: str, ticket: str = "") -> Plan:
 @dataclass
 class OpReview:
     op: Operation
+    label: str = ""
     before: str = ""
     after: str = ""
     skip: str = ""  # the operation will not be sent: why
@@ -240,11 +241,11 @@ def plan_refresh(*, plan: Plan) -> None:
 
 
 def _review_op(op: Operation, actor, caps_cache: dict[int, Any]) -> OpReview:
-    review = OpReview(op=op)
+    action = get_action(op.action)
+    review = OpReview(op=op, label=action.label)
     if op.state != OpState.PENDING:
         review.skip = op.message or op.get_state_display()
         return review
-    action = get_action(op.action)
     if op.connection is None:
         review.skip = "The connection was deleted."
         return review
@@ -593,13 +594,15 @@ def _record(plan: Plan, outcome: _Outcome) -> None:
         index_upsert_user(connection=op.connection, user=outcome.user)
 
 
-def plan_apply(*, plan_id: int) -> str:
-    """Apply an approved plan (or resume one left ``applying``): ``pending`` and ``unknown`` operations are
-    re-read before anything is sent. Returns the plan's final state."""
+def plan_apply(*, plan_id: int, resume: bool = False) -> str:
+    """Apply an approved plan; returns its final state. Claiming it (approved → applying) is atomic, so a second
+    run of the same task does nothing. ``resume=True`` continues a plan left ``applying`` by a worker that died:
+    its ``pending`` and ``unknown`` operations are re-read before anything is sent."""
+    claimable = (Plan.State.APPROVED, Plan.State.APPLYING) if resume else (Plan.State.APPROVED,)
     with transaction.atomic():
-        updated = Plan.objects.filter(
-            pk=plan_id, state__in=(Plan.State.APPROVED, Plan.State.APPLYING)
-        ).update(state=Plan.State.APPLYING, updated_at=timezone.now())
+        updated = Plan.objects.filter(pk=plan_id, state__in=claimable).update(
+            state=Plan.State.APPLYING, updated_at=timezone.now()
+        )
     plan = Plan.objects.select_related("author", "on_behalf_of", "approved_by").get(pk=plan_id)
     if not updated:
         return plan.state

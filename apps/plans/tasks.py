@@ -13,8 +13,8 @@ from apps.plans.services import plan_apply, plans_expire
 
 
 @task
-def plan_apply_task(plan_id: int) -> str:
-    return plan_apply(plan_id=plan_id)
+def plan_apply_task(plan_id: int, resume: bool = False) -> str:
+    return plan_apply(plan_id=plan_id, resume=resume)
 
 
 @task
