@@ -354,8 +354,9 @@ def plan_submit(*, plan: Plan, actor, reason: str, ticket: str, expires_in_hours
     if settings.ADMINUI_REQUIRE_REASON and not reason:
         raise ValidationError("Give a reason: it is recorded with every change of this plan.")
     rows = plan_review_rows(plan=plan, actor=actor)
-    if not any(r.will_apply for r in rows if not r.denied):
-        raise PlanError("Nothing in this plan would change anything.")
+    if not any(r.will_apply for r in rows):
+        denied = next((r.denied for r in rows if r.denied and not r.skip), "")
+        raise PlanError(f"Not allowed: {denied}" if denied else "Nothing in this plan would change anything.")
     conflict = plan_conflict(plan=plan)
     if conflict:
         raise PlanError(conflict)

@@ -310,3 +310,35 @@ def test_it_renders_the_review_with_counts_warnings_and_the_session_ticket(admin
     response = admin_client.post(f"/plans/{plan.pk}/submit/", {"reason": "", "ticket": "HD-77"})
     assert response.status_code == 200 and "Say why" in response.content.decode()
     assert admin_client.get(f"/plans/{plan.pk}/submit/").status_code == 405
+
+
+def test_helpdesk_cannot_grant_admin_nor_change_a_protected_admin(helpdesk_client, fleet):
+    f = fleet()
+    plan = _build(helpdesk_client, "role", role="admin")
+    html = _review(helpdesk_client, plan)
+    assert "Not allowed: Only admin operators can grant admin rights." in html
+    response = helpdesk_client.post(f"/plans/{plan.pk}/submit/", REASON)
+    assert (
+        response.status_code == 200
+        and "Only admin operators can grant admin rights" in response.content.decode()
+    )
+
+    response = helpdesk_client.post("/plans/offboard/", {"email": "priya.raman@example.com"})
+    priya_plan = Plan.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    html = _review(helpdesk_client, priya_plan)
+    assert "holds admin upstream; only admin operators can change it" in html  # a ToolJet workspace admin
+    assert "Holds admin upstream (protected account)." in html
+    sim, _ = f["tj1"]
+    assert tj_user(sim, "priya.raman@example.com")["status"] == "active"
+
+
+def test_helpdesk_cannot_approve(admin_client, helpdesk_client, fleet):
+    fleet(environment="production")
+    plan = _build(admin_client, include_groups="")
+    _review(admin_client, plan)
+    plan = _submit(admin_client, plan)
+    response = helpdesk_client.post(f"/plans/{plan.pk}/approve/", follow=True)
+    assert "Only admin operators can approve plans" in response.content.decode()
+    assert "to approve" not in response.content.decode()  # no count in the top bar for helpdesk
+    plan.refresh_from_db()
+    assert plan.state == Plan.State.PENDING_APPROVAL
