@@ -7,3 +7,6 @@ class PlansConfig(AppConfig):
     name = "apps.plans"
     label = "plans"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.plans import checks  # noqa: F401 - registers the settings check
