@@ -243,25 +243,22 @@ def plan_refresh(*, plan: Plan) -> None:
 def _review_op(op: Operation, actor, caps_cache: dict[int, Any]) -> OpReview:
     action = get_action(op.action)
     review = OpReview(op=op, label=action.label)
+    planned = op.planned or {}
+    readable = bool(planned) and "error" not in planned
+    if readable and op.params:
+        review.before, review.after = action.describe(planned, op.params)
     if op.state != OpState.PENDING:
         review.skip = op.message or op.get_state_display()
         return review
     if op.connection is None:
         review.skip = "The connection was deleted."
         return review
-    planned = op.planned or {}
-    if not planned:
-        review.skip = "Not read yet."
-        return review
-    if "error" in planned:
-        review.skip = f"Could not read it: {planned['error']}"
+    if not readable:
+        review.skip = f"Could not read it: {planned['error']}" if planned else "Not read yet."
         return review
     caps = caps_cache.setdefault(op.connection_id, connection_capabilities(op.connection))
     missing = action.missing_capability(caps)
-    if missing:
-        review.skip = f"Not possible here: {missing}"
-    review.before, review.after = action.describe(planned, op.params)
-    review.skip = review.skip or action.skip_reason(planned, op.params)
+    review.skip = f"Not possible here: {missing}" if missing else action.skip_reason(planned, op.params)
     target = action.policy_target(op.connection, planned, op.params)
     if target.protected:
         review.warnings.append("Holds admin upstream (protected account).")
