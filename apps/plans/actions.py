@@ -171,11 +171,11 @@ class UserStatus(PlanAction):
             return f"The account was {before} before; invite them again instead."
         if ws:
             return self.name, {"status": before, "workspace_id": ws}
+        if before in INACTIVE:
+            return self.name, {"status": "archived"}
+        # reactivating an account does not reactivate its memberships: name the ones that were active
         restore = [w for w, m in (planned.get("workspaces") or {}).items() if m.get("status") == "active"]
-        back = "active" if before == "active" else "archived"
-        return self.name, {"status": back, "restore_workspaces": restore} if back == "active" else {
-            "status": back
-        }
+        return self.name, {"status": "active", "restore_workspaces": restore}
 
 
 class UserRole(PlanAction):
