@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -471,6 +472,7 @@ class _Outcome:
     sent: bool = False
     upstream_status: int | None = None
     upstream_request_id: str = ""
+    duration_ms: int | None = None
 
 
 def _reread(action, provider, op: Operation, item: OpInput, outcome: _Outcome) -> None:
@@ -532,16 +534,21 @@ def _apply_one(provider, op: Operation) -> _Outcome:
 
 def _apply_connection(ops: list[Operation], results: queue.Queue) -> None:
     """On a worker thread: one connection's operations, in order."""
+    reported = 0
     try:
         with get_provider(ops[0].connection) as provider:
             for op in ops:
+                started = time.monotonic()
                 try:
-                    results.put(_apply_one(provider, op))
+                    outcome = _apply_one(provider, op)
                 except Exception as exc:  # noqa: BLE001 - one operation's bug must not stop the others
                     logger.exception("plan operation %s failed", op.pk)
-                    results.put(_Outcome(op, OpState.FAILURE, f"Internal error: {type(exc).__name__}"))
+                    outcome = _Outcome(op, OpState.FAILURE, f"Internal error: {type(exc).__name__}")
+                outcome.duration_ms = int((time.monotonic() - started) * 1000)
+                results.put(outcome)
+                reported += 1
     except ProviderError as exc:  # the connection itself is unusable (token unreadable)
-        for op in ops:
+        for op in ops[reported:]:
             results.put(_Outcome(op, OpState.FAILURE, exc.message))
     finally:
         results.put(None)
@@ -578,6 +585,7 @@ def _record(plan: Plan, outcome: _Outcome) -> None:
             error="" if outcome.state == OpState.SUCCESS else outcome.message,
             upstream_status=outcome.upstream_status,
             upstream_request_id=outcome.upstream_request_id,
+            duration_ms=outcome.duration_ms,
             extra={
                 "plan_id": plan.pk,
                 "operation": op.position,
