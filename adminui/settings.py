@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.directory",
     "apps.transfers",
+    "apps.plans",
     "apps.simulators",
 ]
 
@@ -305,6 +306,7 @@ ADMINUI_WORKER_OVERDUE = env.int("ADMINUI_WORKER_OVERDUE", default=30)  # second
 ADMINUI_IMPORT_MAX_BYTES = env.int("ADMINUI_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 ADMINUI_BUNDLE_LINK_TTL = env.int("ADMINUI_BUNDLE_LINK_TTL", default=24 * 3600)  # seconds
 ADMINUI_EXPORTS_DIR = Path(env.str("ADMINUI_EXPORTS_DIR", default=str(VAR_DIR / "exports")))
+
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a temporary file
 
 # ---------------------------------------------------------------------------
@@ -322,3 +324,15 @@ ADMINUI_TASK_RESULTS_KEEP_DAYS = env.int("ADMINUI_TASK_RESULTS_KEEP_DAYS", defau
 # networks (CIDR) in ADMINUI_METRICS_ALLOWED_NETWORKS; neither set: it answers no one.
 ADMINUI_METRICS_TOKEN = env.str("ADMINUI_METRICS_TOKEN", default="")
 ADMINUI_METRICS_ALLOWED_NETWORKS = env.list("ADMINUI_METRICS_ALLOWED_NETWORKS", default=[])
+
+# ---------------------------------------------------------------------------
+# Change plans
+# ---------------------------------------------------------------------------
+# What needs a second approver (apps.accounts.policy): any of grant_admin, protected_target,
+# production_offboarding, group_delete. Removing one lets a single operator do that alone.
+ADMINUI_PLAN_APPROVAL_RULES = env.list(
+    "ADMINUI_PLAN_APPROVAL_RULES",
+    default=["grant_admin", "protected_target", "production_offboarding", "group_delete"],
+)
+ADMINUI_PLAN_APPROVAL_TTL = env.int("ADMINUI_PLAN_APPROVAL_TTL", default=24 * 3600)  # seconds a request waits
+ADMINUI_PLAN_PARALLEL = env.int("ADMINUI_PLAN_PARALLEL", default=4)  # instances read and written at once

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("apps.directory.group_urls")),
     path("", include("apps.transfers.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("plans/", include("apps.plans.urls")),
 ]
 
 handler400 = "apps.core.views.bad_request"

@@ -95,6 +95,9 @@ class AuditEvent(models.Model):
         AUTH_LOGIN_FAILED = "auth.login_failed", "Sign-in failed"
         AUTH_LOGOUT = "auth.logout", "Signed out"
         DIRECTORY_SYNC = "directory.sync", "Directory synced"
+        PLAN_APPROVE = "plan.approve", "Plan approved"
+        PLAN_REJECT = "plan.reject", "Plan rejected"
+        PLAN_APPLY = "plan.apply", "Plan applied"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -38,6 +38,7 @@ from apps.directory.selectors import (
     user_search,
 )
 from apps.directory.tasks import sync_request
+from apps.plans.forms import ROLE_CHOICES as PLAN_ROLES
 from apps.providers.base import WorkspaceAssignment
 from apps.providers.errors import ConflictError, ProviderError
 
@@ -88,7 +89,11 @@ def person(request: HtmxHttpRequest, email: str) -> HttpResponse:
     rows = person_rows(email=email)
     # how old the index is on the instances this person is on (all of them when on none)
     age = index_age(connection_ids=[r.connection_id for r in rows] if rows else None)
-    return render(request, "directory/person.html", {"email": email.lower(), "rows": rows, "age": age})
+    return render(
+        request,
+        "directory/person.html",
+        {"email": email.lower(), "rows": rows, "age": age, "plan_roles": PLAN_ROLES},
+    )
 
 
 @require_GET

@@ -1,0 +1,183 @@
+"""The one policy: may this operator do this action to this target, and does it need a second approver?
+
+``decide(operator=…, action=…, target=…)`` returns a :class:`Decision` whose ``reason`` and ``approval_reason``
+are plain sentences a template can show. Callers describe the change with a :class:`Change` action name and a
+:class:`Target` (what the target *is* upstream, read live); the policy never talks to an instance itself.
+
+Rules (roles from ``apps.accounts.roles``):
+
+* viewers (and operators without a role) change nothing;
+* an upstream account that holds admin anywhere (a ToolJet workspace admin or super admin, a Retool admin) is
+  *protected*: only an admin operator may change it, whatever the change;
+* e-mail changes, granting admin (a role, an admin group, a new user created as admin), membership of admin groups
+  and group deletion are for admin operators only; helpdesk may create users without admin;
+* an operator whose scope does not cover the connection may not change anything on it (operator scopes live in
+  ``apps.accounts``; until they exist every connection is covered — see :func:`scope_covers`).
+
+A second approver is needed (``ADMINUI_PLAN_APPROVAL_RULES``, defaults to all four) for ``grant_admin`` (granting
+admin), ``protected_target`` (any change to a protected admin account), ``production_offboarding`` (offboarding on a
+production connection) and ``group_delete``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from apps.accounts.roles import Perm
+
+
+class Change:
+    """Action names the policy knows (the plan registry maps each of its entries onto one of these)."""
+
+    USER_CREATE = "user.create"
+    USER_PROFILE = "user.profile"
+    USER_EMAIL = "user.email"
+    USER_ROLE = "user.role"
+    USER_STATUS = "user.status"
+    USER_METADATA = "user.metadata"
+    USER_WORKSPACE_REMOVE = "user.workspace_remove"
+    GROUP_MEMBER_ADD = "group.member_add"
+    GROUP_MEMBER_REMOVE = "group.member_remove"
+    GROUP_DELETE = "group.delete"
+
+    ALL = (
+        USER_CREATE,
+        USER_PROFILE,
+        USER_EMAIL,
+        USER_ROLE,
+        USER_STATUS,
+        USER_METADATA,
+        USER_WORKSPACE_REMOVE,
+        GROUP_MEMBER_ADD,
+        GROUP_MEMBER_REMOVE,
+        GROUP_DELETE,
+    )
+
+
+APPROVAL_RULES = ("grant_admin", "protected_target", "production_offboarding", "group_delete")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a change is about, as read upstream. ``protected``: the account holds admin anywhere on its instance.
+    ``admin_group``: the group the change is about grants admin. ``grants_admin``: the change itself makes someone
+    admin. ``offboarding``: the change takes a person's access away (archive, disable)."""
+
+    connection: Any = None
+    kind: str = "user"
+    protected: bool = False
+    admin_group: bool = False
+    grants_admin: bool = False
+    offboarding: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+    needs_approval: bool = False
+    approval_reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def is_protected_account(user: Any) -> bool:
+    """A remote user (``apps.providers.base.RemoteUser``) that holds admin anywhere on its instance."""
+    if getattr(user, "is_admin", False):
+        return True
+    if (getattr(user, "user_type", None) or "").lower() in ("instance", "super_admin", "superadmin"):
+        return True
+    return any((m.role or "") == "admin" for m in getattr(user, "workspaces", ()) or ())
+
+
+def is_admin_group(name: str) -> bool:
+    """A group whose membership makes someone admin (Retool's group named admin)."""
+    return (name or "").strip().lower() == "admin"
+
+
+# -- operator scopes: the seam ---------------------------------------------------------------------------------
+
+_SCOPE_MODULES = (
+    "apps.accounts.scopes",
+    "apps.accounts.scope",
+    "apps.accounts.selectors",
+    "apps.accounts.services",
+)
+
+
+def _operator_scope_function():
+    for name in _SCOPE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        func = getattr(module, "operator_scope", None)
+        if callable(func):
+            return func
+    return None
+
+
+def scope_covers(operator: Any, connection: Any) -> bool:
+    """True when the operator's scope covers the connection. Operator scopes (``operator_scope(user)``) are added in
+    ``apps.accounts``; until they exist every connection is covered."""
+    if connection is None:
+        return True
+    func = _operator_scope_function()
+    if func is None:
+        return True
+    return bool(func(operator).covers(connection))
+
+
+# -- the decision ------------------------------------------------------------------------------------------------
+
+
+def _rules() -> frozenset[str]:
+    return frozenset(getattr(settings, "ADMINUI_PLAN_APPROVAL_RULES", APPROVAL_RULES))
+
+
+def operator_is_admin(operator: Any) -> bool:
+    return bool(operator is not None and operator.has_perm(Perm.GRANT_ADMIN))
+
+
+def _approval(action: str, target: Target) -> str:
+    rules = _rules()
+    if target.grants_admin and "grant_admin" in rules:
+        return "Granting admin needs a second approver."
+    if target.protected and "protected_target" in rules:
+        return "This account holds admin upstream: a change to it needs a second approver."
+    production = getattr(target.connection, "environment", "") == "production"
+    if target.offboarding and production and "production_offboarding" in rules:
+        return "Offboarding on a production instance needs a second approver."
+    if action == Change.GROUP_DELETE and "group_delete" in rules:
+        return "Deleting a group needs a second approver."
+    return ""
+
+
+def decide(*, operator: Any, action: str, target: Target) -> Decision:
+    """May ``operator`` do ``action`` to ``target``, and does it need a second approver?"""
+    if action not in Change.ALL:
+        raise ValueError(f"unknown policy action {action!r}")
+    if operator is None or not operator.has_perm(Perm.CHANGE_PEOPLE):
+        return Decision(False, "Your role can look but not change anything.")
+    if not scope_covers(operator, target.connection):
+        name = getattr(target.connection, "name", "this instance")
+        return Decision(False, f"Your scope does not cover {name}.")
+    admin = operator_is_admin(operator)
+    if not admin:
+        if action == Change.USER_EMAIL:
+            return Decision(False, "Only admin operators can change an e-mail address.")
+        if target.grants_admin:
+            return Decision(False, "Only admin operators can grant admin rights.")
+        if target.protected:
+            return Decision(False, "This account holds admin upstream; only admin operators can change it.")
+        if target.admin_group:
+            return Decision(False, "Only admin operators can change the membership of an admin group.")
+        if action == Change.GROUP_DELETE:
+            return Decision(False, "Only admin operators can delete groups.")
+    approval = _approval(action, target)
+    return Decision(True, "", needs_approval=bool(approval), approval_reason=approval)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django import forms
+
+from apps.core.forms import ReasonFormMixin
+
+ROLE_CHOICES = [
+    ("admin", "admin"),
+    ("builder", "builder (ToolJet)"),
+    ("end-user", "end-user (ToolJet)"),
+    ("member", "member (Retool)"),
+]
+
+
+class OffboardForm(forms.Form):
+    email = forms.EmailField(max_length=320)
+    include_groups = forms.BooleanField(required=False, initial=True, label="Also remove from custom groups")
+
+
+class RoleForm(forms.Form):
+    email = forms.EmailField(max_length=320)
+    role = forms.ChoiceField(choices=ROLE_CHOICES)
+
+
+class SubmitForm(ReasonFormMixin):
+    expires_in_hours = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=24 * 90,
+        label="Time-boxed: revert after (hours)",
+        widget=forms.NumberInput(attrs={"placeholder": "e.g. 8"}),
+    )
+
+
+class TicketForm(forms.Form):
+    ticket = forms.CharField(max_length=64, required=False, strip=True)

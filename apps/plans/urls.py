@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from apps.plans import views
+
+app_name = "plans"
+urlpatterns = [
+    path("", views.plan_list, name="plan_list"),
+    path("approvals/", views.approval_list, name="approval_list"),
+    path("ticket/", views.ticket_set, name="ticket_set"),
+    path("offboard/", views.offboard_build, name="offboard_build"),
+    path("role/", views.role_build, name="role_build"),
+    path("<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("<int:pk>/submit/", views.plan_submit, name="plan_submit"),
+    path("<int:pk>/approve/", views.plan_approve, name="plan_approve"),
+    path("<int:pk>/reject/", views.plan_reject, name="plan_reject"),
+    path("<int:pk>/retry/", views.plan_retry, name="plan_retry"),
+    path("<int:pk>/revert/", views.plan_revert, name="plan_revert"),
+]
