@@ -274,3 +274,33 @@ ADMINUI_IMPORT_MAX_BYTES = env.int("ADMINUI_IMPORT_MAX_BYTES", default=100 * 102
 ADMINUI_BUNDLE_LINK_TTL = env.int("ADMINUI_BUNDLE_LINK_TTL", default=24 * 3600)  # seconds
 ADMINUI_EXPORTS_DIR = Path(env.str("ADMINUI_EXPORTS_DIR", default=str(VAR_DIR / "exports")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a temporary file
+
+# ---------------------------------------------------------------------------
+# Sign-in: single sign-on (OpenID Connect), local passwords, re-authentication
+# ---------------------------------------------------------------------------
+# OIDC is on when an issuer and a client id are set. The issuer's discovery document
+# (<issuer>/.well-known/openid-configuration) supplies every endpoint. The redirect URI to register at the
+# identity provider is https://<console host>/login/oidc/callback/.
+ADMINUI_OIDC_ISSUER = env.str("ADMINUI_OIDC_ISSUER", default="").rstrip("/")
+ADMINUI_OIDC_CLIENT_ID = env.str("ADMINUI_OIDC_CLIENT_ID", default="")
+ADMINUI_OIDC_CLIENT_SECRET = env.str("ADMINUI_OIDC_CLIENT_SECRET", default="")  # secret: never logged
+ADMINUI_OIDC_NAME = env.str("ADMINUI_OIDC_NAME", default="single sign-on")  # "Sign in with <name>"
+ADMINUI_OIDC_SCOPES = env.str("ADMINUI_OIDC_SCOPES", default="openid profile email groups")
+ADMINUI_OIDC_GROUPS_CLAIM = env.str("ADMINUI_OIDC_GROUPS_CLAIM", default="groups")
+ADMINUI_OIDC_USERNAME_CLAIM = env.str("ADMINUI_OIDC_USERNAME_CLAIM", default="preferred_username")
+# IdP group → console role, e.g. "adminui-admins=admin,adminui-helpdesk=helpdesk,staff=viewer". The highest mapped
+# role wins; a person in no mapped group is refused. Re-read at every sign-in.
+ADMINUI_OIDC_ROLE_MAP = env.dict("ADMINUI_OIDC_ROLE_MAP", default={})
+# IdP group → environment scope, e.g. "adminui-staging=staging". A person in any of these groups is limited to
+# the listed environments; with none of them, the scope set on the operator page is kept.
+ADMINUI_OIDC_ENVIRONMENT_MAP = env.dict("ADMINUI_OIDC_ENVIRONMENT_MAP", default={})
+ADMINUI_OIDC_TIMEOUT = env.float("ADMINUI_OIDC_TIMEOUT", default=10.0)  # seconds, per call to the IdP
+# Local passwords: on by default. Set ADMINUI_LOCAL_LOGIN=0 to allow single sign-on only, except for the
+# break-glass usernames listed in ADMINUI_BREAK_GLASS_USERS (keep one for when the IdP is down).
+ADMINUI_LOCAL_LOGIN = env.bool("ADMINUI_LOCAL_LOGIN", default=True)
+ADMINUI_BREAK_GLASS_USERS = env.list("ADMINUI_BREAK_GLASS_USERS", default=[])
+# Sensitive actions (operator management and others) ask for a fresh sign-in after this many minutes.
+ADMINUI_REAUTH_MINUTES = env.int("ADMINUI_REAUTH_MINUTES", default=15)
+# A password-set link for an invited or reset local operator is valid this long.
+# (Django's one-time token: it stops working once the password is set or the operator signs in.)
+PASSWORD_RESET_TIMEOUT = env.int("ADMINUI_PASSWORD_LINK_TTL", default=72 * 3600)  # seconds

@@ -95,6 +95,11 @@ class AuditEvent(models.Model):
         AUTH_LOGIN_FAILED = "auth.login_failed", "Sign-in failed"
         AUTH_LOGOUT = "auth.logout", "Signed out"
         DIRECTORY_SYNC = "directory.sync", "Directory synced"
+        OPERATOR_CREATE = "operator.create", "Operator created"
+        OPERATOR_ROLE = "operator.role", "Operator role changed"
+        OPERATOR_SCOPE = "operator.scope", "Operator scope changed"
+        OPERATOR_DISABLE = "operator.disable", "Operator disabled"
+        OPERATOR_PASSWORD_RESET = "operator.password_reset", "Operator password reset"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
