@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
@@ -55,7 +55,9 @@ def _return_to(request) -> str:
         return request.get_full_path()
     if getattr(request, "htmx", None) and request.htmx.current_url:
         return safe_next(request, request.htmx.current_url_abs_path)
-    return safe_next(request, request.headers.get("Referer"))
+    referer = safe_next(request, request.headers.get("Referer"))
+    parts = urlsplit(referer)
+    return f"{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
 
 
 def require_recent_auth(request, minutes: int | None = None) -> HttpResponse | None:
