@@ -304,3 +304,11 @@ ADMINUI_REAUTH_MINUTES = env.int("ADMINUI_REAUTH_MINUTES", default=15)
 # A password-set link for an invited or reset local operator is valid this long.
 # (Django's one-time token: it stops working once the password is set or the operator signs in.)
 PASSWORD_RESET_TIMEOUT = env.int("ADMINUI_PASSWORD_LINK_TTL", default=72 * 3600)  # seconds
+if ADMINUI_OIDC_ISSUER:
+    # Logging out is a form POST that ends at the IdP's end-session page: browsers apply form-action to the
+    # redirect too, so the IdP's origin must be allowed (its end-session endpoint lives there for Okta, Entra ID
+    # and Keycloak).
+    from urllib.parse import urlsplit as _urlsplit
+
+    _idp = _urlsplit(ADMINUI_OIDC_ISSUER)
+    SECURE_CSP["form-action"] = [*SECURE_CSP["form-action"], f"{_idp.scheme}://{_idp.netloc}"]
