@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from apps.accounts.models import User
 from apps.accounts.oidc import local_login_allowed
 from apps.accounts.roles import ROLE_ORDER
+from apps.core.forms import ReasonFormMixin
 
 
 class LoginForm(AuthenticationForm):
@@ -22,13 +22,8 @@ class LoginForm(AuthenticationForm):
         return super().clean()
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=2000,
-        required=settings.ADMINUI_REQUIRE_REASON,
-        widget=forms.TextInput,
-        help_text="Why — kept in the audit trail.",
-    )
+class ReasonForm(ReasonFormMixin):
+    """Reason and ticket of an operator change (disable, password reset)."""
 
 
 ROLE_CHOICES = [(r, r.capitalize()) for r in ROLE_ORDER]

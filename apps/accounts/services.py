@@ -156,7 +156,9 @@ def password_set_path(user: User) -> str:
     return f"/password/{uid}/{default_token_generator.make_token(user)}/"
 
 
-def operator_create(*, actor, username: str, role: str, reason: str, email: str = "") -> tuple[User, str]:
+def operator_create(
+    *, actor, username: str, role: str, reason: str, email: str = "", ticket: str = ""
+) -> tuple[User, str]:
     """Invite a local operator: no usable password yet; returns (operator, one-time password-set path)."""
     if role not in ROLE_ORDER:
         raise ValueError(f"unknown role {role!r}")
@@ -166,6 +168,7 @@ def operator_create(*, actor, username: str, role: str, reason: str, email: str 
         target_type="operator",
         target_repr=username,
         reason=reason,
+        ticket=ticket,
     ) as event:
         with transaction.atomic():
             user = User(username=username, email=email, sign_in=User.SignIn.LOCAL)
@@ -177,13 +180,14 @@ def operator_create(*, actor, username: str, role: str, reason: str, email: str 
     return user, password_set_path(user)
 
 
-def operator_set_role(*, actor, user: User, role: str, reason: str) -> User:
+def operator_set_role(*, actor, user: User, role: str, reason: str, ticket: str = "") -> User:
     if role not in ("", *ROLE_ORDER):
         raise ValueError(f"unknown role {role!r}")
     with audited(
         action=AuditEvent.Action.OPERATOR_ROLE,
         actor=actor,
         reason=reason,
+        ticket=ticket,
         before={"role": role_of(user)},
         **_target(user),
     ) as event:
@@ -193,12 +197,19 @@ def operator_set_role(*, actor, user: User, role: str, reason: str) -> User:
 
 
 def operator_set_scope(
-    *, actor, user: User, environments: list[str] | None, connection_ids: list[int], reason: str
+    *,
+    actor,
+    user: User,
+    environments: list[str] | None,
+    connection_ids: list[int],
+    reason: str,
+    ticket: str = "",
 ) -> User:
     with audited(
         action=AuditEvent.Action.OPERATOR_SCOPE,
         actor=actor,
         reason=reason,
+        ticket=ticket,
         before=_scope_snapshot(user),
         **_target(user),
     ) as event:
@@ -211,13 +222,14 @@ def operator_set_scope(
     return user
 
 
-def operator_disable(*, actor, user: User, reason: str) -> User:
+def operator_disable(*, actor, user: User, reason: str, ticket: str = "") -> User:
     """Disable an operator: no sign-in of any kind, and their open sessions stop working (is_active is checked on
     every request)."""
     with audited(
         action=AuditEvent.Action.OPERATOR_DISABLE,
         actor=actor,
         reason=reason,
+        ticket=ticket,
         before={"active": user.is_active},
         **_target(user),
     ) as event:
@@ -227,12 +239,16 @@ def operator_disable(*, actor, user: User, reason: str) -> User:
     return user
 
 
-def operator_password_reset(*, actor, user: User, reason: str) -> str:
+def operator_password_reset(*, actor, user: User, reason: str, ticket: str = "") -> str:
     """Make the operator's password unusable and return a one-time password-set path for them."""
     if user.sign_in != User.SignIn.LOCAL:
         raise ValueError("single sign-on operators have no password here")
     with audited(
-        action=AuditEvent.Action.OPERATOR_PASSWORD_RESET, actor=actor, reason=reason, **_target(user)
+        action=AuditEvent.Action.OPERATOR_PASSWORD_RESET,
+        actor=actor,
+        reason=reason,
+        ticket=ticket,
+        **_target(user),
     ):
         user.set_unusable_password()
         user.save(update_fields=["password"])

@@ -199,6 +199,7 @@ def operator_invite(request: HtmxHttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             reason=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
         )
         return render(
             request,
@@ -228,17 +229,18 @@ def _detail_context(op: User, **forms) -> dict:
         "op": op,
         "role": role_initial,
         "scope": scope,
-        "role_form": forms.get("role_form") or RoleForm(initial={"role": role_initial}),
+        "role_form": forms.get("role_form") or RoleForm(initial={"role": role_initial}, auto_id="role_%s"),
         "scope_form": scope_form
         or ScopeForm(
+            auto_id="scope_%s",
             initial={
                 "limit_environments": scope.environments is not None,
                 "environments": sorted(scope.environments or ()),
                 "connections": sorted(scope.connection_ids or ()),
-            }
+            },
         ),
-        "disable_form": forms.get("disable_form") or ReasonForm(),
-        "reset_form": forms.get("reset_form") or ReasonForm(),
+        "disable_form": forms.get("disable_form") or ReasonForm(auto_id="disable_%s"),
+        "reset_form": forms.get("reset_form") or ReasonForm(auto_id="reset_%s"),
     }
 
 
@@ -247,14 +249,18 @@ def _detail_context(op: User, **forms) -> dict:
 def operator_role(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _admin_only(request)
     op = _operator(pk)
-    form = RoleForm(request.POST)
+    form = RoleForm(request.POST, auto_id="role_%s")
     if not form.is_valid():
         return render(request, "accounts/operator_detail.html", _detail_context(op, role_form=form))
     if op == request.user and form.cleaned_data["role"] != "admin":
         form.add_error("role", "You cannot take away your own admin role.")
         return render(request, "accounts/operator_detail.html", _detail_context(op, role_form=form))
     services.operator_set_role(
-        actor=request.user, user=op, role=form.cleaned_data["role"], reason=form.cleaned_data["reason"]
+        actor=request.user,
+        user=op,
+        role=form.cleaned_data["role"],
+        reason=form.cleaned_data["reason"],
+        ticket=form.cleaned_data["ticket"],
     )
     messages.success(request, f"{op.username}'s role is now {form.cleaned_data['role'] or 'none'}.")
     return redirect("accounts:operator_detail", pk=op.pk)
@@ -265,7 +271,7 @@ def operator_role(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def operator_scope_change(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _admin_only(request)
     op = _operator(pk)
-    form = ScopeForm(request.POST)
+    form = ScopeForm(request.POST, auto_id="scope_%s")
     if not form.is_valid():
         return render(request, "accounts/operator_detail.html", _detail_context(op, scope_form=form))
     data = form.cleaned_data
@@ -275,6 +281,7 @@ def operator_scope_change(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         environments=data["environments"] if data["limit_environments"] else None,
         connection_ids=[c.pk for c in data["connections"]],
         reason=data["reason"],
+        ticket=data["ticket"],
     )
     messages.success(request, f"{op.username}'s scope is now: {operator_scope(op).describe()}.")
     return redirect("accounts:operator_detail", pk=op.pk)
@@ -285,12 +292,14 @@ def operator_scope_change(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def operator_disable(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _admin_only(request)
     op = _operator(pk)
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, auto_id="disable_%s")
     if not form.is_valid() or op == request.user:
         if op == request.user:
             form.add_error(None, "You cannot disable yourself.")
         return render(request, "accounts/operator_detail.html", _detail_context(op, disable_form=form))
-    services.operator_disable(actor=request.user, user=op, reason=form.cleaned_data["reason"])
+    services.operator_disable(
+        actor=request.user, user=op, reason=form.cleaned_data["reason"], ticket=form.cleaned_data["ticket"]
+    )
     messages.success(request, f"{op.username} is disabled.")
     return redirect("accounts:operator_detail", pk=op.pk)
 
@@ -300,12 +309,14 @@ def operator_disable(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def operator_password_reset(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _admin_only(request)
     op = _operator(pk)
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, auto_id="reset_%s")
     if not form.is_valid() or op.sign_in != User.SignIn.LOCAL:
         if op.sign_in != User.SignIn.LOCAL:
             form.add_error(None, "This operator signs in with single sign-on and has no password here.")
         return render(request, "accounts/operator_detail.html", _detail_context(op, reset_form=form))
-    path = services.operator_password_reset(actor=request.user, user=op, reason=form.cleaned_data["reason"])
+    path = services.operator_password_reset(
+        actor=request.user, user=op, reason=form.cleaned_data["reason"], ticket=form.cleaned_data["ticket"]
+    )
     return render(
         request,
         "accounts/operator_invited.html",

@@ -59,7 +59,9 @@ def test_invite_shows_a_one_time_link_that_sets_the_password(admin_client, opera
         {"role": "helpdesk", "sign_in": "local"},
     )
     token = link.rstrip("/").rsplit("/", 1)[1]
-    assert token not in str([row.before, row.after, row.extra, row.reason])  # the link never reaches the trail
+    assert token not in str(
+        [row.before, row.after, row.extra, row.reason]
+    )  # the link never reaches the trail
     anon = Client()
     form = anon.get(link, follow=True)
     assert "Choose your adminui password" in form.content.decode()
@@ -78,7 +80,7 @@ def test_invite_refuses_a_taken_username_and_a_missing_reason(admin_client, oper
         "/operators/invite/", {"username": "VERA", "role": "viewer", "reason": ""}
     ).content.decode()
     assert "exists already" in body
-    assert "This field is required." in body
+    assert "Say why you are making this change" in body
     assert not AuditEvent.objects.filter(action="operator.create").exists()
 
 
@@ -89,7 +91,12 @@ def test_it_changes_the_role_with_an_audited_reason(admin_client, operator_viewe
     assert response.status_code == 302
     assert User.objects.get(pk=operator_viewer.pk).role == "helpdesk"
     row = _last("operator.role")
-    assert (row.before, row.after, row.reason) == ({"role": "viewer"}, {"role": "helpdesk"}, "on call")
+    assert (row.before, row.after, row.reason, row.ticket) == (
+        {"role": "viewer"},
+        {"role": "helpdesk"},
+        "on call",
+        "OPS-1",
+    )
 
 
 def test_an_admin_cannot_demote_themselves(admin_client, operator_admin):
