@@ -86,7 +86,7 @@ def test_invite_refuses_a_taken_username_and_a_missing_reason(admin_client, oper
 
 def test_it_changes_the_role_with_an_audited_reason(admin_client, operator_viewer):
     response = admin_client.post(
-        f"/operators/{operator_viewer.pk}/role/", {"role": "helpdesk", "reason": "on call"}
+        f"/operators/{operator_viewer.pk}/role/", {"role": "helpdesk", "reason": "on call", "ticket": "OPS-1"}
     )
     assert response.status_code == 302
     assert User.objects.get(pk=operator_viewer.pk).role == "helpdesk"
