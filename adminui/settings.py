@@ -285,7 +285,9 @@ ADMINUI_OIDC_ISSUER = env.str("ADMINUI_OIDC_ISSUER", default="").rstrip("/")
 ADMINUI_OIDC_CLIENT_ID = env.str("ADMINUI_OIDC_CLIENT_ID", default="")
 ADMINUI_OIDC_CLIENT_SECRET = env.str("ADMINUI_OIDC_CLIENT_SECRET", default="")  # secret: never logged
 ADMINUI_OIDC_NAME = env.str("ADMINUI_OIDC_NAME", default="single sign-on")  # "Sign in with <name>"
-ADMINUI_OIDC_SCOPES = env.str("ADMINUI_OIDC_SCOPES", default="openid profile email groups")
+# Add "groups" where the IdP needs that scope to send the groups claim (Okta's org authorisation server); IdPs
+# refuse scopes they do not know, so it is not in the default.
+ADMINUI_OIDC_SCOPES = env.str("ADMINUI_OIDC_SCOPES", default="openid profile email")
 ADMINUI_OIDC_GROUPS_CLAIM = env.str("ADMINUI_OIDC_GROUPS_CLAIM", default="groups")
 ADMINUI_OIDC_USERNAME_CLAIM = env.str("ADMINUI_OIDC_USERNAME_CLAIM", default="preferred_username")
 # IdP group → console role, e.g. "adminui-admins=admin,adminui-helpdesk=helpdesk,staff=viewer". The highest mapped
