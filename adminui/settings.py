@@ -314,3 +314,12 @@ if ADMINUI_OIDC_ISSUER:
 
     _idp = _urlsplit(ADMINUI_OIDC_ISSUER)
     SECURE_CSP["form-action"] = [*SECURE_CSP["form-action"], f"{_idp.scheme}://{_idp.netloc}"]
+
+# Second factor (TOTP, django-otp) for local-password operators: set up at /account/two-factor/, then asked for
+# after the password. Required for local admins when DEBUG is off, unless ADMINUI_TOTP_WAIVED=1 — dangerous: a
+# leaked admin password alone then opens every instance's admin token. (Test runs are exempt; the tests that cover
+# it turn it on.)
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp"]
+MIDDLEWARE += ["apps.accounts.middleware.TwoFactorRequiredMiddleware"]
+ADMINUI_TOTP_REQUIRED = not DEBUG and not TESTING and not env.bool("ADMINUI_TOTP_WAIVED", default=False)
+OTP_TOTP_ISSUER = "adminui"

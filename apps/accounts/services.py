@@ -11,6 +11,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import User
 from apps.accounts.oidc import OIDCError
@@ -240,7 +241,8 @@ def operator_disable(*, actor, user: User, reason: str, ticket: str = "") -> Use
 
 
 def operator_password_reset(*, actor, user: User, reason: str, ticket: str = "") -> str:
-    """Make the operator's password unusable and return a one-time password-set path for them."""
+    """Make the operator's password unusable, remove their second factor (a lost phone is the usual reason) and
+    return a one-time password-set path for them."""
     if user.sign_in != User.SignIn.LOCAL:
         raise ValueError("single sign-on operators have no password here")
     with audited(
@@ -249,7 +251,9 @@ def operator_password_reset(*, actor, user: User, reason: str, ticket: str = "")
         reason=reason,
         ticket=ticket,
         **_target(user),
-    ):
+    ) as event:
         user.set_unusable_password()
         user.save(update_fields=["password"])
+        removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        event.after = {"second_factor_removed": bool(removed)}
     return password_set_path(user)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import services
-from apps.accounts.forms import InviteForm, LoginForm, ReasonForm, ReauthForm, RoleForm, ScopeForm
+from apps.accounts.forms import CodeForm, InviteForm, LoginForm, ReasonForm, ReauthForm, RoleForm, ScopeForm
 from apps.accounts.models import User
 from apps.accounts.oidc import (
     OIDCError,
@@ -27,6 +28,14 @@ from apps.accounts.oidc import (
 from apps.accounts.reauth import mark_authenticated, recent_auth_required, safe_next
 from apps.accounts.roles import Perm, require
 from apps.accounts.scope import operator_scope
+from apps.accounts.two_factor import (
+    base32_key,
+    has_second_factor,
+    pending_device,
+    second_factor_required,
+    two_factor_confirm,
+    verify_second_factor,
+)
 from apps.core.http import HtmxHttpRequest
 
 logger = logging.getLogger(__name__)
@@ -44,13 +53,31 @@ def _sign_in_context() -> dict:
     }
 
 
+_SESSION_PENDING_2FA = "adminui_pending_second_factor"
+_PENDING_2FA_TTL = 300  # seconds between the password and the code
+
+
 class LoginView(auth_views.LoginView):
+    """Password sign-in; an operator with a second factor is asked for a code before they are signed in."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), **_sign_in_context()}
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if has_second_factor(user):
+            self.request.session[_SESSION_PENDING_2FA] = {
+                "user": user.pk,
+                "backend": user.backend,
+                "at": time.time(),
+                "next": self.get_success_url(),
+            }
+            return redirect("accounts:login_code")
+        return super().form_valid(form)
 
 
 login_view = require_http_methods(["GET", "POST"])(LoginView.as_view())
@@ -89,6 +116,57 @@ def _sign_in_error(request, message: str, status: int = 403) -> HttpResponse:
 
 
 @login_not_required
+@require_http_methods(["GET", "POST"])
+def login_code(request: HtmxHttpRequest) -> HttpResponse:
+    """The second step of a password sign-in: the code from the operator's authenticator app."""
+    pending = request.session.get(_SESSION_PENDING_2FA)
+    if not pending or pending["at"] < time.time() - _PENDING_2FA_TTL:
+        request.session.pop(_SESSION_PENDING_2FA, None)
+        messages.info(request, "Sign in again: the code was not entered in time.")
+        return redirect("accounts:login")
+    user = get_object_or_404(User, pk=pending["user"], is_active=True)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ok, message = verify_second_factor(user, form.cleaned_data["code"])
+        if ok:
+            del request.session[_SESSION_PENDING_2FA]
+            login(request, user, backend=pending["backend"])
+            return redirect(safe_next(request, pending["next"]))
+        form.add_error("code", message)
+    return render(request, "accounts/login_code.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HtmxHttpRequest) -> HttpResponse:
+    """Set up the second factor (local operators): scan or type the key, confirm with a code."""
+    user = request.user
+    if user.sign_in != User.SignIn.LOCAL:
+        return _sign_in_error(request, "Your second factor is managed by your identity provider.", status=404)
+    if has_second_factor(user):
+        return render(request, "accounts/two_factor.html", {"done": True})
+    device = pending_device(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ok, message = two_factor_confirm(actor=user, device=device, token=form.cleaned_data["code"])
+        if ok:
+            messages.success(
+                request, "Two-factor sign-in is on: from now on adminui asks for a code after your password."
+            )
+            return redirect("/")
+        form.add_error("code", message)
+    return render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "form": form,
+            "key": base32_key(device),
+            "config_url": device.config_url,
+            "required": second_factor_required(user),
+        },
+    )
+
+
+@login_not_required
 @require_GET
 def oidc_login(request: HtmxHttpRequest) -> HttpResponse:
     if not oidc_enabled():
@@ -110,11 +188,16 @@ def oidc_callback(request: HtmxHttpRequest) -> HttpResponse:
         result = oidc_complete(request, request.GET)
         if result.reauth:
             subject = f"{settings.ADMINUI_OIDC_ISSUER} {result.claims['sub']}"
-            if not request.user.is_authenticated or request.user.oidc_subject != subject:
+            if not request.user.is_authenticated:
+                raise OIDCError(
+                    "Your session ended meanwhile. Sign in again.", detail="reauth without session"
+                )
+            if request.user.oidc_subject != subject:
                 raise OIDCError(
                     "You confirmed as someone else. Sign in again as yourself.", detail="reauth subject"
                 )
             mark_authenticated(request)
+            request.session[_SESSION_ID_TOKEN] = result.id_token
             return redirect(safe_next(request, result.next_url))
         user = services.operator_sign_in_oidc(claims=result.claims)
     except OIDCError as exc:

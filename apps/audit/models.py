@@ -100,6 +100,7 @@ class AuditEvent(models.Model):
         OPERATOR_SCOPE = "operator.scope", "Operator scope changed"
         OPERATOR_DISABLE = "operator.disable", "Operator disabled"
         OPERATOR_PASSWORD_RESET = "operator.password_reset", "Operator password reset"
+        OPERATOR_TWO_FACTOR = "operator.two_factor", "Operator second factor set up"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
