@@ -158,3 +158,35 @@ def test_only_the_break_glass_account_may_use_a_password(sso_page: Page):
     page.get_by_label("Password").fill(BREAK_GLASS["password"])
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_title("Your role")).to_have_text("breakglass · admin")
+
+
+def test_an_sso_admin_invites_a_local_operator_and_changes_their_role(sso_page: Page, browser, sso):
+    console, _idp = sso
+    page = sso_page
+    page.goto("/login/")
+    page.get_by_role("link", name="Sign in with Test IdP").click()
+    _sign_in_at_idp(page, "olga")
+    page.get_by_role("link", name="Operators").click()
+    page.get_by_role("link", name="Invite an operator").click()
+    page.get_by_label("Username").fill("priya")
+    page.get_by_label("Role").select_option("helpdesk")
+    page.get_by_label("Reason").fill("joins support")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.get_by_role("heading", name="priya is invited")).to_be_visible()
+    link = page.locator("#password-link").inner_text()
+    assert link.startswith(f"{console.base_url}/password/")
+
+    other = _new_page(browser, console, logged_in=False)
+    try:
+        other.goto(link)
+        expect(other.get_by_role("heading", name="Choose your adminui password")).to_be_visible()
+    finally:
+        other.context.close()
+
+    page.get_by_role("link", name="Back to priya").click()
+    page.get_by_label("Role", exact=True).select_option("admin")
+    page.locator("form[action$='/role/']").get_by_label("Reason").fill("on-call lead")
+    page.get_by_role("button", name="Change role").click()
+    expect(page.get_by_text("priya's role is now admin.")).to_be_visible()
+    page.goto("/audit/")
+    expect(page.get_by_text("on-call lead")).to_be_visible()
