@@ -36,10 +36,11 @@ _LEEWAY = 60  # seconds of clock skew accepted on exp/iat/auth_time
 class OIDCError(Exception):
     """A sign-in that must be refused; `message` is safe to show (no tokens, no IdP internals)."""
 
-    def __init__(self, message: str, *, detail: str = ""):
+    def __init__(self, message: str, *, detail: str = "", username: str = ""):
         super().__init__(message)
         self.message = message
         self.detail = detail  # for the audit row and the log, never for the page
+        self.username = username  # known only once the ID token was verified
 
 
 def _s256(verifier: str) -> str:
@@ -161,7 +162,7 @@ def _verify_id_token(
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise OIDCError(
             "The sign-in answer from the identity provider failed its signature check and was refused.",
-            detail=f"id_token: {type(exc).__name__}",
+            detail=f"signature check failed on the ID token ({type(exc).__name__})",
         ) from exc
     claims = dict(token.claims)
     registry = jwt.JWTClaimsRegistry(
@@ -178,7 +179,7 @@ def _verify_id_token(
     except JoseError as exc:
         raise OIDCError(
             "The sign-in answer from the identity provider was not valid for adminui and was refused.",
-            detail=f"id_token claims: {type(exc).__name__} {getattr(exc, 'claim', '')}".strip(),
+            detail=f"claim check failed on the ID token ({type(exc).__name__} {getattr(exc, 'claim', '')})",
         ) from exc
     aud = claims.get("aud")
     if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != settings.ADMINUI_OIDC_CLIENT_ID:
@@ -231,7 +232,7 @@ def oidc_complete(request, query) -> SignInResult:
         except httpx.HTTPError as exc:
             raise OIDCError(
                 f"{settings.ADMINUI_OIDC_NAME} could not be reached. Try again in a minute.",
-                detail=f"token: {type(exc).__name__}",
+                detail=f"code exchange failed ({type(exc).__name__})",
             ) from exc
         if response.status_code != 200:
             error = ""
@@ -239,14 +240,16 @@ def oidc_complete(request, query) -> SignInResult:
                 error = str(response.json().get("error", ""))[:60]
             raise OIDCError(
                 "The identity provider refused to complete the sign-in. Start again.",
-                detail=f"token: HTTP {response.status_code} {error}".strip(),
+                detail=f"code exchange answered HTTP {response.status_code} {error}".strip(),
             )
         try:
             tokens = response.json()
             id_token = tokens["id_token"]
             access_token = tokens.get("access_token", "")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise OIDCError("The identity provider sent no ID token.", detail="token: no id_token") from exc
+            raise OIDCError(
+                "The identity provider sent no ID token.", detail="code exchange gave no ID token"
+            ) from exc
         claims = _verify_id_token(
             client, meta, id_token, nonce=flow["nonce"], started=flow["started"], reauth=flow["reauth"]
         )

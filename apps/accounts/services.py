@@ -128,26 +128,30 @@ def operator_sign_in_oidc(*, claims: dict) -> User:
             **_target(user),
         )
     if user is not None and not user.is_active:
-        _refuse(wanted, "disabled in adminui")
-        raise OIDCError("Your adminui account is disabled. Ask an adminui administrator.", detail="disabled")
+        raise OIDCError(
+            "Your adminui account is disabled. Ask an adminui administrator.",
+            detail="disabled in adminui",
+            username=wanted,
+        )
     if not role:
-        _refuse(wanted, "no mapped group")
         raise OIDCError(
             "You signed in, but your account is not in a group that gives access to adminui. "
             "Ask an administrator to add you to the adminui group at your identity provider.",
             detail="no mapped group",
+            username=wanted,
         )
     return user
 
 
-def _refuse(username: str, error: str) -> None:
+def operator_sign_in_refused(*, error: OIDCError) -> None:
+    """Record a refused single sign-on: the username when the IdP vouched for one, and why (never a token)."""
     audit_record(
         action=AuditEvent.Action.AUTH_LOGIN_FAILED,
-        actor=username[:150] or None,
+        actor=error.username[:150] or None,
         target_type="operator",
-        target_repr=username,
+        target_repr=error.username,
         outcome=AuditEvent.Outcome.DENIED,
-        error=error,
+        error=error.detail or error.message,
     )
 
 

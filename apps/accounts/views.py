@@ -202,6 +202,7 @@ def oidc_callback(request: HtmxHttpRequest) -> HttpResponse:
         user = services.operator_sign_in_oidc(claims=result.claims)
     except OIDCError as exc:
         logger.warning("single sign-on refused: %s", exc.detail)
+        services.operator_sign_in_refused(error=exc)
         return _sign_in_error(request, exc.message)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[_SESSION_ID_TOKEN] = result.id_token

@@ -106,6 +106,12 @@ def test_it_refuses_a_tampered_id_token(client, oidc_settings, idp_browser):
     assert response.status_code == 403
     assert "failed its signature check" in response.content.decode()
     assert not User.objects.filter(username="eve").exists()
+    row = AuditEvent.objects.get(action="auth.login_failed")
+    assert (row.actor_username, row.outcome, row.error) == (
+        "",
+        "denied",
+        "signature check failed on the ID token (BadSignatureError)",
+    )
     assert client.get("/connections/").status_code == 302
 
 
@@ -114,6 +120,10 @@ def test_it_refuses_an_id_token_with_another_nonce(client, oidc_settings, idp_br
     assert response.status_code == 403
     assert "was not valid for adminui" in response.content.decode()
     assert not User.objects.filter(username="nonce").exists()
+    assert (
+        AuditEvent.objects.get(action="auth.login_failed").error
+        == "claim check failed on the ID token (InvalidClaimError nonce)"
+    )
 
 
 def test_it_refuses_a_callback_with_an_unknown_state(client, oidc_settings, idp_browser):
