@@ -7,7 +7,8 @@ verifier, client authentication (HTTP Basic or form), signed ID tokens with nonc
 them with a cookie, so a second sign-in is silent unless the console asks for a fresh login.
 
 Test knobs (this is a test provider, not a product): a user with ``"tamper": "signature"`` gets an ID token whose
-payload was altered after signing; ``"tamper": "nonce"`` a correctly signed one with another nonce.
+payload was altered after signing; ``"tamper": "nonce"`` a correctly signed one with another nonce;
+``"groups_in_userinfo_only": true`` leaves the groups out of the ID token (as some IdPs do) — userinfo has them.
 ``PUT /_control/users/<name>`` replaces a user's record (e.g. their groups) while it runs.
 
     python -m tests.oidc_provider --fd N '<config JSON>'     # a listening socket inherited from the parent
@@ -225,6 +226,8 @@ def _make_app(config: dict):
             "auth_time": grant["auth_time"],
         }
         claims["nonce"] = "not-the-nonce-you-sent" if user.get("tamper") == "nonce" else grant["nonce"]
+        if user.get("groups_in_userinfo_only"):
+            del claims["groups"]
         id_token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
         if user.get("tamper") == "signature":
             header, _payload, signature = id_token.split(".")

@@ -19,6 +19,12 @@ IDP_USERS = {
     "nobody": {"password": "nobody-idp-pw", "sub": "u-nobody", "groups": ["marketing"]},
     "eve": {"password": "eve-idp-pw", "sub": "u-eve", "groups": ["staff"], "tamper": "signature"},
     "nonce": {"password": "nonce-idp-pw", "sub": "u-nonce", "groups": ["staff"], "tamper": "nonce"},
+    "uma": {
+        "password": "uma-idp-pw",
+        "sub": "u-uma",
+        "groups": ["helpdesk"],
+        "groups_in_userinfo_only": True,
+    },
     "stan": {"password": "stan-idp-pw", "sub": "u-stan", "groups": ["staff", "adminui-staging"]},
 }
 CALLBACK = "http://testserver/login/oidc/callback/"

@@ -94,6 +94,11 @@ def test_it_re_evaluates_the_role_at_every_sign_in(client, oidc_settings, idp, i
     }
 
 
+def test_it_reads_the_groups_from_userinfo_when_the_id_token_has_none(client, oidc_settings, idp_browser):
+    assert sso_sign_in(client, idp_browser, "uma").status_code == 302
+    assert User.objects.get(username="uma").role == "helpdesk"
+
+
 def test_it_maps_an_environment_scope_from_the_groups(client, oidc_settings, idp_browser):
     from apps.accounts.scope import operator_scope
 
