@@ -12,6 +12,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from apps.accounts import checks  # noqa: F401 - registers the sign-in settings checks
         from apps.accounts.reauth import record_sign_in_time
         from apps.accounts.roles import ensure_roles
 

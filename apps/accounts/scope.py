@@ -47,7 +47,7 @@ def operator_scope(user) -> Scope:
     if user is None or not getattr(user, "is_authenticated", False):
         return Scope(environments=frozenset(), connection_ids=frozenset())
     environments = user.scope_environments
-    ids = frozenset(user.scope_connections.values_list("pk", flat=True))
+    ids = frozenset(c.pk for c in user.scope_connections.all())  # uses a prefetch when the caller made one
     scope = Scope(
         environments=frozenset(environments) if environments is not None else None,
         connection_ids=ids or None,
