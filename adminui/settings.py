@@ -336,3 +336,52 @@ ADMINUI_PLAN_APPROVAL_RULES = env.list(
 )
 ADMINUI_PLAN_APPROVAL_TTL = env.int("ADMINUI_PLAN_APPROVAL_TTL", default=24 * 3600)  # seconds a request waits
 ADMINUI_PLAN_PARALLEL = env.int("ADMINUI_PLAN_PARALLEL", default=4)  # instances read and written at once
+
+# ---------------------------------------------------------------------------
+# Sign-in: single sign-on (OpenID Connect), local passwords, re-authentication
+# ---------------------------------------------------------------------------
+# OIDC is on when an issuer and a client id are set. The issuer's discovery document
+# (<issuer>/.well-known/openid-configuration) supplies every endpoint. The redirect URI to register at the
+# identity provider is https://<console host>/login/oidc/callback/.
+ADMINUI_OIDC_ISSUER = env.str("ADMINUI_OIDC_ISSUER", default="").rstrip("/")
+ADMINUI_OIDC_CLIENT_ID = env.str("ADMINUI_OIDC_CLIENT_ID", default="")
+ADMINUI_OIDC_CLIENT_SECRET = env.str("ADMINUI_OIDC_CLIENT_SECRET", default="")  # secret: never logged
+ADMINUI_OIDC_NAME = env.str("ADMINUI_OIDC_NAME", default="single sign-on")  # "Sign in with <name>"
+# Add "groups" where the IdP needs that scope to send the groups claim (Okta's org authorisation server); IdPs
+# refuse scopes they do not know, so it is not in the default.
+ADMINUI_OIDC_SCOPES = env.str("ADMINUI_OIDC_SCOPES", default="openid profile email")
+ADMINUI_OIDC_GROUPS_CLAIM = env.str("ADMINUI_OIDC_GROUPS_CLAIM", default="groups")
+ADMINUI_OIDC_USERNAME_CLAIM = env.str("ADMINUI_OIDC_USERNAME_CLAIM", default="preferred_username")
+# IdP group → console role, e.g. "adminui-admins=admin,adminui-helpdesk=helpdesk,staff=viewer". The highest mapped
+# role wins; a person in no mapped group is refused. Re-read at every sign-in.
+ADMINUI_OIDC_ROLE_MAP = env.dict("ADMINUI_OIDC_ROLE_MAP", default={})
+# IdP group → environment scope, e.g. "adminui-staging=staging". A person in any of these groups is limited to
+# the listed environments; with none of them, the scope set on the operator page is kept.
+ADMINUI_OIDC_ENVIRONMENT_MAP = env.dict("ADMINUI_OIDC_ENVIRONMENT_MAP", default={})
+ADMINUI_OIDC_TIMEOUT = env.float("ADMINUI_OIDC_TIMEOUT", default=10.0)  # seconds, per call to the IdP
+# Local passwords: on by default. Set ADMINUI_LOCAL_LOGIN=0 to allow single sign-on only, except for the
+# break-glass usernames listed in ADMINUI_BREAK_GLASS_USERS (keep one for when the IdP is down).
+ADMINUI_LOCAL_LOGIN = env.bool("ADMINUI_LOCAL_LOGIN", default=True)
+ADMINUI_BREAK_GLASS_USERS = env.list("ADMINUI_BREAK_GLASS_USERS", default=[])
+# Sensitive actions (operator management and others) ask for a fresh sign-in after this many minutes.
+ADMINUI_REAUTH_MINUTES = env.int("ADMINUI_REAUTH_MINUTES", default=15)
+# A password-set link for an invited or reset local operator is valid this long.
+# (Django's one-time token: it stops working once the password is set or the operator signs in.)
+PASSWORD_RESET_TIMEOUT = env.int("ADMINUI_PASSWORD_LINK_TTL", default=72 * 3600)  # seconds
+if ADMINUI_OIDC_ISSUER:
+    # Logging out is a form POST that ends at the IdP's end-session page: browsers apply form-action to the
+    # redirect too, so the IdP's origin must be allowed (its end-session endpoint lives there for Okta, Entra ID
+    # and Keycloak).
+    from urllib.parse import urlsplit as _urlsplit
+
+    _idp = _urlsplit(ADMINUI_OIDC_ISSUER)
+    SECURE_CSP["form-action"] = [*SECURE_CSP["form-action"], f"{_idp.scheme}://{_idp.netloc}"]
+
+# Second factor (TOTP, django-otp) for local-password operators: set up at /account/two-factor/, then asked for
+# after the password. Required for local admins when DEBUG is off, unless ADMINUI_TOTP_WAIVED=1 — dangerous: a
+# leaked admin password alone then opens every instance's admin token. (Test runs are exempt; the tests that cover
+# it turn it on.)
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp"]
+MIDDLEWARE += ["apps.accounts.middleware.TwoFactorRequiredMiddleware"]
+ADMINUI_TOTP_REQUIRED = not DEBUG and not TESTING and not env.bool("ADMINUI_TOTP_WAIVED", default=False)
+OTP_TOTP_ISSUER = "adminui"

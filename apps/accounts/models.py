@@ -1,12 +1,25 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.db import models
 
 from apps.accounts.roles import ROLE_ORDER
 
 
 class User(AbstractUser):
     """An operator of this console (not a user of a ToolJet or Retool instance)."""
+
+    class SignIn(models.TextChoices):
+        LOCAL = "local", "Password"
+        OIDC = "oidc", "Single sign-on"
+
+    sign_in = models.CharField(max_length=8, choices=SignIn, default=SignIn.LOCAL)
+    # "<issuer> <sub>" of a single sign-on operator: the IdP's stable id, never the (changeable) username.
+    oidc_subject = models.CharField(max_length=500, unique=True, null=True, blank=True)
+    # Scope of the role (enforced by the change policy; see apps.accounts.scope). Null = every environment;
+    # no connections = no per-connection limit.
+    scope_environments = models.JSONField(null=True, blank=True)
+    scope_connections = models.ManyToManyField("connections.Connection", blank=True, related_name="+")
 
     class Meta:
         permissions = [

@@ -98,6 +98,12 @@ class AuditEvent(models.Model):
         PLAN_APPROVE = "plan.approve", "Plan approved"
         PLAN_REJECT = "plan.reject", "Plan rejected"
         PLAN_APPLY = "plan.apply", "Plan applied"
+        OPERATOR_CREATE = "operator.create", "Operator created"
+        OPERATOR_ROLE = "operator.role", "Operator role changed"
+        OPERATOR_SCOPE = "operator.scope", "Operator scope changed"
+        OPERATOR_DISABLE = "operator.disable", "Operator disabled"
+        OPERATOR_PASSWORD_RESET = "operator.password_reset", "Operator password reset"
+        OPERATOR_TWO_FACTOR = "operator.two_factor", "Operator second factor set up"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
