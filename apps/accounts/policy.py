@@ -11,8 +11,7 @@ Rules (roles from ``apps.accounts.roles``):
   *protected*: only an admin operator may change it, whatever the change;
 * e-mail changes, granting admin (a role, an admin group, a new user created as admin), membership of admin groups
   and group deletion are for admin operators only; helpdesk may create users without admin;
-* an operator whose scope does not cover the connection may not change anything on it (operator scopes live in
-  ``apps.accounts``; until they exist every connection is covered — see :func:`scope_covers`).
+* an operator whose scope does not cover the connection may not change anything on it (``apps.accounts.scope``).
 
 A second approver is needed (``ADMINUI_PLAN_APPROVAL_RULES``, defaults to all four) for ``grant_admin`` (granting
 admin), ``protected_target`` (any change to a protected admin account), ``production_offboarding`` (offboarding on a
@@ -21,13 +20,13 @@ production connection) and ``group_delete``.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
 from apps.accounts.roles import Perm
+from apps.accounts.scope import operator_scope
 
 
 class Change:
@@ -100,37 +99,13 @@ def is_admin_group(name: str) -> bool:
     return (name or "").strip().lower() == "admin"
 
 
-# -- operator scopes: the seam ---------------------------------------------------------------------------------
-
-_SCOPE_MODULES = (
-    "apps.accounts.scopes",
-    "apps.accounts.scope",
-    "apps.accounts.selectors",
-    "apps.accounts.services",
-)
-
-
-def _operator_scope_function():
-    for name in _SCOPE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        func = getattr(module, "operator_scope", None)
-        if callable(func):
-            return func
-    return None
+# -- operator scopes --------------------------------------------------------------------------------------------
 
 
 def scope_covers(operator: Any, connection: Any) -> bool:
-    """True when the operator's scope covers the connection. Operator scopes (``operator_scope(user)``) are added in
-    ``apps.accounts``; until they exist every connection is covered."""
-    if connection is None:
-        return True
-    func = _operator_scope_function()
-    if func is None:
-        return True
-    return bool(func(operator).covers(connection))
+    """True when the operator's scope (environments and/or connections, ``apps.accounts.scope``) covers the
+    connection."""
+    return connection is None or operator_scope(operator).covers(connection)
 
 
 # -- the decision ------------------------------------------------------------------------------------------------

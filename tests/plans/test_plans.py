@@ -260,19 +260,14 @@ def test_it_tells_a_lost_answer_from_an_unknown_one_and_retries_only_those(admin
     assert tj_user(tj2)["status"] == "archived"
 
 
-def test_it_refuses_an_approver_the_policy_refuses(admin_client, fleet, django_user_model, monkeypatch):
+def test_it_refuses_an_approver_the_policy_refuses(admin_client, fleet, django_user_model):
     fleet(environment="production")
     plan = _build(admin_client, include_groups="")
     _review(admin_client, plan)
     plan = _submit(admin_client, plan)
     bob, bob_client = _second_admin(django_user_model)
-    from apps.accounts import policy
-
-    class NoProduction:
-        def covers(self, connection):
-            return connection.environment != "production"
-
-    monkeypatch.setattr(policy, "_operator_scope_function", lambda: lambda user: NoProduction())
+    bob.scope_environments = ["staging"]  # the plan touches a production connection
+    bob.save()
     response = bob_client.post(f"/plans/{plan.pk}/approve/", follow=True)
     assert "scope does not cover" in response.content.decode()
     plan.refresh_from_db()

@@ -138,22 +138,18 @@ def test_it_reads_the_approval_rules_from_settings(personas):
     assert decide(operator=admin, action=Change.GROUP_DELETE, target=Target(kind="group")).needs_approval
 
 
-def test_it_refuses_an_operator_outside_their_scope(personas, monkeypatch):
-    from apps.accounts import policy
-
-    class Scope:
-        def covers(self, connection):
-            return connection.environment != "production"
-
-    monkeypatch.setattr(policy, "_operator_scope_function", lambda: lambda user: Scope())
+def test_it_refuses_an_operator_outside_their_scope(personas):
+    admin = personas["admin"]
+    admin.scope_environments = ["staging"]
+    admin.save()
     refused = decide(
-        operator=personas["admin"],
+        operator=admin,
         action=Change.USER_STATUS,
         target=Target(connection=Conn("production", "P")),
     )
     assert not refused.allowed and "scope does not cover P" in refused.reason
     assert decide(
-        operator=personas["admin"], action=Change.USER_STATUS, target=Target(connection=Conn("staging"))
+        operator=admin, action=Change.USER_STATUS, target=Target(connection=Conn("staging"))
     ).allowed
 
 
