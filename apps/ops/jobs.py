@@ -1,10 +1,6 @@
 """The periodic jobs of the console, declared in code (``manage.py scheduler`` runs them).
 
-To add one (a plans-expiry job, say), write a django.tasks task in the feature app and declare it here::
-
-    @register_job("plans_expire", every=3600)
-    def _plans_expire() -> None:
-        plans_expire_task.enqueue()
+To add one, write a django.tasks task in the feature app and declare it here (see ``plans_expire`` below).
 
 A job body must be quick: queue a task for anything that talks to an instance or walks a large table.
 """
@@ -75,3 +71,11 @@ def _task_results_prune() -> None:
     """Finished task rows older than ADMINUI_TASK_RESULTS_KEEP_DAYS go (django-tasks-db's own command)."""
     days = str(settings.ADMINUI_TASK_RESULTS_KEEP_DAYS)
     call_command("prune_db_task_results", "--min-age-days", days, verbosity=0)
+
+
+@register_job("plans_expire", every=60)
+def _plans_expire() -> None:
+    """Time-boxed access ends on time (to the minute) and unanswered approval requests expire."""
+    from apps.plans.tasks import plans_expire_task
+
+    plans_expire_task.enqueue()

@@ -153,6 +153,15 @@ def _sync_abandoned(args: list[Any], kwargs: dict[str, Any]) -> None:
     )
 
 
+def _plan_apply_abandoned(args: list[Any], kwargs: dict[str, Any]) -> None:
+    """A plan half applied resumes on another worker: operations whose answer was lost are re-read before anything
+    is sent again, never blindly re-sent."""
+    from apps.plans.tasks import plan_apply_task
+
+    plan_id = args[0] if args else kwargs.get("plan_id")
+    plan_apply_task.enqueue(plan_id, resume=True)
+
+
 def _audit_walk_abandoned(args: list[Any], kwargs: dict[str, Any]) -> None:
     """Nothing to tidy: a walk of the chain writes its result only when it ends."""
 
@@ -162,6 +171,7 @@ ABANDONED: dict[str, Callable[[list[Any], dict[str, Any]], None]] = {
     "apps.transfers.tasks.bundle_build_task": _bundle_abandoned,
     "apps.directory.tasks.sync_connection": _sync_abandoned,
     "apps.audit.tasks.verify_chain": _audit_walk_abandoned,
+    "apps.plans.tasks.plan_apply_task": _plan_apply_abandoned,
 }
 
 

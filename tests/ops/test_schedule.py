@@ -20,6 +20,7 @@ def test_it_declares_the_routine_jobs():
         "transfers_cleanup",
         "task_results_prune",
         "tasks_reap",
+        "plans_expire",
     } <= set(jobs())
 
 

@@ -337,3 +337,36 @@ def test_helpdesk_cannot_approve(admin_client, helpdesk_client, fleet):
     assert "to approve" not in response.content.decode()  # no count in the top bar for helpdesk
     plan.refresh_from_db()
     assert plan.state == Plan.State.PENDING_APPROVAL
+
+
+def test_a_plan_a_dead_worker_left_applying_resumes_on_another_worker(
+    admin_client, fleet, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from apps.ops.models import WorkerHeartbeat
+    from apps.ops.workers import tasks_reap
+    from tests.ops.conftest import run_queued_tasks
+
+    f = fleet()
+    plan = _build(admin_client, include_groups="")
+    _review(admin_client, plan)
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = _submit(admin_client, plan)
+    # a worker took the apply, sent tj1's change, and died before writing its outcome
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(
+        worker_id="dead", pid=1, started_at=now - timedelta(hours=1), seen_at=now - timedelta(minutes=5)
+    )
+    DBTaskResult.objects.get(task_path="apps.plans.tasks.plan_apply_task", status="READY").claim("dead")
+    first = plan.operations.get(connection__slug="tj1")
+    tj_user(f["tj1"][0])["status"] = "archived"
+    Operation.objects.filter(pk=first.pk).update(state=Operation.State.UNKNOWN)
+    Plan.objects.filter(pk=plan.pk).update(state=Plan.State.APPLYING)
+
+    tasks_reap()
+    assert run_queued_tasks() == 1
+    plan.refresh_from_db()
+    first.refresh_from_db()
+    assert plan.state == Plan.State.DONE
+    assert first.state == Operation.State.SUCCESS  # re-read, seen applied, not sent twice
