@@ -274,3 +274,10 @@ ADMINUI_IMPORT_MAX_BYTES = env.int("ADMINUI_IMPORT_MAX_BYTES", default=100 * 102
 ADMINUI_BUNDLE_LINK_TTL = env.int("ADMINUI_BUNDLE_LINK_TTL", default=24 * 3600)  # seconds
 ADMINUI_EXPORTS_DIR = Path(env.str("ADMINUI_EXPORTS_DIR", default=str(VAR_DIR / "exports")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a temporary file
+
+# ---------------------------------------------------------------------------
+# Hardening: what the console accepts from uploads and upstream answers, and where it may connect (docs/security.md)
+# ---------------------------------------------------------------------------
+# Every JSON read from an upload or an upstream answer is refused past this nesting depth before it is parsed
+# (parsers pay depth² for deeper documents). Real app exports nest a few dozen levels.
+ADMINUI_JSON_MAX_DEPTH = env.int("ADMINUI_JSON_MAX_DEPTH", default=512)

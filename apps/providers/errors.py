@@ -32,6 +32,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from apps.providers import jsonguard
+
 __all__ = [
     "AuthError",
     "ConflictError",
@@ -315,7 +317,7 @@ def describe_answer(body: Any, *, expected: str) -> tuple[str, str]:
             title = " ".join(html.unescape(match.group(1)).split())[:80] if match else ""
             return "html", f"an HTML page titled “{title}”" if title else "an HTML page"
         try:
-            body = json.loads(text)
+            body = jsonguard.loads(text)
         except ValueError:
             return "text", "plain text"
     if isinstance(body, dict) and "statusCode" in body and "message" in body:
@@ -350,7 +352,7 @@ def error_from_response(
     is_json = False
     if body:
         try:
-            parsed = json.loads(body)
+            parsed = jsonguard.loads(body)
             is_json = True
         except ValueError:
             parsed = None

@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpcore
 import httpx
 
+from apps.providers import jsonguard
 from apps.providers.base import ConnectionConfig
 from apps.providers.errors import (
     ConnectionRefused,
@@ -519,7 +520,17 @@ class Session:
         if not response.content.strip():
             return None
         try:
-            return response.json()
+            return jsonguard.loads(response.content)
+        except jsonguard.JSONTooDeep as exc:
+            raise UpstreamBroken(
+                f"The instance's answer was refused: {exc.message[0].lower()}{exc.message[1:]}",
+                status_code=response.status_code,
+                request_id=self.config.request_id,
+                upstream_request_id=response.headers.get("x-request-id"),
+                method=method,
+                path=path,
+                may_have_applied=response.is_success and method not in ("GET", "HEAD"),
+            ) from None
         except ValueError:
             body = redact(response.text, self.config.token) or ""
             ctype = response.headers.get("content-type", "")

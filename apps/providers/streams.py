@@ -11,6 +11,7 @@ import httpx
 import ijson
 
 from apps.providers.errors import HTML_MESSAGE, ProviderError, UpstreamBroken
+from apps.providers.jsonguard import GuardedReader, JSONTooDeep
 
 CHUNK = 64 * 1024
 
@@ -54,11 +55,17 @@ def iter_json_items(
             status_code=response.status_code,
             request_id=request_id,
         )
-    reader = IterReader(response.iter_bytes(CHUNK))
+    reader = GuardedReader(IterReader(response.iter_bytes(CHUNK)))
     try:
         yield from ijson.items(reader, prefix, use_float=True)
     except httpx.TransportError as exc:
         raise on_transport_error(exc) from None
+    except JSONTooDeep as exc:
+        raise UpstreamBroken(
+            f"The instance's answer was refused: {exc.message[0].lower()}{exc.message[1:]}",
+            status_code=response.status_code,
+            request_id=request_id,
+        ) from None
     except ijson.JSONError as exc:
         raise UpstreamBroken(
             "The instance sent a malformed or truncated JSON answer. Try again; if it persists, a proxy in front "
@@ -100,9 +107,11 @@ def top_level_keys(bundle: bytes | BinaryIO) -> set[str]:
         start = source.tell()
     keys: set[str] = set()
     try:
-        for prefix, event, value in ijson.parse(source):
+        for prefix, event, value in ijson.parse(GuardedReader(source)):
             if prefix == "" and event == "map_key":
                 keys.add(value)
+    except JSONTooDeep as exc:
+        raise ValueError(exc.message) from None
     except ijson.JSONError as exc:
         raise ValueError(f"the bundle is not valid JSON: {str(exc)[:120]}") from None
     finally:

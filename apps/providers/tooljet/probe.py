@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from apps.providers import jsonguard
 from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
 from apps.providers.errors import (
     AuthError,
@@ -85,7 +85,7 @@ def _json_body(response: Any, *, full: bool) -> Any:
     if "html" in ctype:
         raise ValueError(ctype)
     if full:
-        return json.loads(response.read())
+        return jsonguard.loads(response.read())
     head = b""
     for chunk in response.iter_bytes(1024):
         head += chunk
