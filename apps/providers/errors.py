@@ -56,6 +56,7 @@ __all__ = [
     "normalize_upstream_message",
     "reading_one",
     "redact",
+    "token_rejected_message",
 ]
 
 _MAX_BODY = 2000
@@ -327,6 +328,22 @@ def describe_answer(body: Any, *, expected: str) -> tuple[str, str]:
     return "json", f"JSON in a format that is not {expected}'s"
 
 
+def token_rejected_message(status: int | None, what: str, kind: str, product: str) -> str:
+    """A probe's headline for a 401/403 on its first authenticated call: the token was rejected; when the answer
+    is not the product's own JSON, say so too (a gateway, or another server at that address)."""
+    message = f"The token was rejected (HTTP {status})."
+    if kind in ("json", "text", "html", "empty"):
+        message += (
+            f" The answer was {what}"
+            + ("" if kind == "json" else f", not {product}'s JSON")
+            + f": check the token, and that the base URL is the {product} instance's (no gateway or proxy "
+            "login in the way)."
+        )
+    else:
+        message += " Paste a valid token (it may be wrong, expired or revoked)."
+    return message
+
+
 HTML_MESSAGE = (
     "The instance answered with an HTML page where JSON was expected: the base URL is probably wrong "
     "(check the sub-path) or a proxy login page is in the way."
@@ -388,7 +405,9 @@ def error_from_response(
                 **kw,
             )
         return AuthError(
-            f"{product} rejected the API token (wrong, expired or revoked). Paste a valid token.", **kw
+            f"{product} answered HTTP 401: the token was rejected (wrong, expired or revoked). Paste a valid "
+            "token.",
+            **kw,
         )
     if status in (403, 451):
         if status == 451:
@@ -400,7 +419,8 @@ def error_from_response(
         if kind == "tooljet":
             if low == "unauthorized":
                 return AuthError(
-                    "ToolJet rejected the API token. It must equal the instance's EXTERNAL_API_ACCESS_TOKEN.",
+                    "ToolJet answered HTTP 403 “Unauthorized”: the token was rejected. It must equal the "
+                    "instance's EXTERNAL_API_ACCESS_TOKEN.",
                     **kw,
                 )
             if "external api is disabled" in low:
