@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpcore
 import httpx
 
-from apps.providers import jsonguard
+from apps.providers import jsonguard, netguard
 from apps.providers.base import ConnectionConfig
 from apps.providers.errors import (
     ConnectionRefused,
@@ -125,8 +125,17 @@ def _timeouts(config: ConnectionConfig) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
 
+def _guarded_transport(config: ConnectionConfig, limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's own transport on :class:`netguard.GuardedBackend` (httpx offers no argument for the backend)."""
+    transport = httpx.HTTPTransport(verify=config.verify_tls, limits=limits, trust_env=False)
+    pool = transport._pool  # noqa: SLF001 - see the docstring; tests/security pins that it is honoured
+    pool._network_backend = netguard.GuardedBackend(pool._network_backend)  # noqa: SLF001
+    return transport
+
+
 def _new_client(config: ConnectionConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
     scheme = AUTH_SCHEMES.get(config.kind, "Bearer")
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0)
     return httpx.Client(
         base_url=config.base_url,
         headers={
@@ -137,8 +146,8 @@ def _new_client(config: ConnectionConfig, transport: httpx.BaseTransport | None)
         timeout=_timeouts(config),
         follow_redirects=False,
         verify=config.verify_tls,
-        transport=transport,
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0),
+        transport=transport if transport is not None else _guarded_transport(config, limits),
+        limits=limits,
         trust_env=False,
     )
 
@@ -383,11 +392,15 @@ def send(
         t0 = time.monotonic()
         error: ProviderError
         delay: float | None = None
+        # The connection's timeout bounds the whole attempt, not each read: a server dripping bytes cannot hold
+        # the worker. A streamed answer gets the same budget for its headers, then a minimum rate.
+        deadline = netguard.Deadline(_timeouts(config).read)
         try:
             request = client.build_request(
                 method, url, params=params, json=json, content=content, headers=req_headers
             )
-            response = client.send(request, stream=True)
+            with netguard.guarded(deadline):
+                response = client.send(request, stream=True)
         except httpx.TransportError as exc:
             error = _map_transport_error(exc, config=config, method=method, path=path)
             retryable = _retryable_transport_error(exc)
@@ -396,9 +409,11 @@ def send(
             if 200 <= status < 300:
                 if stream:
                     _log(config, method, path, status, t0, attempt)
+                    response.stream = _ProgressStream(response.stream, _timeouts(config).read)
                     return response
                 try:
-                    response.read()
+                    with netguard.guarded(deadline):
+                        response.read()
                 except httpx.TransportError as exc:
                     response.close()
                     error = _map_transport_error(exc, config=config, method=method, path=path)
@@ -408,7 +423,8 @@ def send(
                     return response
             else:
                 try:
-                    response.read()
+                    with netguard.guarded(deadline):
+                        response.read()
                 except httpx.TransportError:
                     pass
                 finally:
@@ -441,6 +457,30 @@ def send(
         sleep(delay)
         slept += delay
         attempt += 1
+
+
+MIN_PROGRESS_BYTES = 1024
+
+
+class _ProgressStream(httpx.SyncByteStream):
+    """A streamed answer's body: every ``window`` seconds (the connection's timeout) must bring at least
+    :data:`MIN_PROGRESS_BYTES`, whoever reads it and whenever."""
+
+    def __init__(self, inner: Any, window: float):
+        self._inner = inner
+        self._policy = netguard.MinimumProgress(window=window, min_bytes=MIN_PROGRESS_BYTES)
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = iter(self._inner)
+        while True:
+            with netguard.guarded(self._policy):
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def _log(config: ConnectionConfig, method: str, path: str, status: int, t0: float, attempt: int) -> None:

@@ -164,6 +164,8 @@ class SimulatorApp:
             self._drop(environ)
         if fault is not None and fault.kind == "truncated":
             response = self._truncate(response)
+        if fault is not None and fault.kind == "drip":
+            response = self._drip(response, fault.ms)
         return response(environ, start_response)
 
     def _guarded(self, request: Request, handler: Callable[[Request], Response]) -> Response:
@@ -205,6 +207,22 @@ class SimulatorApp:
             response.response.close()
         cut = collected[: max(1, len(collected) // 2)] if len(collected) < 16384 else collected[:8192]
         return Response(cut, status=response.status_code, content_type=response.content_type)
+
+    @staticmethod
+    def _drip(response: Response, ms: int) -> Response:
+        body = b"".join(response.iter_encoded())
+        if hasattr(response.response, "close"):
+            response.response.close()
+
+        def generate() -> Iterator[bytes]:
+            for i in range(len(body)):
+                if i:
+                    time.sleep(ms / 1000)
+                yield body[i : i + 1]
+
+        dripped = Response(generate(), status=response.status_code, headers=response.headers)
+        dripped.headers["Content-Length"] = str(len(body))
+        return dripped
 
     # -- control surface -------------------------------------------------------------------------------
     def _control(self, request: Request) -> Response:
