@@ -281,3 +281,5 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a tempo
 # Every JSON read from an upload or an upstream answer is refused past this nesting depth before it is parsed
 # (parsers pay depth² for deeper documents). Real app exports nest a few dozen levels.
 ADMINUI_JSON_MAX_DEPTH = env.int("ADMINUI_JSON_MAX_DEPTH", default=512)
+# Error reports (the DEBUG page, mails to ADMINS) hide connection tokens in every frame, in DEBUG too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.reporting.TokenSafeExceptionReporterFilter"

@@ -372,6 +372,43 @@ def send(
     Retries happen only when the call is idempotent (GET/PUT/DELETE, or ``idempotent=True``) and only on connection
     errors, 429, 502, 503 and 504. With ``stream=True`` the caller must close the returned response.
     """
+    try:
+        return _send(
+            client,
+            method,
+            url,
+            config=config,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            idempotent=idempotent,
+            policy=policy,
+            limiter=limiter,
+            stream=stream,
+            sleep=sleep,
+        )
+    except ProviderError as exc:
+        # an upstream may echo the Authorization header in its error, in any encoding
+        raise exc.scrub(config.token) from exc.__cause__
+
+
+def _send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    config: ConnectionConfig,
+    params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    json: Any = None,
+    content: bytes | Iterable[bytes] | None = None,
+    headers: Mapping[str, str] | None = None,
+    idempotent: bool | None = None,
+    policy: RetryPolicy | None = None,
+    limiter: Limiter | None = None,
+    stream: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> httpx.Response:
     method = method.upper()
     policy = policy or RetryPolicy()
     if idempotent is None:
@@ -557,6 +594,12 @@ class Session:
         return self.parse(response, method=method, path=path)
 
     def parse(self, response: httpx.Response, *, method: str, path: str) -> Any:
+        try:
+            return self._parse(response, method=method, path=path)
+        except ProviderError as exc:
+            raise exc.scrub(self.config.token) from None
+
+    def _parse(self, response: httpx.Response, *, method: str, path: str) -> Any:
         if not response.content.strip():
             return None
         try:
@@ -602,11 +645,15 @@ class Session:
         response = self.request(method, path, stream=True, **kw)
         try:
             yield response
+        except ProviderError as exc:  # raised while the caller read the body (malformed, cut off, too deep)
+            raise exc.scrub(self.config.token) from exc.__cause__
         finally:
             response.close()
 
     def stream_error(self, exc: httpx.TransportError, *, method: str, path: str) -> ProviderError:
-        return _map_transport_error(exc, config=self.config, method=method, path=path)
+        return _map_transport_error(exc, config=self.config, method=method, path=path).scrub(
+            self.config.token
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -71,7 +71,8 @@ def iter_json_items(
             "The instance sent a malformed or truncated JSON answer. Try again; if it persists, a proxy in front "
             "of the instance may be cutting responses short.",
             status_code=response.status_code,
-            upstream_message=str(exc)[:200],
+            # not the parser's text: it quotes the body, and a body may echo our Authorization header
+            upstream_message=type(exc).__name__,
             request_id=request_id,
         ) from None
 
@@ -185,7 +186,7 @@ def validated_json_chunks(
                 raise UpstreamBroken(
                     HTML_MESSAGE if opener == b"<" else TRUNCATED_MESSAGE,
                     status_code=status_code,
-                    upstream_message=stripped[:200].decode("utf-8", "replace"),
+                    upstream_message=f"the answer starts with {opener.decode('latin-1')!r}",
                     request_id=request_id,
                 )
         last = stripped[-1:]
