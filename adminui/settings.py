@@ -283,3 +283,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a tempo
 ADMINUI_JSON_MAX_DEPTH = env.int("ADMINUI_JSON_MAX_DEPTH", default=512)
 # Error reports (the DEBUG page, mails to ADMINS) hide connection tokens in every frame, in DEBUG too.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.reporting.TokenSafeExceptionReporterFilter"
+# Outbound policy. Cloud metadata services and link-local addresses are never connected to; loopback (any
+# spelling) only in DEBUG and tests (the simulators); the console's own ALLOWED_HOSTS never in production. Checked
+# when a connection is saved and again at every connect, by resolved address. Entries here (host names, addresses
+# or networks, e.g. "tooljet.internal,10.0.0.0/8,[::1]") are allowed anyway — DANGEROUS: only what you mean to reach.
+ADMINUI_OUTBOUND_ALLOW = env.list("ADMINUI_OUTBOUND_ALLOW", default=[])
+ADMINUI_OUTBOUND_ALLOW_LOOPBACK = env.bool("ADMINUI_OUTBOUND_ALLOW_LOOPBACK", default=DEBUG or TESTING)
+ADMINUI_OUTBOUND_REFUSE_OWN_HOSTS = env.bool(
+    "ADMINUI_OUTBOUND_REFUSE_OWN_HOSTS", default=not (DEBUG or TESTING)
+)
+# Plain http:// sends the token unencrypted: refused in production unless set.
+ADMINUI_ALLOW_HTTP = env.bool("ADMINUI_ALLOW_HTTP", default=DEBUG or TESTING)

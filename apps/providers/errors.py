@@ -3,6 +3,7 @@
 ```
 ProviderError
 ├── ProviderUnavailable            could not talk to the upstream at all
+│   ├── OutboundRefused            the outbound policy forbids the address
 │   ├── ProviderTimeout
 │   ├── ConnectionRefused
 │   ├── DNSFailure
@@ -44,6 +45,7 @@ __all__ = [
     "DNSFailure",
     "ForbiddenError",
     "NotFoundError",
+    "OutboundRefused",
     "ProviderError",
     "ProviderStatusError",
     "ProviderTimeout",
@@ -224,6 +226,18 @@ class TLSFailure(ProviderUnavailable):
         "The secure (TLS) connection failed: the certificate is invalid, expired, self-signed or for another "
         "host name."
     )
+
+
+class OutboundRefused(ProviderUnavailable):
+    """The console's outbound policy forbids this address (metadata service, link-local, loopback, the console
+    itself, plain http in production). Nothing was sent."""
+
+    def __init__(self, reason: str, **kw: Any):
+        super().__init__(
+            f"The console will not connect to this instance: {reason}. An administrator of the console can allow "
+            "it with the ADMINUI_OUTBOUND_ALLOW setting (or ADMINUI_ALLOW_HTTP=1 for plain http).",
+            **kw,
+        )
 
 
 class ProviderStatusError(ProviderError):

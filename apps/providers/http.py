@@ -34,6 +34,7 @@ from apps.providers.base import ConnectionConfig
 from apps.providers.errors import (
     ConnectionRefused,
     DNSFailure,
+    OutboundRefused,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
@@ -296,6 +297,8 @@ def _map_transport_error(
     text = redact(str(exc), config.token) or ""
     low = text.lower()
     kw: dict[str, Any] = {"request_id": config.request_id, "method": method, "path": path}
+    if _refused_by_policy(exc):
+        return OutboundRefused(text, **kw)
     if isinstance(exc, httpx.TimeoutException):
         phase = "connect" if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout) else "read"
         err: ProviderError = ProviderTimeout(
@@ -324,8 +327,14 @@ def _map_transport_error(
     return err
 
 
+def _refused_by_policy(exc: httpx.TransportError) -> bool:
+    return isinstance(exc.__cause__, netguard.AddressRefused)
+
+
 def _retryable_transport_error(exc: httpx.TransportError) -> bool:
     # Connection-level failures only; a read timeout is not retried (it would double the wait).
+    if _refused_by_policy(exc):
+        return False
     return isinstance(
         exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.RemoteProtocolError | httpx.ReadError
     )
@@ -409,6 +418,8 @@ def _send(
     stream: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> httpx.Response:
+    if netguard.url_policy is not None and (reason := netguard.url_policy(config.base_url)):
+        raise OutboundRefused(reason, request_id=config.request_id, method=method.upper(), path=url)
     method = method.upper()
     policy = policy or RetryPolicy()
     if idempotent is None:

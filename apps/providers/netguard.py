@@ -127,11 +127,16 @@ class AddressRefused(httpcore.ConnectError):
 # (host as written, resolved IP) → None when allowed, or the reason it is not
 AddressPolicy = Callable[[str, str], str | None]
 address_policy: AddressPolicy | None = None
+# base URL → None when allowed, or the reason it is not (e.g. plain http in production)
+UrlPolicy = Callable[[str], str | None]
+url_policy: UrlPolicy | None = None
 
 
-def set_address_policy(policy: AddressPolicy | None) -> None:
-    global address_policy
-    address_policy = policy
+def set_address_policy(policy: AddressPolicy | None, url: UrlPolicy | None = None) -> None:
+    """Install the site's outbound policy: ``policy`` for every address before connecting, ``url`` for every base
+    URL before a request is sent."""
+    global address_policy, url_policy
+    address_policy, url_policy = policy, url
 
 
 class GuardedBackend(httpcore.NetworkBackend):
