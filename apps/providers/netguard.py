@@ -37,7 +37,8 @@ __all__ = [
 
 
 class Deadline:
-    """Every read must finish by ``at`` (a ``time.monotonic()`` value)."""
+    """Every read must finish by ``at`` (a ``time.monotonic()`` value), ``seconds`` after the last byte of the
+    request was written: uploading a large body is progress of ours, not the upstream stalling."""
 
     def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic):
         self.clock = clock
@@ -49,6 +50,9 @@ class Deadline:
 
     def received(self, n: int, seconds: float) -> None:
         return None
+
+    def sent(self) -> None:
+        self.at = self.clock() + self.seconds
 
 
 @dataclass
@@ -69,6 +73,9 @@ class MinimumProgress:
         self._got += n
         if self._got >= self.min_bytes:
             self._waited, self._got = 0.0, 0
+
+    def sent(self) -> None:
+        return None
 
 
 _policy: contextvars.ContextVar[Deadline | MinimumProgress | None] = contextvars.ContextVar(
@@ -107,6 +114,9 @@ class _GuardedStream(httpcore.NetworkStream):
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, timeout)
+        policy = _policy.get()
+        if policy is not None:
+            policy.sent()
 
     def close(self) -> None:
         self._inner.close()
