@@ -67,6 +67,9 @@ METADATA_ADDRESSES = frozenset(
 )
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address a host names by itself, in any spelling the C resolver accepts: dotted, shortened
     (``127.1``), decimal (``2130706433``), hex (``0x7f000001``), octal (``0177.0.0.1``), IPv6 (also IPv4-mapped)."""
@@ -107,8 +110,14 @@ def _allowed(host: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
 
 
 def _address_refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # an IPv4 address inside IPv6: mapped (::ffff:a.b.c.d), 6to4 (2002::/16) or NAT64 (64:ff9b::/96)
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip in METADATA_ADDRESSES:
         return f"{ip} is a cloud metadata service"
     if ip.is_link_local:
