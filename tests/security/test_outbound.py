@@ -179,3 +179,6 @@ def test_viewers_get_alerts_without_the_instances_own_words(
     assert "Bad header" in admin_page
     assert "Bad header" not in viewer_page
     assert "An administrator can see the details" in viewer_page
+    assert "Bad header" in admin_client.get("/apps/").content.decode()
+    fleet = viewer_client.get("/apps/").content.decode()
+    assert "Bad header" not in fleet and "its apps could not be read right now" in fleet
