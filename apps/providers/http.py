@@ -4,7 +4,10 @@
   pool, so keep-alive connections are reused across web requests. Explicit timeouts (connect 5 s, read =
   ``config.timeout``, both capped below gunicorn's 30 s worker timeout), no redirects, ``User-Agent: adminui/<v>``.
 * :func:`send` performs one logical request: limiter → request → error mapping, retrying **only** idempotent calls
-  and only on connection errors, 429, 502, 503, 504, with jittered exponential backoff and ``Retry-After``.
+  and only on connection errors, 429, 502, 503, 504, with jittered exponential backoff and ``Retry-After``. The
+  connection's timeout bounds each attempt as a whole, and a streamed body must keep a minimum rate
+  (:mod:`apps.providers.netguard`, on every socket read); the outbound policy is asked before sending and at
+  connect time; every error leaves scrubbed of the token (any encoding); JSON passes :mod:`jsonguard` first.
 * :class:`Session` bundles a config, its client and limiter for a provider; :func:`seg` validates path parameters.
 * :func:`fan_out` runs one function over many items with bounded concurrency.
 
