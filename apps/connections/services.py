@@ -11,6 +11,7 @@ from apps.connections.models import Connection
 from apps.connections.provider import TokenUnusable, get_provider
 from apps.directory.models import DirectorySync
 from apps.directory.tasks import sync_request
+from apps.providers.errors import redact_json
 
 # Fields an audit row may show (the token never: only whether it changed).
 AUDITED_FIELDS = (
@@ -106,7 +107,9 @@ def connection_test(*, actor, connection: Connection) -> Connection:
     store the result and the capabilities on the connection."""
     now = timezone.now()
     try:
-        result = get_provider(connection).probe(thorough=True).to_dict()
+        provider = get_provider(connection)
+        # whatever the instance said (versions, names, messages) is stored and shown: never with the token in it
+        result = redact_json(provider.probe(thorough=True).to_dict(), provider.config.token)
     except TokenUnusable as exc:
         result = {"ok": False, "message": exc.message, "checks": [], "capabilities": None}
     connection.last_test = {

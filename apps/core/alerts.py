@@ -47,11 +47,27 @@ def _page_connection(request: HtmxHttpRequest):
     return Connection.objects.filter(slug=slug).first()
 
 
+def _sees_upstream_text(user) -> bool:
+    from apps.accounts.roles import Perm
+
+    return user is not None and (user.has_perm(Perm.MANAGE_CONNECTIONS) or user.has_perm(Perm.CHANGE_PEOPLE))
+
+
 def provider_error_response(request: HtmxHttpRequest, exc: Exception) -> HttpResponse:
     """Render an upstream failure (apps.providers.errors.ProviderError) in plain language with our request id."""
     message = getattr(exc, "message", None) or "The instance did not answer as expected."
     details = getattr(exc, "details", None) or ()
     status = getattr(exc, "status_code", None)
+    upstream = getattr(exc, "upstream_message", None)
+    if (details or (upstream and upstream in message)) and not _sees_upstream_text(
+        getattr(request, "user", None)
+    ):
+        # a read-only operator gets the plain fact, not the instance's own words (which may be anything it serves)
+        details = ()
+        message = (
+            f"The instance answered with an error{f' (HTTP {status})' if status else ''}. An administrator can "
+            "see the details."
+        )
     logger.warning("upstream error shown to operator: %s (upstream status %s)", type(exc).__name__, status)
     # 404 when the instance says the object does not exist (the address names nothing); otherwise 502: the console
     # worked, the upstream did not. htmx requests still get the alert swapped in.

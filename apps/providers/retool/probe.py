@@ -21,6 +21,7 @@ from apps.providers.errors import (
     ProviderStatusError,
     UpstreamBroken,
     describe_answer,
+    token_rejected_message,
 )
 from apps.providers.http import seg
 from apps.providers.retool.client import ROLES, RetoolProvider
@@ -104,11 +105,15 @@ def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
         body = provider.session.json("GET", "/users", params={"limit": 1})
     except AuthError as exc:
         kind, what = describe_answer(exc.body, expected="Retool")
-        if kind in ("json", "tooljet", "text"):
+        if kind == "tooljet":
             return failed(exc, not_retool_message(path, exc.status_code, what, kind))
+        if kind in ("json", "text", "empty"):
+            return failed(exc, token_rejected_message(exc.status_code, what, kind, "Retool"))
         return failed(exc)  # Retool's 401, or a proxy's login page (its own message says so)
     except ForbiddenError as exc:
         kind, what = describe_answer(exc.body, expected="Retool")
+        if kind in ("json", "text", "empty"):
+            return failed(exc, token_rejected_message(exc.status_code, what, kind, "Retool"))
         if kind != "retool":
             return failed(exc, not_retool_message(path, exc.status_code, what, kind))
         users = (False, exc.message)  # Retool's missing-scope answer: Business plan, or a narrow token

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from apps.providers import jsonguard
 from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
 from apps.providers.errors import (
     AuthError,
@@ -19,6 +19,7 @@ from apps.providers.errors import (
     RejectedError,
     UpstreamBroken,
     describe_answer,
+    token_rejected_message,
 )
 from apps.providers.http import seg
 from apps.providers.tooljet import mapping
@@ -63,10 +64,15 @@ def _first_call_message(exc: ProviderError) -> str:
                 "is the Community Edition, which has no external API."
             )
         return not_tooljet_message(status, what, kind)
-    if isinstance(exc, AuthError) and status == 401 and kind != "html":  # ToolJet never answers 401
+    if isinstance(exc, AuthError | ForbiddenError) and status in (401, 403) and kind == "retool":
         return not_tooljet_message(status, what, kind)
+    if isinstance(exc, AuthError) and status == 401 and kind != "html":
+        # ToolJet itself answers 403, but a 401 from a gateway in front of it means the same: wrong token
+        return token_rejected_message(status, what, kind, "ToolJet")
     if isinstance(exc, AuthError | ForbiddenError) and status == 403 and kind != "tooljet":
-        return not_tooljet_message(status, what, kind)
+        return token_rejected_message(status, what, kind, "ToolJet")
+    if isinstance(exc, ForbiddenError) and exc.reason == "other":  # not one of ToolJet's known refusals
+        return token_rejected_message(status, what, kind, "ToolJet")
     if isinstance(exc, UpstreamBroken) and status == 200 and kind == "html":
         return not_tooljet_message(status, what, kind)
     return exc.message
@@ -88,7 +94,7 @@ def _json_body(response: Any, *, full: bool) -> Any:
     if "html" in ctype:
         raise ValueError(ctype)
     if full:
-        return json.loads(response.read())
+        return jsonguard.loads(response.read())
     head = b""
     for chunk in response.iter_bytes(1024):
         head += chunk
