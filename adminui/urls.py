@@ -10,7 +10,7 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("connections/", include("apps.connections.urls")),
     path("", include("apps.directory.urls")),
-    path("", include("apps.directory.group_urls")),
+    path("", include("apps.groups.urls")),
     path("", include("apps.transfers.urls")),
     path("audit/", include("apps.audit.urls")),
 ]

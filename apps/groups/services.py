@@ -10,9 +10,9 @@ from typing import Any
 from apps.audit.models import AuditEvent
 from apps.audit.services import audited
 from apps.connections.provider import get_provider
-from apps.directory.group_permissions import require_group_edit, require_member_change
-from apps.directory.group_selectors import GroupsScope, group_version
 from apps.directory.services import index_rename_group, index_upsert_user
+from apps.groups.permissions import require_group_edit, require_member_change
+from apps.groups.selectors import GroupsScope, group_version
 from apps.providers.base import RemoteGroup
 from apps.providers.errors import ConflictError, ProviderError
 

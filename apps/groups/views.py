@@ -16,9 +16,9 @@ from apps.accounts.roles import Perm, require
 from apps.connections.selectors import connection_get, connection_list
 from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.directory import group_selectors as sel
-from apps.directory import group_services as svc
-from apps.directory.group_forms import (
+from apps.groups import selectors as sel
+from apps.groups import services as svc
+from apps.groups.forms import (
     DriftForm,
     GroupDeleteForm,
     GroupSearchForm,
@@ -28,7 +28,7 @@ from apps.directory.group_forms import (
     ToolJetGroupForm,
     group_form_initial,
 )
-from apps.directory.group_permissions import (
+from apps.groups.permissions import (
     can_change_members,
     can_edit_group,
     can_manage_groups,
@@ -59,7 +59,7 @@ def _list_url(scope: sel.GroupsScope) -> str:
 
 
 def _unavailable(request: HtmxHttpRequest, scope: sel.GroupsScope) -> HttpResponse:
-    return render(request, "directory/group_list.html", _base_context(scope))
+    return render(request, "groups/group_list.html", _base_context(scope))
 
 
 def _form_class(scope: sel.GroupsScope):
@@ -147,7 +147,7 @@ def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         default_reason=sel.TOOLJET_DEFAULT_REASON,
         builtin_warnings=sel.RETOOL_BUILTIN_WARNINGS,
     )
-    template = "directory/group_list.html#results" if wants_partial(request) else "directory/group_list.html"
+    template = "groups/group_list.html#results" if wants_partial(request) else "groups/group_list.html"
     return render(request, template, context)
 
 
@@ -173,7 +173,7 @@ def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
         granular_rows=sel.granular_rows(scope, group),
     )
     template = (
-        "directory/group_detail.html#member_list" if wants_partial(request) else "directory/group_detail.html"
+        "groups/group_detail.html#member_list" if wants_partial(request) else "groups/group_detail.html"
     )
     return render(request, template, context)
 
@@ -181,7 +181,7 @@ def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
 def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", error: str = "", **extra):
     if wants_partial(request):
         context = _member_context(request, scope, group, member_message=message, member_error=error, **extra)
-        return render(request, "directory/group_detail.html#member_list", context)
+        return render(request, "groups/group_detail.html#member_list", context)
     if message:
         messages.success(request, message)
     if error:
@@ -272,7 +272,7 @@ def group_user_picker(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     users = sel.user_picker(connection, request.GET.get("user_q", ""), workspace_id=request.GET.get("ws", ""))
     return render(
         request,
-        "directory/group_detail.html#picker_results",
+        "groups/group_detail.html#picker_results",
         {"picked": users, "connection": connection, "picker_ws": request.GET.get("ws", "")},
     )
 
@@ -310,7 +310,7 @@ def group_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 return _redirect(request, _detail_url(scope, group.id))
     except ProviderError as exc:
         return provider_error_response(request, exc)
-    return render(request, "directory/group_form.html", _base_context(scope, form=form, group=None))
+    return render(request, "groups/group_form.html", _base_context(scope, form=form, group=None))
 
 
 def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
@@ -366,7 +366,7 @@ def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpRespon
     context = _base_context(scope, form=form, group=group, conflict=conflict)
     if conflict is not None:
         context["conflict_rows"] = sel.conflict_rows(scope, conflict, form.data)
-    return render(request, "directory/group_form.html", context)
+    return render(request, "groups/group_form.html", context)
 
 
 @require_POST
@@ -439,7 +439,7 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
             ("right", "Right", right, request.GET.get("right", "")),
         ],
     }
-    template = "directory/group_drift.html#report" if wants_partial(request) else "directory/group_drift.html"
+    template = "groups/group_drift.html#report" if wants_partial(request) else "groups/group_drift.html"
     return render(request, template, context)
 
 

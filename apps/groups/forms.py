@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from apps.core.forms import ReasonFormMixin
-from apps.directory.group_selectors import (
+from apps.groups.selectors import (
     APP_ENVIRONMENTS,
     GRANULAR_TYPES,
     RETOOL_ACCESS,
