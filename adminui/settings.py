@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.connections",
     "apps.audit",
     "apps.directory",
+    "apps.people",
     "apps.groups",
     "apps.transfers",
     "apps.simulators",

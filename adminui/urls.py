@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("connections/", include("apps.connections.urls")),
     path("", include("apps.directory.urls")),
+    path("", include("apps.people.urls")),
     path("", include("apps.groups.urls")),
     path("", include("apps.transfers.urls")),
     path("audit/", include("apps.audit.urls")),
