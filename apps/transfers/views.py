@@ -19,7 +19,7 @@ from apps.connections.selectors import connection_get, connection_list
 from apps.core.alerts import alert_response, provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.providers.errors import ProviderError
-from apps.transfers import selectors, services
+from apps.transfers import selectors
 from apps.transfers.forms import (
     BundleForm,
     CloneForm,
@@ -31,6 +31,7 @@ from apps.transfers.forms import (
 )
 from apps.transfers.models import Bundle
 from apps.transfers.preflight import ExportRejected
+from apps.transfers.services import bundles, common, copies, exports, imports, uploads
 
 UPLOAD_SLACK = 1024 * 1024  # multipart overhead allowed on top of the file size limit
 
@@ -148,7 +149,7 @@ def app_export(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
     if not form.is_valid():
         return alert_response(request, "Choose a workspace and valid export options.", status=400)
     try:
-        stream = services.app_export_open(
+        stream = exports.app_export_open(
             connection=connection,
             actor=request.user,
             workspace_id=form.cleaned_data["workspace"],
@@ -200,7 +201,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 f"The upload is {filesizeformat(oversize)}; the limit is "
                 f"{filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)}. Nothing was sent."
             )
-            services.import_reject(
+            imports.import_reject(
                 connection=connection,
                 actor=request.user,
                 workspace_id="",
@@ -219,7 +220,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                staged = services.import_preflight(
+                staged = imports.import_preflight(
                     connection=connection,
                     actor=request.user,
                     workspace_id=form.cleaned_data["workspace"],
@@ -237,7 +238,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             return redirect("transfers:import_confirm", slug=connection.slug, staged_id=staged.pk)
         upload = request.FILES.get("file")
         if upload is not None and "file" in form.errors:
-            services.import_reject(
+            imports.import_reject(
                 connection=connection,
                 actor=request.user,
                 workspace_id=request.POST.get("workspace", ""),
@@ -287,7 +288,7 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
         data = form.cleaned_data
         try:
             if is_copy:
-                services.app_copy_run(
+                copies.app_copy_run(
                     staged=staged,
                     actor=request.user,
                     app_name=data["app_name"],
@@ -296,14 +297,14 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
                     ticket=data["ticket"],
                 )
             else:
-                services.app_import(
+                imports.app_import(
                     staged=staged,
                     actor=request.user,
                     app_name=data["app_name"],
                     reason=data["reason"],
                     ticket=data["ticket"],
                 )
-        except services.NameTaken as exc:
+        except imports.NameTaken as exc:
             form.add_error(
                 "app_name", f"An app called “{exc.name}” already exists there. Try “{exc.suggested}”."
             )
@@ -336,7 +337,7 @@ def import_result(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespons
             "after": after,
             "is_copy": event.action == AuditEvent.Action.APP_COPY,
             "backup": backup,
-            "warning": services.CREDENTIALS_WARNING,
+            "warning": common.CREDENTIALS_WARNING,
         },
     )
 
@@ -375,7 +376,7 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
             form.add_error("target", "Pick another workspace or connection than the source.")
             return render(request, "transfers/copy.html", context)
         try:
-            staged = services.app_copy_prepare(
+            staged = copies.app_copy_prepare(
                 source_connection=connection,
                 actor=request.user,
                 source_workspace_id=workspace_id or app.workspace_id,
@@ -413,7 +414,7 @@ def app_clone(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
             {"connection": connection, "connection_ctx": connection, "form": form, "app_id": app_id},
         )
     try:
-        clone = services.app_clone(
+        clone = copies.app_clone(
             connection=connection,
             actor=request.user,
             app_id=app_id,
@@ -471,7 +472,7 @@ def bundle_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not apps:
         messages.error(request, "This workspace has no apps to bundle.")
         return redirect("transfers:app_list", slug=slug)
-    bundle = services.bundle_create(
+    bundle = bundles.bundle_create(
         connection=connection,
         actor=request.user,
         workspace_id=workspace_id,
@@ -497,18 +498,18 @@ def bundle_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             f"The upload is {filesizeformat(oversize)}, over the "
             f"{filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)} limit. Nothing was stored."
         )
-        services.bundle_upload_reject(connection=connection, actor=request.user, files=[], message=message)
+        uploads.bundle_upload_reject(connection=connection, actor=request.user, files=[], message=message)
         messages.error(request, message)
         return redirect("transfers:app_list", slug=slug)
     form = UploadBundleForm(request.POST, request.FILES)
     if not form.is_valid():
         message = " ".join(" ".join(e) for e in form.errors.values())
-        uploads = request.FILES.getlist("files")
-        if uploads and "files" in form.errors:
-            services.bundle_upload_reject(
+        files = request.FILES.getlist("files")
+        if files and "files" in form.errors:
+            uploads.bundle_upload_reject(
                 connection=connection,
                 actor=request.user,
-                files=[{"file_name": services.upload_name(f), "size": f.size} for f in uploads],
+                files=[{"file_name": uploads.upload_name(f), "size": f.size} for f in files],
                 message=message,
                 reason=request.POST.get("reason", "")[:500],
                 ticket=request.POST.get("ticket", "")[:64],
@@ -516,14 +517,14 @@ def bundle_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         messages.error(request, message)
         return redirect("transfers:app_list", slug=slug)
     try:
-        bundle = services.bundle_from_uploads(
+        bundle = uploads.bundle_from_uploads(
             connection=connection,
             actor=request.user,
             files=form.cleaned_data["files"],
             reason=form.cleaned_data["reason"],
             ticket=form.cleaned_data["ticket"],
         )
-    except services.UploadRejected as exc:
+    except uploads.UploadRejected as exc:
         count, refused = len(form.cleaned_data["files"]), len(exc.problems)
         messages.error(
             request,
@@ -569,7 +570,7 @@ def bundle_detail(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpRespons
 @require_POST
 def bundle_retry(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
     connection, bundle = _bundle_for(request, slug, bundle_id)
-    if not services.bundle_retry_failed(bundle=bundle, actor=request.user):
+    if not bundles.bundle_retry_failed(bundle=bundle, actor=request.user):
         messages.info(request, "Nothing to retry.")
     if wants_partial(request):
         bundle.refresh_from_db()
@@ -583,7 +584,7 @@ def bundle_download(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpRespo
     if not bundle.downloadable and not bundle.is_expired:
         return alert_response(request, "This bundle is not ready.", status=409)
     try:
-        fh = services.bundle_download_open(bundle=bundle, actor=request.user)
+        fh = bundles.bundle_download_open(bundle=bundle, actor=request.user)
     except FileNotFoundError:
         message = (
             "This download link has expired; build the bundle again."

@@ -10,7 +10,7 @@ from django.db import connection as db_connection
 from apps.audit.models import AuditEvent
 from apps.providers.http import READ_SIZE
 from apps.transfers.digest import OverlappedSha256
-from apps.transfers.services import OUT_CHUNK
+from apps.transfers.services.common import OUT_CHUNK
 from tests.transfers.conftest import app_id, workspace_id
 
 
