@@ -8,9 +8,10 @@ from dataclasses import replace
 
 from django.utils import timezone
 
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
 from apps.directory.models import DirectorySync, DirectoryUser, normalize
+from apps.directory.tasks import sync_connection
 from apps.providers.base import RemoteGroupRef, RemoteUser
 from apps.providers.errors import ProviderError, Unsupported
 
@@ -188,3 +189,27 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
         )
     sync.refresh_from_db()
     return sync
+
+
+def sync_request(*, connection: Connection) -> None:
+    """Show the connection's sync as queued at once (the users page polls it) and run it in the background."""
+    sync_mark_queued(connection=connection)
+    sync_connection.enqueue(connection.pk)
+
+
+def directory_index_start(*, connection: Connection) -> str:
+    """Queue the first index of a connection's people once its test has passed: never before, because the sync
+    reads the capabilities the test stores, and a connection that does not work has nobody to index.
+
+    Returns ``"started"`` (queued now), ``"waiting"`` (never indexed, and the last test failed) or ``""`` (it has
+    been indexed before; the periodic sync and the users page's refresh take it from there)."""
+    # a failed sync that never succeeded (the periodic one runs before the first passing test) does not count
+    indexed = DirectorySync.objects.filter(connection=connection).exclude(
+        status=DirectorySync.Status.FAILED, synced_at__isnull=True
+    )
+    if indexed.exists():
+        return ""
+    if not connection.last_test_ok:
+        return "waiting"
+    sync_request(connection=connection)
+    return "started"

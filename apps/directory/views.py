@@ -10,11 +10,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
+from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities
 from apps.connections.selectors import connection_get
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.directory import forms
+from apps.directory import forms, services
 from apps.directory.selectors import (
     group_choices,
     index_age,
@@ -22,7 +22,6 @@ from apps.directory.selectors import (
     sync_state,
     user_search,
 )
-from apps.directory.tasks import sync_request
 
 # ---------------------------------------------------------------------------------------------------------------
 # Search
@@ -93,7 +92,7 @@ def directory_refresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Queue a sync of this connection's index; the status component polls until it is done."""
     require(request.user, Perm.VIEW)
     connection = connection_get(slug)
-    sync_request(connection=connection)
+    services.sync_request(connection=connection)
     if not wants_partial(request):
         return redirect("directory:user_list", slug=slug)
     return render(

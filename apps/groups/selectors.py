@@ -14,8 +14,8 @@ from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator
 from django.http import Http404
 
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import Capabilities, Page, RemoteGroup, RemoteWorkspace
 
 # -- vocabulary ------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audited
-from apps.connections.provider import get_provider
+from apps.connections.clients import get_provider
 from apps.directory.services import index_rename_group, index_upsert_user
 from apps.groups.permissions import require_group_edit, require_member_change
 from apps.groups.selectors import GroupsScope, group_version

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import Capabilities, RemoteAttribute, RemoteUser, RemoteWorkspace
 
 

@@ -16,8 +16,8 @@ from django.core.exceptions import PermissionDenied
 
 from apps.accounts.roles import Perm
 from apps.audit.services import audited
+from apps.connections.clients import get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import get_provider
 from apps.directory.services import index_upsert_user
 from apps.providers.base import RemoteUser, WorkspaceAssignment
 from apps.providers.errors import ConflictError, ProviderError

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.roles import Perm, require
 from apps.audit.selectors import history_url
+from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities
 from apps.connections.selectors import connection_get
 from apps.core.alerts import alert_response, provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial

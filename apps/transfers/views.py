@@ -13,8 +13,8 @@ from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
 from apps.audit.models import AuditEvent
+from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities
 from apps.connections.selectors import connection_get, connection_list
 from apps.core.alerts import alert_response, provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial

@@ -17,8 +17,8 @@ from zipstream import ZIP_DEFLATED, ZipStream
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.connections.clients import get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import get_provider
 from apps.core.context import current_request_meta
 from apps.providers.base import RemoteApp
 from apps.providers.errors import ProviderError

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audited
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import ImportResult, RemoteApp
 from apps.providers.errors import ProviderError, Unsupported
 from apps.transfers.models import Bundle, StagedImport, exports_dir

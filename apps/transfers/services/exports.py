@@ -11,8 +11,8 @@ import ijson
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.connections.clients import get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import get_provider
 from apps.core.context import current_request_meta
 from apps.providers.errors import ProviderError
 from apps.transfers.digest import OverlappedSha256, write_hashed

@@ -11,8 +11,8 @@ from django.utils.text import Truncator
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record, audited
+from apps.connections.clients import get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import get_provider
 from apps.providers.base import ImportResult, RemoteApp
 from apps.providers.errors import ProviderError
 from apps.transfers.models import StagedImport
