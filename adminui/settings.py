@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.console",
+                "apps.connections.context_processors.nav",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx", "apps.core.templatetags.adminui"],
         },

@@ -6,3 +6,12 @@ from django.apps import AppConfig
 class ConnectionsConfig(AppConfig):
     name = "apps.connections"
     label = "connections"
+
+    def ready(self) -> None:
+        from apps.connections.alerts import page_connection
+        from apps.core.alerts import register_page_context, register_upstream_error
+        from apps.providers.errors import ProviderError
+
+        # an upstream failure no view handled is an alert, not a 500 page; its page keeps the connection's tabs
+        register_upstream_error(ProviderError)
+        register_page_context(page_connection)

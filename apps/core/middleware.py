@@ -9,9 +9,8 @@ from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.core.alerts import alert_response, provider_error_response
+from apps.core.alerts import alert_response, is_upstream_error, provider_error_response
 from apps.core.context import RequestMeta, request_meta_var
-from apps.providers.errors import ProviderError
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
@@ -47,7 +46,7 @@ class RequestIDMiddleware:
     def process_exception(self, request, exception):
         """The one net for upstream failures a view did not handle itself: a plain-language alert (502),
         never a 500 page. Views that must keep a form's input catch ProviderError themselves."""
-        if isinstance(exception, ProviderError):
+        if is_upstream_error(exception):
             return provider_error_response(request, exception)
         return None
 
@@ -103,7 +102,7 @@ class HtmxErrorMiddleware:
     def process_exception(self, request, exception):
         """The one net for upstream failures a view did not handle itself: a plain-language alert (502),
         never a 500 page. Views that must keep a form's input catch ProviderError themselves."""
-        if isinstance(exception, ProviderError):
+        if is_upstream_error(exception):
             return provider_error_response(request, exception)
         return None
 
