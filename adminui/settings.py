@@ -88,8 +88,10 @@ INSTALLED_APPS = [
     "apps.people",
     "apps.groups",
     "apps.transfers",
-    "apps.simulators",
 ]
+if DEBUG or TESTING:
+    # fake ToolJet and Retool servers (`manage.py simulator`, the demo fleet, the tests): never in production
+    INSTALLED_APPS.append("apps.simulators")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
