@@ -15,9 +15,12 @@ from django.utils import timezone
 
 from apps.connections.models import Connection
 from apps.directory.models import DirectorySync, DirectoryUser, normalize
+from apps.providers.retool import vocabulary as retool
+from apps.providers.tooljet import vocabulary as tooljet
 
 PER_PAGE = 25  # people per page: a page, not a dump (search cost and rendering grow with it)
-ROLE_CHOICES = ("admin", "builder", "end-user", "member")
+# the roles of both products, for searching the index (one connection's users page offers only its own)
+ROLE_CHOICES = tuple(dict.fromkeys((*tooljet.ROLES, *retool.ROLES)))
 STATUS_CHOICES = ("active", "invited", "verified", "archived", "disabled")
 ROW_FIELDS = (
     "id",

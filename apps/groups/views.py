@@ -35,6 +35,8 @@ from apps.groups.permissions import (
     is_admin_group,
 )
 from apps.providers.errors import ConflictError, NotFoundError, ProviderError, RejectedError
+from apps.providers.retool import vocabulary as retool
+from apps.providers.tooljet import vocabulary as tooljet
 
 # -- helpers -----------------------------------------------------------------------------------------------------
 
@@ -138,7 +140,7 @@ def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         scope,
         result=result,
         rows=[
-            (g, [label for key, label in sel.TOOLJET_PERMISSIONS if g.permissions.get(key)])
+            (g, [label for key, label in tooljet.PERMISSIONS if g.permissions.get(key)])
             for g in result.groups
         ],
         q=q,
@@ -165,11 +167,9 @@ def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
     except ProviderError as exc:
         return provider_error_response(request, exc)
     context.update(
-        permission_rows=[
-            (label, group.permissions.get(key, False)) for key, label in sel.TOOLJET_PERMISSIONS
-        ],
-        access_rows=[(label, group.permissions.get(key, "none")) for key, label, _ in sel.RETOOL_ACCESS],
-        flag_rows=[(label, group.permissions.get(key, False)) for key, label in sel.RETOOL_FLAGS],
+        permission_rows=[(label, group.permissions.get(key, False)) for key, label in tooljet.PERMISSIONS],
+        access_rows=[(label, group.permissions.get(key, "none")) for key, label, _ in retool.ACCESS_LEVELS],
+        flag_rows=[(label, group.permissions.get(key, False)) for key, label in retool.FLAGS],
         granular_rows=sel.granular_rows(scope, group),
     )
     template = (

@@ -35,6 +35,8 @@ from apps.providers.errors import (
 )
 from apps.providers.http import Limiter, RetryPolicy, Session, seg
 from apps.providers.retool import mapping
+from apps.providers.retool.probe import probe
+from apps.providers.retool.vocabulary import ADMIN_GROUP, ROLES
 
 __all__ = ["DEFAULT_REQUESTS_PER_MINUTE", "ROLES", "RetoolProvider"]
 
@@ -44,8 +46,6 @@ PREFIX = "/api/v2"
 PAGE_LIMIT = 100
 PAGE_CAP = 100
 DEFAULT_REQUESTS_PER_MINUTE = 45  # retool.md §4; the connections app applies it when the field is left empty
-ROLES = ("admin", "member")
-ADMIN_GROUP = "admin"
 _GROUP_ID = re.compile(r"^\d+$")
 
 
@@ -444,6 +444,4 @@ class RetoolProvider:
 
     def probe(self, *, thorough: bool = False) -> ProbeResult:
         """Capability probe without side effects (retool.md §10); fails when the base URL is not a Retool API."""
-        from apps.providers.retool.probe import probe
-
         return probe(self, thorough=thorough)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Protocol
 
-from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
+from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ConnectionConfig, ProbeCheck, ProbeResult
 from apps.providers.errors import (
     AuthError,
     ForbiddenError,
@@ -22,7 +23,16 @@ from apps.providers.errors import (
     UpstreamBroken,
     describe_answer,
 )
-from apps.providers.retool.client import ROLES, RetoolProvider
+from apps.providers.http import Session
+from apps.providers.retool.vocabulary import ROLES
+
+
+class Probed(Protocol):
+    """What the probe uses of a provider: the client calls the probe, never the other way round."""
+
+    session: Session
+    config: ConnectionConfig
+
 
 # the capability routes probed after the users call, with their plain names (also used in the headline)
 ROUTES = (
@@ -45,7 +55,7 @@ def not_retool_message(path: str, status: int | None, what: str, kind: str) -> s
     return message
 
 
-def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
+def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
     """Version, proof that this is Retool's API, then which of users/groups/attributes/apps/spaces answer."""
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[ProbeCheck] = []

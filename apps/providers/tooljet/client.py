@@ -42,12 +42,13 @@ from apps.providers.streams import (
 )
 from apps.providers.tooljet import mapping
 from apps.providers.tooljet.mapping import looks_like_uuid
+from apps.providers.tooljet.probe import probe
+from apps.providers.tooljet.vocabulary import ROLES, USER_STATUSES
 
 __all__ = ["ToolJetProvider", "looks_like_uuid"]
 
 PREFIX = "/api/ext"
 V2_PREFIX = "/api/v2/ext"
-USER_STATUSES = ("invited", "verified", "active", "archived")
 
 
 @contextlib.contextmanager
@@ -231,8 +232,8 @@ class ToolJetProvider:
         self, user_id: str, role: str, *, workspace_id: str | None = None, email: str | None = None
     ) -> None:
         """``PUT /update-user-role/workspace/:ws`` with ``newRole`` and ``userId`` (or ``email``)."""
-        if role not in mapping.ROLES:
-            raise ValueError(f"role must be one of {', '.join(mapping.ROLES)}")
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if not workspace_id:
             raise ValueError("ToolJet roles are per workspace: workspace_id is required")
         body: dict[str, Any] = {"newRole": role}
@@ -660,6 +661,4 @@ class ToolJetProvider:
 
     def probe(self, *, thorough: bool = False) -> ProbeResult:
         """Capability probe without side effects (tooljet.md §9). ``thorough`` also checks the status filter."""
-        from apps.providers.tooljet.probe import probe
-
         return probe(self, thorough=thorough)

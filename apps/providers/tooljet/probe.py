@@ -6,11 +6,11 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 
-from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
+from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ConnectionConfig, ProbeCheck, ProbeResult
 from apps.providers.errors import (
     AuthError,
     ForbiddenError,
@@ -20,11 +20,16 @@ from apps.providers.errors import (
     UpstreamBroken,
     describe_answer,
 )
-from apps.providers.http import seg
-from apps.providers.tooljet import mapping
+from apps.providers.http import Session, seg
+from apps.providers.tooljet.vocabulary import ROLES
 
-if TYPE_CHECKING:
-    from apps.providers.tooljet.client import ToolJetProvider
+
+class Probed(Protocol):
+    """What the probe uses of a provider: the client calls the probe, never the other way round."""
+
+    session: Session
+    config: ConnectionConfig
+
 
 PROBE_EMAIL = "adminui-probe@invalid.example"
 # plain names of the checks, for the headline ("Not available on this instance: …")
@@ -97,7 +102,7 @@ def _json_body(response: Any, *, full: bool) -> Any:
 
 
 def _route(
-    provider: ToolJetProvider,
+    provider: Probed,
     path: str,
     *,
     prefix: str | None = None,
@@ -159,7 +164,7 @@ def _absent_reason(outcome: str, detail: str, absent: str, what: str) -> str:
     return f"The {what} check failed: {detail}"
 
 
-def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
+def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[ProbeCheck] = []
     flags: dict[str, bool] = dict.fromkeys(CAPABILITY_FLAGS, False)
@@ -304,7 +309,7 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     reasons["supports_spaces"] = "Retool only; ToolJet has workspaces."
     caps = Capabilities(
         **flags,
-        roles=mapping.ROLES,
+        roles=ROLES,
         reasons={k: v for k, v in reasons.items() if not flags.get(k)},
         probed_at=probed_at,
     )
