@@ -11,7 +11,7 @@ help:
 	@echo "make run     start the console on http://127.0.0.1:8000 with a demo fleet of simulators"
 	@echo "make test    run the whole test suite (installs what it needs)"
 	@echo "make bench   run the benchmarks against simulators"
-	@echo "make lint    ruff check + format check;  make check  Django system checks + migrations check"
+	@echo "make lint    ruff check + format check + import contracts;  make check  Django system checks + migrations check"
 
 # The interpreter named in .python-version: python3.13 on PATH, pyenv's build, or $$PYTHON.
 $(VENV)/bin/python:
@@ -53,6 +53,7 @@ bench: install browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 check: install
 	DEBUG=1 $(PY) manage.py check

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 
 from apps.connections.models import Connection
 from apps.connections.services import connection_create, connection_test, connection_update
+from apps.directory.tasks import sync_all_connections
 from apps.simulators import start_simulator
 
 FLEET = [
@@ -110,8 +111,4 @@ class Command(BaseCommand):
         connection_test(actor=None, connection=connection)
 
     def _queue_directory_sync(self):
-        try:
-            from apps.directory.tasks import sync_all_connections
-        except ImportError:
-            return
         sync_all_connections.enqueue()
