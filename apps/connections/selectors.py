@@ -36,7 +36,6 @@ CHECK_LABELS = {
     "user_attributes": "User attributes API",
     "metadata": "User metadata API",
     "apps": "Apps API",
-    "spaces": "Spaces API",
     "status_filter": "Status filter on user lists",
     "v2_users": "Users API (v2)",
 }

@@ -116,10 +116,6 @@ def index_rename_group(
     return len(changed)
 
 
-def index_remove_user(*, connection: Connection, remote_id: str) -> None:
-    DirectoryUser.objects.filter(connection=connection, remote_id=remote_id).delete()
-
-
 def sync_mark_queued(*, connection: Connection) -> DirectorySync:
     """Show "running" at once after the refresh button; the task sets the final state."""
     sync, _ = DirectorySync.objects.get_or_create(connection=connection)

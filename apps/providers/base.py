@@ -341,7 +341,6 @@ CAPABILITY_FLAGS = (
     "supports_group_crud",
     "supports_group_members",
     "supports_workspaces",
-    "supports_spaces",
     "supports_app_list",
     "supports_app_export",
     "supports_app_import",
@@ -368,7 +367,6 @@ class Capabilities(_Serializable):
     supports_group_crud: bool = False
     supports_group_members: bool = False
     supports_workspaces: bool = False
-    supports_spaces: bool = False
     supports_app_list: bool = False
     supports_app_export: bool = False
     supports_app_import: bool = False
@@ -545,4 +543,3 @@ class Provider(Protocol):
     def list_user_attributes(self) -> list[RemoteAttribute]: ...  # Retool
     def set_user_attribute(self, user_id: str, name: str, value: str | None) -> dict[str, Any]: ...  # Retool
     def delete_user_attribute(self, user_id: str, name: str) -> dict[str, Any]: ...  # Retool
-    def list_spaces(self) -> list[RemoteWorkspace]: ...  # Retool

@@ -27,7 +27,6 @@ def provider(message: str) -> ToolJetProvider:
 CALLS = {
     "supports_app_import": lambda p: p.import_app(WS, {"app": {}, "tooljet_version": "3"}, app_name="Copy"),
     "supports_app_export": lambda p: p.export_app("app-1", workspace_id=WS).__enter__(),
-    "supports_v2_users": lambda p: p.get_user_v2("ana@example.com"),
     "supports_metadata": lambda p: p.get_user_metadata(WS, "ana@example.com"),
 }
 

@@ -223,14 +223,6 @@ class RetoolProvider:
             raise ValueError("status must be active or disabled")
         return self._patch_user(user_id, [{"op": "replace", "path": "/active", "value": status == "active"}])
 
-    def replace_user_metadata(self, user_id: str, metadata: Mapping[str, Any]) -> RemoteUser:
-        """Advanced: replace **every** metadata key (attributes included); ``{}`` clears it."""
-        return self._patch_user(user_id, [{"op": "replace", "path": "/metadata", "value": dict(metadata)}])
-
-    def disable_user(self, user_id: str) -> None:
-        """``DELETE /users/{id}`` → 204; Retool disables, never deletes. 404 counts as already gone."""
-        self._delete_gone_ok(f"/users/{seg(user_id)}")
-
     def _admin_group(self) -> RemoteGroup:
         for group in self.iter_groups():
             if group.name == ADMIN_GROUP:
@@ -370,7 +362,7 @@ class RetoolProvider:
     def set_group_admin(self, group_id: str, user_id: str, is_group_admin: bool) -> RemoteGroup:
         return self.add_group_members(group_id, [user_id], is_group_admin=is_group_admin)
 
-    # -- apps and spaces --------------------------------------------------------------------------------------------
+    # -- apps --------------------------------------------------------------------------------------------------
 
     def iter_apps(
         self, workspace_id: str | None = None, *, name_contains: str | None = None
@@ -402,9 +394,6 @@ class RetoolProvider:
             "Retool's public API has no app import: use Create new → From JSON/ZIP in Retool.",
             capability="supports_app_import",
         )
-
-    def list_spaces(self) -> list[RemoteWorkspace]:
-        return [mapping.space_from_wire(s) for s in self._data("GET", "/spaces") or ()]
 
     # -- ToolJet-only concepts --------------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from apps.providers.base import (
     RemoteGroupRef,
     RemoteMember,
     RemoteUser,
-    RemoteWorkspace,
 )
 from apps.providers.retool.vocabulary import ACCESS_LEVELS, BUILTIN_GROUPS, FLAGS
 
@@ -101,12 +100,6 @@ def app_from_wire(raw: Mapping[str, Any]) -> RemoteApp:
         folder_id=raw.get("folder_id"),
         updated_at=raw.get("updated_at"),
         raw=dict(raw),
-    )
-
-
-def space_from_wire(raw: Mapping[str, Any]) -> RemoteWorkspace:
-    return RemoteWorkspace(
-        id=_id(raw.get("id")), name=str(raw.get("name") or ""), domain=raw.get("domain"), raw=dict(raw)
     )
 
 

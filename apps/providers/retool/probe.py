@@ -39,7 +39,6 @@ ROUTES = (
     ("groups", "/groups", None, "groups"),
     ("user_attributes", "/user_attributes", None, "user attributes"),
     ("apps", "/apps", {"limit": 1}, "apps"),
-    ("spaces", "/spaces", None, "spaces"),
 )
 PLAIN = {"users": "users", **{name: plain for name, _, _, plain in ROUTES}}
 
@@ -56,7 +55,7 @@ def not_retool_message(path: str, status: int | None, what: str, kind: str) -> s
 
 
 def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
-    """Version, proof that this is Retool's API, then which of users/groups/attributes/apps/spaces answer."""
+    """Version, proof that this is Retool's API, then which of users/groups/attributes/apps answer."""
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[ProbeCheck] = []
     t0 = time.monotonic()
@@ -194,7 +193,6 @@ def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
     grant("supports_user_attributes", "user_attributes")
     grant("supports_app_list", "apps")
     grant("supports_app_clone", "apps")
-    grant("supports_spaces", "spaces")
     reasons.update(
         {
             "supports_app_export": "Retool's public API has no app export; use Retool's own Export to JSON.",

@@ -306,7 +306,6 @@ def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
     )
     reasons["supports_user_attributes"] = "Retool only; ToolJet uses per-workspace user metadata."
     reasons["supports_app_clone"] = "ToolJet has no clone API; use export and import."
-    reasons["supports_spaces"] = "Retool only; ToolJet has workspaces."
     caps = Capabilities(
         **flags,
         roles=ROLES,
