@@ -1,4 +1,4 @@
-"""Forms for groups (issue 7). Everything the upstream would reject is rejected here first, so nothing is sent
+"""Forms for groups. Everything the upstream would reject is rejected here first, so nothing is sent
 for invalid names, empty resource lists, duplicate apply-to-all entries or unknown apps."""
 
 from __future__ import annotations

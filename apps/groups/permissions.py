@@ -1,4 +1,4 @@
-"""Who may do what with groups (issue 7 §5). Views and services ask these; templates get the booleans.
+"""Who may do what with groups. Views and services ask these; templates get the booleans.
 
 * viewers read;
 * helpdesk (``Perm.CHANGE_PEOPLE``) adds and removes members of ordinary groups;

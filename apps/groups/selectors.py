@@ -1,4 +1,4 @@
-"""Reads for the group pages (issue 7): group lists and details live from the upstream, members, the user picker
+"""Reads for the group pages: group lists and details live from the upstream, members, the user picker
 over the directory index, and the drift report between two connections."""
 
 from __future__ import annotations

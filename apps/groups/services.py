@@ -1,4 +1,4 @@
-"""Writes for groups (issue 7). Each service owns the provider call and exactly one audit row (success, failure
+"""Writes for groups. Each service owns the provider call and exactly one audit row (success, failure
 or denied), reads the object first for ``before``, and updates the directory index after membership changes."""
 
 from __future__ import annotations

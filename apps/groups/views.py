@@ -1,4 +1,4 @@
-"""Group pages (issue 7): list, detail with members, create, edit, delete, membership changes, drift report."""
+"""Group pages: list, detail with members, create, edit, delete, membership changes, drift report."""
 
 from __future__ import annotations
 

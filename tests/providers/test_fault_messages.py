@@ -1,4 +1,4 @@
-"""Hardening pass (issue 4): every failure an operator can meet → the right error with a message that says what to
+"""Every failure an operator can meet → the right error with a message that says what to
 do, checked against the simulators' faults over real HTTP; retries only where safe (asserted on the request log);
 no 200-with-HTML counted as success; the token never in exceptions or logs."""
 

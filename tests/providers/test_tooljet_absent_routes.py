@@ -1,5 +1,5 @@
 """A ToolJet build without a route answers ``404 Cannot METHOD path``: the client turns that (and only that) into
-Unsupported for the matching capability; a 404 about a missing record stays NotFoundError (issue 4)."""
+Unsupported for the matching capability; a 404 about a missing record stays NotFoundError."""
 
 from __future__ import annotations
 
