@@ -43,13 +43,6 @@ class RequestIDMiddleware:
             response["Vary"] = f"{vary}, HX-Request"
         return response
 
-    def process_exception(self, request, exception):
-        """The one net for upstream failures a view did not handle itself: a plain-language alert (502),
-        never a 500 page. Views that must keep a form's input catch ProviderError themselves."""
-        if is_upstream_error(exception):
-            return provider_error_response(request, exception)
-        return None
-
 
 class HtmxLoginRedirectMiddleware:
     """An htmx request from an expired session must send the whole browser to the login page
@@ -74,7 +67,9 @@ class HtmxLoginRedirectMiddleware:
 class HtmxErrorMiddleware:
     """htmx swaps error responses (see static/js/app.js responseHandling) into their target; make sure any
     4xx/5xx answer to an htmx request is an alert fragment aimed at #alerts, never a whole error page
-    in the middle of a form. It is also the one net for upstream failures no view handled (process_exception)."""
+    in the middle of a form. It is also the one net for upstream failures no view handled (process_exception):
+    it runs inside the htmx and auth middleware, so the alert knows the request is htmx and who asked, and inside
+    RequestIDMiddleware, so the alert carries the request id. One copy: an outer one would never run."""
 
     def __init__(self, get_response):
         self.get_response = get_response
