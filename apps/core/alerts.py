@@ -18,19 +18,26 @@ from apps.core.http import HtmxHttpRequest
 
 logger = logging.getLogger(__name__)
 
-_upstream_errors: tuple[type[Exception], ...] = ()
+# exception type → the status its alert answers with (None: 404 when the object is gone, else 502)
+_upstream_errors: dict[type[Exception], int | None] = {}
 _page_context_hooks: list[Callable[[HttpRequest], dict[str, Any]]] = []
 
 
-def register_upstream_error(exc_type: type[Exception]) -> None:
-    """Exceptions of this type, when no view handled them, become a plain-language alert (never a 500 page)."""
-    global _upstream_errors
-    if exc_type not in _upstream_errors:
-        _upstream_errors = (*_upstream_errors, exc_type)
+def register_upstream_error(exc_type: type[Exception], *, status: int | None = None) -> None:
+    """Exceptions of this type, when no view handled them, become a plain-language alert (never a 500 page).
+    ``status`` fixes the alert's status for this type (and its subclasses, unless registered themselves)."""
+    _upstream_errors[exc_type] = status
 
 
 def is_upstream_error(exc: BaseException) -> bool:
-    return isinstance(exc, _upstream_errors)
+    return isinstance(exc, tuple(_upstream_errors))
+
+
+def _registered_status(exc: BaseException) -> int | None:
+    for cls in type(exc).__mro__:
+        if cls in _upstream_errors:
+            return _upstream_errors[cls]
+    return None
 
 
 def register_page_context(hook: Callable[[HttpRequest], dict[str, Any]]) -> None:
@@ -67,4 +74,5 @@ def provider_error_response(request: HtmxHttpRequest, exc: Exception) -> HttpRes
     # 404 when the instance says the object does not exist (the address names nothing); otherwise 502: the console
     # worked, the upstream did not. htmx requests still get the alert swapped in.
     missing = bool(getattr(exc, "object_missing", False))
-    return alert_response(request, message, details=details, status=404 if missing else 502)
+    status = _registered_status(exc) or (404 if missing else 502)
+    return alert_response(request, message, details=details, status=status)

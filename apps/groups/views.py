@@ -34,7 +34,7 @@ from apps.groups.permissions import (
     can_manage_groups,
     is_admin_group,
 )
-from apps.providers.errors import ConflictError, NotFoundError, ProviderError, RejectedError
+from apps.providers.errors import ConflictError, NotFoundError, ProviderError, RejectedError, Unsupported
 from apps.providers.retool import vocabulary as retool
 from apps.providers.tooljet import vocabulary as tooljet
 
@@ -61,6 +61,10 @@ def _list_url(scope: sel.GroupsScope) -> str:
 
 
 def _unavailable(request: HtmxHttpRequest, scope: sel.GroupsScope) -> HttpResponse:
+    """A page explains why this connection has no groups; a change to them is refused like any other
+    change the connection cannot make."""
+    if request.method != "GET":
+        raise Unsupported(scope.unavailable, capability="supports_groups")
     return render(request, "groups/group_list.html", _base_context(scope))
 
 
@@ -288,7 +292,9 @@ def group_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             return _unavailable(request, scope)
         require(request.user, Perm.MANAGE_GROUPS)
         if not scope.capabilities.supports_group_crud:
-            raise PermissionDenied(scope.capabilities.reason("supports_group_crud"))
+            raise Unsupported(
+                scope.capabilities.reason("supports_group_crud") or "", capability="supports_group_crud"
+            )
         form = _form_class(scope)(request.POST or None, **_form_kwargs(scope))
         if request.method == "POST" and form.is_valid():
             try:

@@ -23,13 +23,13 @@ from apps.accounts.roles import Perm, require
 from apps.audit.selectors import history_url
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
-from apps.connections.selectors import connection_get
-from apps.core.alerts import alert_response, provider_error_response
+from apps.connections.selectors import connection_for, connection_get
+from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.people import forms, services
 from apps.people.selectors import UserDetail, active_workspaces, user_detail_get
 from apps.providers.base import WorkspaceAssignment
-from apps.providers.errors import ConflictError, ProviderError
+from apps.providers.errors import ConflictError, ProviderError, Unsupported
 
 DETAIL = "people/user_detail.html"
 
@@ -238,21 +238,6 @@ def user_detail(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpRespon
     return render(request, DETAIL, _detail_context(request, connection, detail))
 
 
-def _for_change(request: HtmxHttpRequest, slug: str, capability: str) -> tuple[Connection, Any]:
-    require(request.user, Perm.CHANGE_PEOPLE)
-    connection = connection_get(slug)
-    caps = connection_capabilities(connection)
-    if not getattr(caps, capability, False):
-        raise _NotCapable(caps.reason(capability) or "Not available on this connection.")
-    return connection, caps
-
-
-class _NotCapable(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 def _oob_message(text: str) -> str:
     return format_html(
         '<div id="messages" hx-swap-oob="true" aria-live="polite"><div class="alert alert-success" role="status" '
@@ -294,11 +279,10 @@ def _failed(form, exc: ProviderError) -> None:
             form.add_error(None, detail)
 
 
-def _change(request: HtmxHttpRequest, slug: str, capability: str):
-    try:
-        return _for_change(request, slug, capability), None
-    except _NotCapable as exc:
-        return (None, None), alert_response(request, exc.message, level="warning")
+def _change(request: HtmxHttpRequest, slug: str, capability: str) -> tuple[Connection, Any]:
+    """The connection and its capabilities for a change; raises PermissionDenied, 404 or Unsupported."""
+    connection = connection_for(request, slug, Perm.CHANGE_PEOPLE, capability)
+    return connection, connection_capabilities(connection)
 
 
 def _reason(form) -> dict[str, str]:
@@ -328,9 +312,7 @@ def _save(
 
 @require_POST
 def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    (connection, caps), refusal = _change(request, slug, "supports_role_change")
-    if refusal:
-        return refusal
+    connection, caps = _change(request, slug, "supports_role_change")
     form = forms.RoleForm(request.POST, roles=caps.roles, per_workspace=caps.supports_workspaces)
     ws = request.POST.get("workspace_id", "")
 
@@ -351,9 +333,7 @@ def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpR
 
 @require_POST
 def user_status_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    (connection, _caps), refusal = _change(request, slug, "supports_status_change")
-    if refusal:
-        return refusal
+    connection, _caps = _change(request, slug, "supports_status_change")
     form = forms.StatusForm(request.POST)
     ws = request.POST.get("workspace_id", "")
 
@@ -374,9 +354,7 @@ def user_status_change(request: HtmxHttpRequest, slug: str, user_id: str) -> Htt
 
 @require_POST
 def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    (connection, caps), refusal = _change(request, slug, "supports_users")
-    if refusal:
-        return refusal
+    connection, caps = _change(request, slug, "supports_users")
     form = forms.ProfileForm(request.POST, email_editable=caps.supports_workspaces)
 
     def change(data: dict[str, Any]) -> str:
@@ -396,9 +374,7 @@ def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> Ht
 
 @require_POST
 def user_metadata_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    (connection, _caps), refusal = _change(request, slug, "supports_metadata")
-    if refusal:
-        return refusal
+    connection, _caps = _change(request, slug, "supports_metadata")
     form = forms.MetadataForm(request.POST)
     bound = Bound("metadata", form, request.POST.get("workspace_id", ""))
 
@@ -423,9 +399,7 @@ def user_metadata_update(request: HtmxHttpRequest, slug: str, user_id: str) -> H
 
 @require_POST
 def user_attribute_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    (connection, _caps), refusal = _change(request, slug, "supports_user_attributes")
-    if refusal:
-        return refusal
+    connection, _caps = _change(request, slug, "supports_user_attributes")
     try:
         detail = user_detail_get(connection=connection, user_id=user_id)
     except ProviderError as exc:
@@ -449,9 +423,7 @@ def user_attribute_update(request: HtmxHttpRequest, slug: str, user_id: str) -> 
 
 @require_POST
 def user_workspace_add(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    (connection, caps), refusal = _change(request, slug, "supports_workspaces")
-    if refusal:
-        return refusal
+    connection, caps = _change(request, slug, "supports_workspaces")
     try:
         addable = user_detail_get(connection=connection, user_id=user_id).addable_workspaces
     except ProviderError as exc:
@@ -476,9 +448,7 @@ def user_workspace_add(request: HtmxHttpRequest, slug: str, user_id: str) -> Htt
 
 @require_POST
 def user_workspace_remove(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    (connection, _caps), refusal = _change(request, slug, "supports_workspaces")
-    if refusal:
-        return refusal
+    connection, _caps = _change(request, slug, "supports_workspaces")
     form = forms.WorkspaceRemoveForm(request.POST)
     ws = request.POST.get("workspace_id", "")
 
@@ -498,9 +468,7 @@ def user_workspace_remove(request: HtmxHttpRequest, slug: str, user_id: str) -> 
 
 @require_POST
 def user_workspace_groups(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    (connection, _caps), refusal = _change(request, slug, "supports_workspaces")
-    if refusal:
-        return refusal
+    connection, _caps = _change(request, slug, "supports_workspaces")
     ws = request.POST.get("workspace_id", "")
     try:
         detail = user_detail_get(connection=connection, user_id=user_id)
@@ -543,7 +511,7 @@ def user_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         require(request.user, Perm.CHANGE_PEOPLE)
         if not caps.supports_user_create:
-            return alert_response(request, caps.reason("supports_user_create") or "", level="warning")
+            raise Unsupported(caps.reason("supports_user_create") or "", capability="supports_user_create")
         form = forms.CreateForm(request.POST, **kw)
         if form.is_valid():
             data = form.cleaned_data

@@ -18,7 +18,7 @@ from apps.connections.models import Connection
 from apps.connections.selectors import connection_get, connection_list
 from apps.core.alerts import alert_response, provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.providers.errors import ProviderError
+from apps.providers.errors import ProviderError, Unsupported
 from apps.transfers import selectors
 from apps.transfers.forms import (
     BundleForm,
@@ -43,7 +43,7 @@ def _can_transfer(request) -> bool:
 def _need_capability(connection: Connection, flag: str) -> None:
     caps = connection_capabilities(connection)
     if not getattr(caps, flag):
-        raise Http404(caps.reason(flag))
+        raise Unsupported(caps.reason(flag) or "Not available on this connection.", capability=flag)
 
 
 # -- inventories ----------------------------------------------------------------------------------------------

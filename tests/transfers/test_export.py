@@ -122,4 +122,4 @@ def test_it_is_not_offered_where_the_api_has_no_export(admin_client, retool):
     sim, connection = retool
     some_app = next(iter(sim.app.state.apps))
     response = admin_client.get(f"/connections/{connection.slug}/apps/{some_app}/export/", {"workspace": "x"})
-    assert response.status_code == 404
+    assert response.status_code == 409
