@@ -129,17 +129,14 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
 
 @require_GET
 def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    try:
-        scope = _scope(request, slug)
-        if scope.unavailable:
-            return _unavailable(request, scope)
-        form = GroupSearchForm(request.GET)
-        form.is_valid()
-        q = form.cleaned_data.get("q") or ""
-        page = form.cleaned_data.get("page") or 1
-        result = sel.group_list(scope, search=q, page=page)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    scope = _scope(request, slug)
+    if scope.unavailable:
+        return _unavailable(request, scope)
+    form = GroupSearchForm(request.GET)
+    form.is_valid()
+    q = form.cleaned_data.get("q") or ""
+    page = form.cleaned_data.get("page") or 1
+    result = sel.group_list(scope, search=q, page=page)
     context = _base_context(
         scope,
         result=result,
@@ -162,14 +159,11 @@ def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
-    try:
-        scope = _scope(request, slug)
-        if scope.unavailable:
-            return _unavailable(request, scope)
-        group = sel.group_get(scope, group_id)
-        context = _member_context(request, scope, group)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    scope = _scope(request, slug)
+    if scope.unavailable:
+        return _unavailable(request, scope)
+    group = sel.group_get(scope, group_id)
+    context = _member_context(request, scope, group)
     context.update(
         permission_rows=[(label, group.permissions.get(key, False)) for key, label in tooljet.PERMISSIONS],
         access_rows=[(label, group.permissions.get(key, "none")) for key, label, _ in retool.ACCESS_LEVELS],
@@ -195,68 +189,62 @@ def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", 
 
 @require_POST
 def group_member_add(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
+    scope = _scope(request, slug)
+    require(request.user, Perm.CHANGE_PEOPLE)
+    form = MemberAddForm(request.POST)
+    if not form.is_valid():
+        group = sel.group_get(scope, group_id)
+        if not wants_partial(request):
+            messages.error(request, _form_errors(form))
+            return redirect(_detail_url(scope, group.id))
+        return _member_response(request, scope, group, add_form=form)
     try:
-        scope = _scope(request, slug)
-        require(request.user, Perm.CHANGE_PEOPLE)
-        form = MemberAddForm(request.POST)
-        if not form.is_valid():
-            group = sel.group_get(scope, group_id)
-            if not wants_partial(request):
-                messages.error(request, _form_errors(form))
-                return redirect(_detail_url(scope, group.id))
-            return _member_response(request, scope, group, add_form=form)
-        try:
-            group = svc.group_member_add(
-                scope=scope,
-                actor=request.user,
-                group_id=group_id,
-                user_id=form.cleaned_data["user_id"],
-                is_group_admin=form.cleaned_data["is_group_admin"],
-                reason=form.cleaned_data["reason"],
-                ticket=form.cleaned_data["ticket"],
-            )
-        except (ConflictError, RejectedError) as exc:
-            return _member_response(
-                request, scope, sel.group_get(scope, group_id), error=exc.message, add_form=form
-            )
-        if scope.members_by_membership:
-            group = sel.group_get(scope, group_id)
-        return _member_response(request, scope, group, message="Member added.")
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+        group = svc.group_member_add(
+            scope=scope,
+            actor=request.user,
+            group_id=group_id,
+            user_id=form.cleaned_data["user_id"],
+            is_group_admin=form.cleaned_data["is_group_admin"],
+            reason=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
+        )
+    except (ConflictError, RejectedError) as exc:
+        return _member_response(
+            request, scope, sel.group_get(scope, group_id), error=exc.message, add_form=form
+        )
+    if scope.members_by_membership:
+        group = sel.group_get(scope, group_id)
+    return _member_response(request, scope, group, message="Member added.")
 
 
 def _member_change(request: HtmxHttpRequest, slug: str, group_id: str, action: str) -> HttpResponse:
+    scope = _scope(request, slug)
+    require(request.user, Perm.CHANGE_PEOPLE)
+    form = MemberChangeForm(request.POST)
+    if not form.is_valid():
+        group = sel.group_get(scope, group_id)
+        return _member_response(request, scope, group, error=_form_errors(form))
+    data = form.cleaned_data
+    common = {
+        "scope": scope,
+        "actor": request.user,
+        "group_id": group_id,
+        "user_id": data["user_id"],
+        "reason": data["reason"],
+        "ticket": data["ticket"],
+    }
     try:
-        scope = _scope(request, slug)
-        require(request.user, Perm.CHANGE_PEOPLE)
-        form = MemberChangeForm(request.POST)
-        if not form.is_valid():
-            group = sel.group_get(scope, group_id)
-            return _member_response(request, scope, group, error=_form_errors(form))
-        data = form.cleaned_data
-        common = {
-            "scope": scope,
-            "actor": request.user,
-            "group_id": group_id,
-            "user_id": data["user_id"],
-            "reason": data["reason"],
-            "ticket": data["ticket"],
-        }
-        try:
-            if action == "remove":
-                group = svc.group_member_remove(expected_groups=form.expected(), **common)
-                message = "Member removed."
-            else:
-                group = svc.group_member_admin(is_group_admin=data["is_group_admin"], **common)
-                message = "Group admin set." if data["is_group_admin"] else "Group admin removed."
-        except (ConflictError, RejectedError) as exc:
-            return _member_response(request, scope, sel.group_get(scope, group_id), error=exc.message)
-        if scope.members_by_membership:
-            group = sel.group_get(scope, group_id)
-        return _member_response(request, scope, group, message=message)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+        if action == "remove":
+            group = svc.group_member_remove(expected_groups=form.expected(), **common)
+            message = "Member removed."
+        else:
+            group = svc.group_member_admin(is_group_admin=data["is_group_admin"], **common)
+            message = "Group admin set." if data["is_group_admin"] else "Group admin removed."
+    except (ConflictError, RejectedError) as exc:
+        return _member_response(request, scope, sel.group_get(scope, group_id), error=exc.message)
+    if scope.members_by_membership:
+        group = sel.group_get(scope, group_id)
+    return _member_response(request, scope, group, message=message)
 
 
 @require_POST
@@ -286,36 +274,33 @@ def group_user_picker(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def group_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    try:
-        scope = _scope(request, slug)
-        if scope.unavailable:
-            return _unavailable(request, scope)
-        require(request.user, Perm.MANAGE_GROUPS)
-        if not scope.capabilities.supports_group_crud:
-            raise Unsupported(
-                scope.capabilities.reason("supports_group_crud") or "", capability="supports_group_crud"
+    scope = _scope(request, slug)
+    if scope.unavailable:
+        return _unavailable(request, scope)
+    require(request.user, Perm.MANAGE_GROUPS)
+    if not scope.capabilities.supports_group_crud:
+        raise Unsupported(
+            scope.capabilities.reason("supports_group_crud") or "", capability="supports_group_crud"
+        )
+    form = _form_class(scope)(request.POST or None, **_form_kwargs(scope))
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = svc.group_create(
+                scope=scope,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                permissions=form.cleaned_data["permissions"],
+                granular_permissions=form.cleaned_data["granular_permissions"],
+                reason=form.cleaned_data["reason"],
+                ticket=form.cleaned_data["ticket"],
             )
-        form = _form_class(scope)(request.POST or None, **_form_kwargs(scope))
-        if request.method == "POST" and form.is_valid():
-            try:
-                group = svc.group_create(
-                    scope=scope,
-                    actor=request.user,
-                    name=form.cleaned_data["name"],
-                    permissions=form.cleaned_data["permissions"],
-                    granular_permissions=form.cleaned_data["granular_permissions"],
-                    reason=form.cleaned_data["reason"],
-                    ticket=form.cleaned_data["ticket"],
-                )
-            except RejectedError as exc:
-                _upstream_errors_to_form(form, exc)
-            except ConflictError as exc:
-                form.add_error("name", exc.message)
-            else:
-                messages.success(request, f"Group “{group.name}” created.")
-                return _redirect(request, _detail_url(scope, group.id))
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+        except RejectedError as exc:
+            _upstream_errors_to_form(form, exc)
+        except ConflictError as exc:
+            form.add_error("name", exc.message)
+        else:
+            messages.success(request, f"Group “{group.name}” created.")
+            return _redirect(request, _detail_url(scope, group.id))
     return render(request, "groups/group_form.html", _base_context(scope, form=form, group=None))
 
 
@@ -326,49 +311,44 @@ def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     conflict = None
-    try:
-        scope = _scope(request, slug)
-        if scope.unavailable:
-            return _unavailable(request, scope)
-        require(request.user, Perm.MANAGE_GROUPS)
-        group = sel.group_get(scope, group_id)
-        if not can_edit_group(request.user, group):
-            raise PermissionDenied("Only admins may edit this group.")
-        form_class = _form_class(scope)
-        if request.method == "POST":
-            form = form_class(request.POST, **_form_kwargs(scope))
-            if form.is_valid():
-                try:
-                    group = svc.group_update(
-                        scope=scope,
-                        actor=request.user,
-                        group_id=group_id,
-                        expected_version=form.cleaned_data["version"],
-                        name=form.cleaned_data["name"],
-                        permissions=form.cleaned_data["permissions"],
-                        granular_permissions=form.cleaned_data["granular_permissions"],
-                        reason=form.cleaned_data["reason"],
-                        ticket=form.cleaned_data["ticket"],
-                    )
-                except ConflictError as exc:
-                    form.add_error(None, exc.message)
-                    group = sel.group_get(scope, group_id)
-                    conflict = group
-                    # the next save is checked against what the operator now sees
-                    data = form.data.copy()
-                    data["version"] = sel.group_version(group)
-                    form.data = data
-                except RejectedError as exc:
-                    _upstream_errors_to_form(form, exc)
-                else:
-                    messages.success(request, f"Group “{group.name}” saved.")
-                    return _redirect(request, _detail_url(scope, group.id))
-        else:
-            form = form_class(
-                initial=group_form_initial(group, sel.group_version(group)), **_form_kwargs(scope)
-            )
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    scope = _scope(request, slug)
+    if scope.unavailable:
+        return _unavailable(request, scope)
+    require(request.user, Perm.MANAGE_GROUPS)
+    group = sel.group_get(scope, group_id)
+    if not can_edit_group(request.user, group):
+        raise PermissionDenied("Only admins may edit this group.")
+    form_class = _form_class(scope)
+    if request.method == "POST":
+        form = form_class(request.POST, **_form_kwargs(scope))
+        if form.is_valid():
+            try:
+                group = svc.group_update(
+                    scope=scope,
+                    actor=request.user,
+                    group_id=group_id,
+                    expected_version=form.cleaned_data["version"],
+                    name=form.cleaned_data["name"],
+                    permissions=form.cleaned_data["permissions"],
+                    granular_permissions=form.cleaned_data["granular_permissions"],
+                    reason=form.cleaned_data["reason"],
+                    ticket=form.cleaned_data["ticket"],
+                )
+            except ConflictError as exc:
+                form.add_error(None, exc.message)
+                group = sel.group_get(scope, group_id)
+                conflict = group
+                # the next save is checked against what the operator now sees
+                data = form.data.copy()
+                data["version"] = sel.group_version(group)
+                form.data = data
+            except RejectedError as exc:
+                _upstream_errors_to_form(form, exc)
+            else:
+                messages.success(request, f"Group “{group.name}” saved.")
+                return _redirect(request, _detail_url(scope, group.id))
+    else:
+        form = form_class(initial=group_form_initial(group, sel.group_version(group)), **_form_kwargs(scope))
     context = _base_context(scope, form=form, group=group, conflict=conflict)
     if conflict is not None:
         context["conflict_rows"] = sel.conflict_rows(scope, conflict, form.data)
@@ -429,10 +409,7 @@ def _drift(request: HtmxHttpRequest):
 
 @require_GET
 def group_drift(request: HtmxHttpRequest) -> HttpResponse:
-    try:
-        form, left, right, report = _drift(request)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    form, left, right, report = _drift(request)
     context = {
         "form": form,
         "left": left,
@@ -451,10 +428,7 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def group_drift_csv(request: HtmxHttpRequest) -> HttpResponse:
-    try:
-        _form, _left, _right, report = _drift(request)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    _form, _left, _right, report = _drift(request)
     if report is None:
         return redirect(reverse("groups:group_drift") + "?" + request.GET.urlencode())
     response = HttpResponse(content_type="text/csv; charset=utf-8")

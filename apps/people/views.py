@@ -24,7 +24,6 @@ from apps.audit.selectors import history_url
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
 from apps.connections.selectors import connection_for, connection_get
-from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.people import forms, services
 from apps.people.selectors import UserDetail, active_workspaces, user_detail_get
@@ -231,10 +230,7 @@ def _detail_context(
 def user_detail(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     require(request.user, Perm.VIEW)
     connection = connection_get(slug)
-    try:
-        detail = user_detail_get(connection=connection, user_id=user_id)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    detail = user_detail_get(connection=connection, user_id=user_id)
     return render(request, DETAIL, _detail_context(request, connection, detail))
 
 
@@ -259,10 +255,7 @@ def _panel(
     """Re-read the user and render one panel (htmx) or the page; add the OOB success message."""
     if success and not wants_partial(request):
         return redirect("people:user_detail", slug=connection.slug, user_id=user_id)
-    try:
-        detail = user_detail_get(connection=connection, user_id=user_id)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    detail = user_detail_get(connection=connection, user_id=user_id)
     context = _detail_context(request, connection, detail, bound)
     if not wants_partial(request):
         return render(request, DETAIL, context)
@@ -400,10 +393,7 @@ def user_metadata_update(request: HtmxHttpRequest, slug: str, user_id: str) -> H
 @require_POST
 def user_attribute_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     connection, _caps = _change(request, slug, "supports_user_attributes")
-    try:
-        detail = user_detail_get(connection=connection, user_id=user_id)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    detail = user_detail_get(connection=connection, user_id=user_id)
     form = forms.AttributeForm(request.POST, attributes=detail.attributes)
     name = request.POST.get("name", "")
 
@@ -424,10 +414,7 @@ def user_attribute_update(request: HtmxHttpRequest, slug: str, user_id: str) -> 
 @require_POST
 def user_workspace_add(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     connection, caps = _change(request, slug, "supports_workspaces")
-    try:
-        addable = user_detail_get(connection=connection, user_id=user_id).addable_workspaces
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    addable = user_detail_get(connection=connection, user_id=user_id).addable_workspaces
     form = forms.WorkspaceAddForm(request.POST, workspaces=addable, roles=caps.roles)
 
     def change(data: dict[str, Any]) -> str:
@@ -470,10 +457,7 @@ def user_workspace_remove(request: HtmxHttpRequest, slug: str, user_id: str) -> 
 def user_workspace_groups(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     connection, _caps = _change(request, slug, "supports_workspaces")
     ws = request.POST.get("workspace_id", "")
-    try:
-        detail = user_detail_get(connection=connection, user_id=user_id)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    detail = user_detail_get(connection=connection, user_id=user_id)
     form = forms.WorkspaceGroupsForm(request.POST, groups=_ws_groups(detail, ws))
 
     def change(data: dict[str, Any]) -> str:
@@ -503,10 +487,7 @@ def user_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     workspaces = []
     if caps.supports_user_create and caps.supports_workspaces:
-        try:
-            workspaces = active_workspaces(connection=connection)
-        except ProviderError as exc:
-            return provider_error_response(request, exc)
+        workspaces = active_workspaces(connection=connection)
     kw = {"workspaces": workspaces, "roles": caps.roles, "needs_workspace": caps.supports_workspaces}
     if request.method == "POST":
         require(request.user, Perm.CHANGE_PEOPLE)

@@ -16,7 +16,7 @@ from apps.audit.models import AuditEvent
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
 from apps.connections.selectors import connection_get, connection_list
-from apps.core.alerts import alert_response, provider_error_response
+from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.providers.errors import ProviderError, Unsupported
 from apps.transfers import selectors
@@ -79,10 +79,7 @@ def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     caps = connection_capabilities(connection)
     q = request.GET.get("q", "").strip()
     workspace_id = request.GET.get("workspace", "").strip() or None
-    try:
-        inventory = selectors.app_inventory(connection, workspace_id=workspace_id, q=q)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    inventory = selectors.app_inventory(connection, workspace_id=workspace_id, q=q)
     folders = inventory.folder_ids
     context = {
         "connection": connection,
@@ -107,13 +104,10 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
     connection = connection_get(slug)
     caps = connection_capabilities(connection)
     workspace_id = request.GET.get("workspace", "") or None
-    try:
-        app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
-        folders = []
-        if caps.supports_app_clone and not caps.supports_workspaces:
-            folders = selectors.app_inventory(connection).folder_ids
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
+    folders = []
+    if caps.supports_app_clone and not caps.supports_workspaces:
+        folders = selectors.app_inventory(connection).folder_ids
     versions = [name for _id, name in app.versions]
     return render(
         request,
@@ -148,16 +142,13 @@ def app_export(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
     )
     if not form.is_valid():
         return alert_response(request, "Choose a workspace and valid export options.", status=400)
-    try:
-        stream = exports.app_export_open(
-            connection=connection,
-            actor=request.user,
-            workspace_id=form.cleaned_data["workspace"],
-            app_id=app_id,
-            **form.options(),
-        )
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    stream = exports.app_export_open(
+        connection=connection,
+        actor=request.user,
+        workspace_id=form.cleaned_data["workspace"],
+        app_id=app_id,
+        **form.options(),
+    )
     response = StreamingHttpResponse(stream, content_type="application/json")
     response["Content-Disposition"] = content_disposition_header(True, stream.filename)
     if stream.content_length:
@@ -184,10 +175,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     require(request.user, Perm.TRANSFER_APPS)
     connection = connection_get(slug)
     _need_capability(connection, "supports_app_import")
-    try:
-        workspaces = selectors.workspace_list(connection)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    workspaces = selectors.workspace_list(connection)
     context = {
         "connection": connection,
         "connection_ctx": connection,
@@ -352,10 +340,7 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     connection = connection_get(slug)
     _need_capability(connection, "supports_app_export")
     workspace_id = request.GET.get("workspace") or request.POST.get("workspace", "")
-    try:
-        app = selectors.app_find(connection, workspace_id=workspace_id or None, app_id=app_id)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    app = selectors.app_find(connection, workspace_id=workspace_id or None, app_id=app_id)
     versions = [name for _id, name in app.versions]
     source_version = selectors.instance_tooljet_version(
         connection, workspace_id=workspace_id or app.workspace_id
@@ -456,10 +441,7 @@ def bundle_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     connection = connection_get(slug)
     _need_capability(connection, "supports_app_export")
     workspace_id = request.POST.get("workspace", "")
-    try:
-        inventory = selectors.app_inventory(connection, workspace_id=workspace_id)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    inventory = selectors.app_inventory(connection, workspace_id=workspace_id)
     group = next((g for g in inventory.workspaces if g.workspace.id == workspace_id), None)
     if group is None:
         raise Http404("No such workspace")
