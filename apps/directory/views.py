@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 from apps.accounts.roles import Perm, require
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
-from apps.connections.selectors import connection_get
+from apps.connections.selectors import connection_for
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.directory import forms, services
 from apps.directory.selectors import (
@@ -73,8 +73,7 @@ def person(request: HtmxHttpRequest, email: str) -> HttpResponse:
 
 @require_GET
 def user_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     context = _search_context(request, connection=connection)
     context.update(
         connection=connection,
@@ -90,8 +89,7 @@ def user_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def directory_refresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Queue a sync of this connection's index; the status component polls until it is done."""
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     services.sync_request(connection=connection)
     if not wants_partial(request):
         return redirect("directory:user_list", slug=slug)
@@ -104,8 +102,7 @@ def directory_refresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def sync_status(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     sync = sync_state(connection=connection)
     response = render(
         request, "directory/user_list.html#sync_panel", {"connection": connection, "sync": sync}

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts.roles import Perm, require
-from apps.connections.selectors import connection_get, connection_list
+from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.groups import selectors as sel
@@ -42,8 +42,7 @@ from apps.providers.tooljet import vocabulary as tooljet
 
 
 def _scope(request: HtmxHttpRequest, slug: str) -> sel.GroupsScope:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     ws = request.POST.get("ws") if request.method == "POST" else request.GET.get("ws")
     return sel.groups_scope(connection, ws or None)
 
@@ -259,8 +258,7 @@ def group_member_admin(request: HtmxHttpRequest, slug: str, group_id: str) -> Ht
 
 @require_GET
 def group_user_picker(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.CHANGE_PEOPLE)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.CHANGE_PEOPLE)
     users = sel.user_picker(connection, request.GET.get("user_q", ""), workspace_id=request.GET.get("ws", ""))
     return render(
         request,

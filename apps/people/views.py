@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.roles import Perm, require
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
-from apps.connections.selectors import connection_for, connection_get
+from apps.connections.selectors import connection_for
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.people import forms, services
 from apps.people.panels import Bound, detail_context, ws_groups
@@ -33,8 +33,7 @@ DETAIL = "people/user_detail.html"
 
 @require_GET
 def user_detail(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     detail = user_detail_get(connection=connection, user_id=user_id)
     return render(request, DETAIL, detail_context(request, connection, detail))
 
@@ -281,8 +280,7 @@ def user_workspace_groups(request: HtmxHttpRequest, slug: str, user_id: str) -> 
 
 @require_http_methods(["GET", "POST"])
 def user_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     caps = connection_capabilities(connection)
     context: dict[str, Any] = {
         "connection": connection,

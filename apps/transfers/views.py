@@ -15,10 +15,10 @@ from apps.accounts.roles import Perm, require
 from apps.audit.models import AuditEvent
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
-from apps.connections.selectors import connection_get, connection_list
+from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.providers.errors import ProviderError, Unsupported
+from apps.providers.errors import ProviderError
 from apps.transfers import selectors
 from apps.transfers.forms import (
     BundleForm,
@@ -38,12 +38,6 @@ UPLOAD_SLACK = 1024 * 1024  # multipart overhead allowed on top of the file size
 
 def _can_transfer(request) -> bool:
     return request.user.has_perm(Perm.TRANSFER_APPS)
-
-
-def _need_capability(connection: Connection, flag: str) -> None:
-    caps = connection_capabilities(connection)
-    if not getattr(caps, flag):
-        raise Unsupported(caps.reason(flag) or "Not available on this connection.", capability=flag)
 
 
 # -- inventories ----------------------------------------------------------------------------------------------
@@ -74,8 +68,7 @@ def fleet(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     caps = connection_capabilities(connection)
     q = request.GET.get("q", "").strip()
     workspace_id = request.GET.get("workspace", "").strip() or None
@@ -100,8 +93,7 @@ def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     caps = connection_capabilities(connection)
     workspace_id = request.GET.get("workspace", "") or None
     app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
@@ -134,9 +126,7 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
 @require_GET
 def app_export(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     """A plain link: GET here → upstream POST export → streamed to the browser as an attachment."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_export")
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_export")
     form = ExportOptionsForm(
         request.GET, versions=[request.GET.get("version", "")] if request.GET.get("version") else []
     )
@@ -172,9 +162,7 @@ def _too_large(request) -> int:
 @require_http_methods(["GET", "POST"])
 def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Upload a ToolJet export; the preflight runs before anything is sent upstream."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_import")
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_import")
     workspaces = selectors.workspace_list(connection)
     context = {
         "connection": connection,
@@ -252,8 +240,7 @@ def _import_done(request: HtmxHttpRequest, connection: Connection, staged_id):
 def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpResponse:
     """The preflight report (and for a copy, the dry-run preview); POST performs the import and redirects to the
     result page. Once the import is done this URL leads there too (Back, a second submit)."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS)
     try:
         staged = selectors.staged_get(connection, staged_id, user=request.user)
     except Http404:
@@ -307,8 +294,7 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
 @require_GET
 def import_result(request: HtmxHttpRequest, slug: str, staged_id) -> HttpResponse:
     """What a finished import or copy did, read back from its audit row (so Back and reload keep working)."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS)
     event = selectors.import_outcome(connection, staged_id, user=request.user)
     if event is None:
         raise Http404("No finished import here.")
@@ -336,9 +322,7 @@ def import_result(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     """Pick a target connection/workspace; POST exports app A, preflights it and shows the dry-run preview."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_export")
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_export")
     workspace_id = request.GET.get("workspace") or request.POST.get("workspace", "")
     app = selectors.app_find(connection, workspace_id=workspace_id or None, app_id=app_id)
     versions = [name for _id, name in app.versions]
@@ -387,9 +371,7 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
 
 @require_POST
 def app_clone(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_clone")
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_clone")
     folders = [f for f in request.POST.getlist("folder_id") if f]
     form = CloneForm(request.POST, folders=folders)
     if not form.is_valid():
@@ -437,9 +419,7 @@ def app_clone(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
 
 @require_POST
 def bundle_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_export")
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_export")
     workspace_id = request.POST.get("workspace", "")
     inventory = selectors.app_inventory(connection, workspace_id=workspace_id)
     group = next((g for g in inventory.workspaces if g.workspace.id == workspace_id), None)
@@ -471,8 +451,7 @@ def bundle_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def bundle_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Store export files made in the vendor's own UI as a bundle with a manifest (no upstream call)."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS)
     oversize = _too_large(request)
     if oversize:
         # Do not read (or spool) the body at all.
@@ -521,8 +500,7 @@ def bundle_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 def _bundle_for(request: HtmxHttpRequest, slug: str, bundle_id) -> tuple[Connection, Bundle]:
     """The bundle of this connection (404 otherwise) for an operator who may transfer apps."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS)
     return connection, selectors.bundle_get(connection, bundle_id)
 
 
