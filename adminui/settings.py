@@ -91,10 +91,14 @@ INSTALLED_APPS = [
     "apps.connections",
     "apps.audit",
     "apps.directory",
+    "apps.people",
+    "apps.groups",
     "apps.transfers",
     "apps.plans",
-    "apps.simulators",
 ]
+if DEBUG or TESTING:
+    # fake ToolJet and Retool servers (`manage.py simulator`, the demo fleet, the tests): never in production
+    INSTALLED_APPS.append("apps.simulators")
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIDMiddleware",
@@ -133,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.console",
+                "apps.connections.context_processors.nav",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx", "apps.core.templatetags.adminui"],
         },
@@ -393,7 +398,7 @@ OTP_TOTP_ISSUER = "adminui"
 # (parsers pay depth² for deeper documents). Real app exports nest a few dozen levels.
 ADMINUI_JSON_MAX_DEPTH = env.int("ADMINUI_JSON_MAX_DEPTH", default=512)
 # Error reports (the DEBUG page, mails to ADMINS) hide connection tokens in every frame, in DEBUG too.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.reporting.TokenSafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.connections.reporting.TokenSafeExceptionReporterFilter"
 # Outbound policy. Cloud metadata services and link-local addresses are never connected to; loopback (any
 # spelling) only in DEBUG and tests (the simulators); the console's own ALLOWED_HOSTS never in production. Checked
 # when a connection is saved and again at every connect, by resolved address. Entries here (host names, addresses

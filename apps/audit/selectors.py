@@ -8,10 +8,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent, AuditVerification
+from apps.core.tasks import task_pending
 
 
 def event_search(*, filters: dict) -> QuerySet[AuditEvent]:
@@ -131,3 +134,18 @@ def event_diff(before: Any, after: Any) -> list[DiffLine]:
             lines.append(DiffLine(path, "unchanged", _show(flat_before[path]), _show(flat_after[path])))
     # what changed first (the page shows it; the unchanged rest is folded away), each part in path order
     return sorted(lines, key=lambda line: not line.changed)
+
+
+# a walk of the chain still "running" after this lost its worker
+STALLED_AFTER = timedelta(hours=1)
+
+
+def verification_pending() -> bool:
+    """A verification was asked for and is still expected to finish: queued less than the worker-overdue time ago
+    or started less than an hour ago. One left behind by a stopped worker does not hide the button for ever."""
+    now = timezone.now()
+    path = "apps.audit.tasks.verify_chain"
+    queued_since = now - timedelta(seconds=settings.ADMINUI_WORKER_OVERDUE)
+    return task_pending(path, status="READY", enqueued_at__gte=queued_since) or task_pending(
+        path, status="RUNNING", started_at__gte=now - STALLED_AFTER
+    )

@@ -11,9 +11,8 @@ from apps.accounts.roles import Perm, require
 from apps.audit.exports import CONTENT_TYPES, FORMATS, stream
 from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
-from apps.audit.selectors import event_diff, event_search, latest_verification
-from apps.audit.services import audit_export_start
-from apps.audit.tasks import verification_pending, verify_chain
+from apps.audit.selectors import event_diff, event_search, latest_verification, verification_pending
+from apps.audit.services import audit_export_start, audit_verify_request
 from apps.core.http import HtmxHttpRequest, wants_partial
 
 PAGE_SIZE = 50
@@ -49,8 +48,7 @@ def event_list(request: HtmxHttpRequest) -> HttpResponse:
 def verify_start(request: HtmxHttpRequest) -> HttpResponse:
     """Queue a walk of the whole chain (admins); the audit page's verification line follows it until done."""
     require(request.user, Perm.EXPORT_AUDIT)
-    if not verification_pending():
-        verify_chain.enqueue()
+    audit_verify_request()
     if wants_partial(request):  # the line swaps in place (the page keeps its filters) and polls until done
         context = {"verification": latest_verification(), "verifying": True, "can_export": True}
         return render(request, "audit/event_list.html#verification", context)

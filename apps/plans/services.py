@@ -26,16 +26,14 @@ from django.utils import timezone
 from apps.accounts.policy import decide, operator_is_admin
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
+from apps.directory.models import DirectoryUser
+from apps.directory.services import index_upsert_user
 from apps.plans.actions import OpInput, get_action
 from apps.plans.models import Operation, Plan
 from apps.providers.errors import ProviderError
 from apps.providers.http import fan_out
-
-# Modules another part of the console owns (moving in a restructure): imported here only.
-from apps.connections.provider import connection_capabilities, get_provider  # isort: skip
-from apps.directory.models import DirectoryUser  # isort: skip
-from apps.directory.services import index_upsert_user  # isort: skip
 
 logger = logging.getLogger(__name__)
 

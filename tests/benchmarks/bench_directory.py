@@ -132,7 +132,7 @@ def bench_sync(users: int) -> dict:
 
 
 def bench_search(instances: int, users: int) -> dict:
-    from apps.connections.provider import get_provider
+    from apps.connections.clients import get_provider
     from apps.directory.models import normalize
     from apps.directory.services import directory_sync
     from apps.simulators import start_simulator
@@ -194,7 +194,7 @@ def bench_search(instances: int, users: int) -> dict:
 
 
 def bench_detail() -> dict:
-    from apps.connections.provider import get_provider
+    from apps.connections.clients import get_provider
     from apps.directory.models import DirectoryUser
     from apps.directory.services import directory_sync
     from apps.simulators import start_simulator

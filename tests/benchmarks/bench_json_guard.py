@@ -69,7 +69,7 @@ def _child_setup(urls: str) -> None:
         connection.save()
         connection_test(actor=None, connection=connection)
         if kind == "tooljet":
-            from apps.connections.provider import get_provider
+            from apps.connections.clients import get_provider
 
             workspaces[kind] = get_provider(connection).list_workspaces()[0].id
     user, _ = get_user_model().objects.get_or_create(username="bench")

@@ -107,7 +107,7 @@ def test_kill_9_of_a_worker_mid_bundle_is_reaped_and_the_retry_completes(drill, 
 
     sim.faults.clear()
     retried = drill.shell(
-        "from apps.transfers.models import Bundle; from apps.transfers.services import bundle_retry_failed;"
+        "from apps.transfers.models import Bundle; from apps.transfers.services.bundles import bundle_retry_failed;"
         f"print(bundle_retry_failed(bundle=Bundle.objects.get(pk={bundle_id!r}), actor=None))"
     )
     assert retried.endswith("True")

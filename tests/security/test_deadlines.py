@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from apps.connections.provider import get_provider
+from apps.connections.clients import get_provider
 from apps.providers.errors import ProviderTimeout
 from apps.providers.netguard import Deadline, MinimumProgress
 from tests.transfers.conftest import workspace_id

@@ -146,7 +146,7 @@ def test_it_follows_the_setting(settings):
 
 def test_it_accepts_a_real_export(tooljet):
     sim, connection = tooljet
-    from apps.connections.provider import get_provider
+    from apps.connections.clients import get_provider
 
     provider = get_provider(connection)
     app = next(iter(provider.iter_apps(workspace_id(sim))))

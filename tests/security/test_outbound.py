@@ -139,7 +139,7 @@ def test_it_refuses_at_connect_time_by_resolved_address(admin_client, simulator,
 
 
 def test_it_refuses_plain_http_at_request_time(simulator, make_connection, production):
-    from apps.connections.provider import get_provider
+    from apps.connections.clients import get_provider
 
     production.ADMINUI_OUTBOUND_ALLOW = ["127.0.0.1"]
     sim = simulator("tooljet", users=3)

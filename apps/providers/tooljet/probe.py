@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 
 from apps.providers import jsonguard
-from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
+from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ConnectionConfig, ProbeCheck, ProbeResult
 from apps.providers.errors import (
     AuthError,
     ForbiddenError,
@@ -21,11 +21,16 @@ from apps.providers.errors import (
     describe_answer,
     token_rejected_message,
 )
-from apps.providers.http import seg
-from apps.providers.tooljet import mapping
+from apps.providers.http import Session, seg
+from apps.providers.tooljet.vocabulary import ROLES
 
-if TYPE_CHECKING:
-    from apps.providers.tooljet.client import ToolJetProvider
+
+class Probed(Protocol):
+    """What the probe uses of a provider: the client calls the probe, never the other way round."""
+
+    session: Session
+    config: ConnectionConfig
+
 
 PROBE_EMAIL = "adminui-probe@invalid.example"
 CREATE_STATUSES = ("invited", "active", "archived")  # 3.x: `invited` is the default
@@ -106,7 +111,7 @@ def _json_body(response: Any, *, full: bool) -> Any:
 
 
 def _route(
-    provider: ToolJetProvider,
+    provider: Probed,
     path: str,
     *,
     prefix: str | None = None,
@@ -174,7 +179,7 @@ def _absent_reason(outcome: str, detail: str, absent: str, what: str) -> str:
     return f"The {what} check failed: {detail}"
 
 
-def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
+def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[ProbeCheck] = []
     flags: dict[str, bool] = dict.fromkeys(CAPABILITY_FLAGS, False)
@@ -333,7 +338,6 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     )
     reasons["supports_user_attributes"] = "Retool only; ToolJet uses per-workspace user metadata."
     reasons["supports_app_clone"] = "ToolJet has no clone API; use export and import."
-    reasons["supports_spaces"] = "Retool only; ToolJet has workspaces."
     # app access is read from custom groups' granular permissions, so it comes with the groups API
     flags["supports_access"] = flags["supports_groups"]
     if not flags["supports_access"]:
@@ -345,7 +349,7 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     reasons["supports_invites"] = "ToolJet invites are workspace memberships with status invited."
     caps = Capabilities(
         **flags,
-        roles=mapping.ROLES,
+        roles=ROLES,
         create_statuses=create_statuses,
         reasons={k: v for k, v in reasons.items() if not flags.get(k)},
         probed_at=probed_at,

@@ -1,4 +1,4 @@
-"""Writes for groups (issue 7). Each service owns the provider call and exactly one audit row (success, failure
+"""Writes for groups. Each service owns the provider call and exactly one audit row (success, failure
 or denied), reads the object first for ``before``, and updates the directory index after membership changes."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import Any
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audited
-from apps.connections.provider import get_provider
-from apps.directory.group_permissions import require_group_edit, require_member_change
-from apps.directory.group_selectors import GroupsScope, group_version
+from apps.connections.clients import get_provider
 from apps.directory.services import index_rename_group, index_upsert_user
+from apps.groups.permissions import require_group_edit, require_member_change
+from apps.groups.selectors import GroupsScope, group_version
 from apps.providers.base import RemoteGroup
 from apps.providers.errors import ConflictError, ProviderError
 

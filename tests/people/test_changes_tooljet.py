@@ -4,7 +4,7 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.directory.models import DirectoryUser
-from apps.directory.services import fingerprint
+from apps.people.services import fingerprint
 
 from .conftest import tj_user
 
@@ -279,7 +279,7 @@ def test_metadata_disabled_on_lts(admin_client, synced, htmx_headers):
 
 
 def test_workspace_add_remove_and_groups(admin_client, synced, htmx_headers):
-    from apps.directory.services import memberships_fingerprint
+    from apps.people.services import memberships_fingerprint
     from apps.providers.tooljet.mapping import user_from_wire
 
     sim, connection, ws = _setup(synced)

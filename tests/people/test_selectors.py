@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from apps.directory.selectors import UserDetail
+from apps.people.selectors import UserDetail
 from apps.providers.base import Capabilities, RemoteMembership, RemoteUser, RemoteWorkspace
 
 

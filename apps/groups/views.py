@@ -1,4 +1,4 @@
-"""Group pages (issue 7): list, detail with members, create, edit, delete, membership changes, drift report."""
+"""Group pages: list, detail with members, create, edit, delete, membership changes, drift report."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts.roles import Perm, require
-from apps.connections.selectors import connection_get, connection_list
+from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.directory import group_selectors as sel
-from apps.directory import group_services as svc
-from apps.directory.group_forms import (
+from apps.groups import selectors as sel
+from apps.groups import services as svc
+from apps.groups.forms import (
     DriftForm,
     GroupDeleteForm,
     GroupSearchForm,
@@ -28,20 +28,21 @@ from apps.directory.group_forms import (
     ToolJetGroupForm,
     group_form_initial,
 )
-from apps.directory.group_permissions import (
+from apps.groups.permissions import (
     can_change_members,
     can_edit_group,
     can_manage_groups,
     is_admin_group,
 )
-from apps.providers.errors import ConflictError, NotFoundError, ProviderError, RejectedError
+from apps.providers.errors import ConflictError, NotFoundError, ProviderError, RejectedError, Unsupported
+from apps.providers.retool import vocabulary as retool
+from apps.providers.tooljet import vocabulary as tooljet
 
 # -- helpers -----------------------------------------------------------------------------------------------------
 
 
 def _scope(request: HtmxHttpRequest, slug: str) -> sel.GroupsScope:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     ws = request.POST.get("ws") if request.method == "POST" else request.GET.get("ws")
     return sel.groups_scope(connection, ws or None)
 
@@ -59,7 +60,11 @@ def _list_url(scope: sel.GroupsScope) -> str:
 
 
 def _unavailable(request: HtmxHttpRequest, scope: sel.GroupsScope) -> HttpResponse:
-    return render(request, "directory/group_list.html", _base_context(scope))
+    """A page explains why this connection has no groups; a change to them is refused like any other
+    change the connection cannot make."""
+    if request.method != "GET":
+        raise Unsupported(scope.unavailable, capability="supports_groups")
+    return render(request, "groups/group_list.html", _base_context(scope))
 
 
 def _form_class(scope: sel.GroupsScope):
@@ -123,22 +128,19 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
 
 @require_GET
 def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    try:
-        scope = _scope(request, slug)
-        if scope.unavailable:
-            return _unavailable(request, scope)
-        form = GroupSearchForm(request.GET)
-        form.is_valid()
-        q = form.cleaned_data.get("q") or ""
-        page = form.cleaned_data.get("page") or 1
-        result = sel.group_list(scope, search=q, page=page)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    scope = _scope(request, slug)
+    if scope.unavailable:
+        return _unavailable(request, scope)
+    form = GroupSearchForm(request.GET)
+    form.is_valid()
+    q = form.cleaned_data.get("q") or ""
+    page = form.cleaned_data.get("page") or 1
+    result = sel.group_list(scope, search=q, page=page)
     context = _base_context(
         scope,
         result=result,
         rows=[
-            (g, [label for key, label in sel.TOOLJET_PERMISSIONS if g.permissions.get(key)])
+            (g, [label for key, label in tooljet.PERMISSIONS if g.permissions.get(key)])
             for g in result.groups
         ],
         q=q,
@@ -147,7 +149,7 @@ def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         default_reason=sel.TOOLJET_DEFAULT_REASON,
         builtin_warnings=sel.RETOOL_BUILTIN_WARNINGS,
     )
-    template = "directory/group_list.html#results" if wants_partial(request) else "directory/group_list.html"
+    template = "groups/group_list.html#results" if wants_partial(request) else "groups/group_list.html"
     return render(request, template, context)
 
 
@@ -156,24 +158,19 @@ def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
-    try:
-        scope = _scope(request, slug)
-        if scope.unavailable:
-            return _unavailable(request, scope)
-        group = sel.group_get(scope, group_id)
-        context = _member_context(request, scope, group)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    scope = _scope(request, slug)
+    if scope.unavailable:
+        return _unavailable(request, scope)
+    group = sel.group_get(scope, group_id)
+    context = _member_context(request, scope, group)
     context.update(
-        permission_rows=[
-            (label, group.permissions.get(key, False)) for key, label in sel.TOOLJET_PERMISSIONS
-        ],
-        access_rows=[(label, group.permissions.get(key, "none")) for key, label, _ in sel.RETOOL_ACCESS],
-        flag_rows=[(label, group.permissions.get(key, False)) for key, label in sel.RETOOL_FLAGS],
+        permission_rows=[(label, group.permissions.get(key, False)) for key, label in tooljet.PERMISSIONS],
+        access_rows=[(label, group.permissions.get(key, "none")) for key, label, _ in retool.ACCESS_LEVELS],
+        flag_rows=[(label, group.permissions.get(key, False)) for key, label in retool.FLAGS],
         granular_rows=sel.granular_rows(scope, group),
     )
     template = (
-        "directory/group_detail.html#member_list" if wants_partial(request) else "directory/group_detail.html"
+        "groups/group_detail.html#member_list" if wants_partial(request) else "groups/group_detail.html"
     )
     return render(request, template, context)
 
@@ -181,7 +178,7 @@ def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
 def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", error: str = "", **extra):
     if wants_partial(request):
         context = _member_context(request, scope, group, member_message=message, member_error=error, **extra)
-        return render(request, "directory/group_detail.html#member_list", context)
+        return render(request, "groups/group_detail.html#member_list", context)
     if message:
         messages.success(request, message)
     if error:
@@ -191,68 +188,62 @@ def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", 
 
 @require_POST
 def group_member_add(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
+    scope = _scope(request, slug)
+    require(request.user, Perm.CHANGE_PEOPLE)
+    form = MemberAddForm(request.POST)
+    if not form.is_valid():
+        group = sel.group_get(scope, group_id)
+        if not wants_partial(request):
+            messages.error(request, _form_errors(form))
+            return redirect(_detail_url(scope, group.id))
+        return _member_response(request, scope, group, add_form=form)
     try:
-        scope = _scope(request, slug)
-        require(request.user, Perm.CHANGE_PEOPLE)
-        form = MemberAddForm(request.POST)
-        if not form.is_valid():
-            group = sel.group_get(scope, group_id)
-            if not wants_partial(request):
-                messages.error(request, _form_errors(form))
-                return redirect(_detail_url(scope, group.id))
-            return _member_response(request, scope, group, add_form=form)
-        try:
-            group = svc.group_member_add(
-                scope=scope,
-                actor=request.user,
-                group_id=group_id,
-                user_id=form.cleaned_data["user_id"],
-                is_group_admin=form.cleaned_data["is_group_admin"],
-                reason=form.cleaned_data["reason"],
-                ticket=form.cleaned_data["ticket"],
-            )
-        except (ConflictError, RejectedError) as exc:
-            return _member_response(
-                request, scope, sel.group_get(scope, group_id), error=exc.message, add_form=form
-            )
-        if scope.members_by_membership:
-            group = sel.group_get(scope, group_id)
-        return _member_response(request, scope, group, message="Member added.")
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+        group = svc.group_member_add(
+            scope=scope,
+            actor=request.user,
+            group_id=group_id,
+            user_id=form.cleaned_data["user_id"],
+            is_group_admin=form.cleaned_data["is_group_admin"],
+            reason=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
+        )
+    except (ConflictError, RejectedError) as exc:
+        return _member_response(
+            request, scope, sel.group_get(scope, group_id), error=exc.message, add_form=form
+        )
+    if scope.members_by_membership:
+        group = sel.group_get(scope, group_id)
+    return _member_response(request, scope, group, message="Member added.")
 
 
 def _member_change(request: HtmxHttpRequest, slug: str, group_id: str, action: str) -> HttpResponse:
+    scope = _scope(request, slug)
+    require(request.user, Perm.CHANGE_PEOPLE)
+    form = MemberChangeForm(request.POST)
+    if not form.is_valid():
+        group = sel.group_get(scope, group_id)
+        return _member_response(request, scope, group, error=_form_errors(form))
+    data = form.cleaned_data
+    common = {
+        "scope": scope,
+        "actor": request.user,
+        "group_id": group_id,
+        "user_id": data["user_id"],
+        "reason": data["reason"],
+        "ticket": data["ticket"],
+    }
     try:
-        scope = _scope(request, slug)
-        require(request.user, Perm.CHANGE_PEOPLE)
-        form = MemberChangeForm(request.POST)
-        if not form.is_valid():
-            group = sel.group_get(scope, group_id)
-            return _member_response(request, scope, group, error=_form_errors(form))
-        data = form.cleaned_data
-        common = {
-            "scope": scope,
-            "actor": request.user,
-            "group_id": group_id,
-            "user_id": data["user_id"],
-            "reason": data["reason"],
-            "ticket": data["ticket"],
-        }
-        try:
-            if action == "remove":
-                group = svc.group_member_remove(expected_groups=form.expected(), **common)
-                message = "Member removed."
-            else:
-                group = svc.group_member_admin(is_group_admin=data["is_group_admin"], **common)
-                message = "Group admin set." if data["is_group_admin"] else "Group admin removed."
-        except (ConflictError, RejectedError) as exc:
-            return _member_response(request, scope, sel.group_get(scope, group_id), error=exc.message)
-        if scope.members_by_membership:
-            group = sel.group_get(scope, group_id)
-        return _member_response(request, scope, group, message=message)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+        if action == "remove":
+            group = svc.group_member_remove(expected_groups=form.expected(), **common)
+            message = "Member removed."
+        else:
+            group = svc.group_member_admin(is_group_admin=data["is_group_admin"], **common)
+            message = "Group admin set." if data["is_group_admin"] else "Group admin removed."
+    except (ConflictError, RejectedError) as exc:
+        return _member_response(request, scope, sel.group_get(scope, group_id), error=exc.message)
+    if scope.members_by_membership:
+        group = sel.group_get(scope, group_id)
+    return _member_response(request, scope, group, message=message)
 
 
 @require_POST
@@ -267,12 +258,11 @@ def group_member_admin(request: HtmxHttpRequest, slug: str, group_id: str) -> Ht
 
 @require_GET
 def group_user_picker(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.CHANGE_PEOPLE)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.CHANGE_PEOPLE)
     users = sel.user_picker(connection, request.GET.get("user_q", ""), workspace_id=request.GET.get("ws", ""))
     return render(
         request,
-        "directory/group_detail.html#picker_results",
+        "groups/group_detail.html#picker_results",
         {"picked": users, "connection": connection, "picker_ws": request.GET.get("ws", "")},
     )
 
@@ -282,35 +272,34 @@ def group_user_picker(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def group_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    try:
-        scope = _scope(request, slug)
-        if scope.unavailable:
-            return _unavailable(request, scope)
-        require(request.user, Perm.MANAGE_GROUPS)
-        if not scope.capabilities.supports_group_crud:
-            raise PermissionDenied(scope.capabilities.reason("supports_group_crud"))
-        form = _form_class(scope)(request.POST or None, **_form_kwargs(scope))
-        if request.method == "POST" and form.is_valid():
-            try:
-                group = svc.group_create(
-                    scope=scope,
-                    actor=request.user,
-                    name=form.cleaned_data["name"],
-                    permissions=form.cleaned_data["permissions"],
-                    granular_permissions=form.cleaned_data["granular_permissions"],
-                    reason=form.cleaned_data["reason"],
-                    ticket=form.cleaned_data["ticket"],
-                )
-            except RejectedError as exc:
-                _upstream_errors_to_form(form, exc)
-            except ConflictError as exc:
-                form.add_error("name", exc.message)
-            else:
-                messages.success(request, f"Group “{group.name}” created.")
-                return _redirect(request, _detail_url(scope, group.id))
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
-    return render(request, "directory/group_form.html", _base_context(scope, form=form, group=None))
+    scope = _scope(request, slug)
+    if scope.unavailable:
+        return _unavailable(request, scope)
+    require(request.user, Perm.MANAGE_GROUPS)
+    if not scope.capabilities.supports_group_crud:
+        raise Unsupported(
+            scope.capabilities.reason("supports_group_crud") or "", capability="supports_group_crud"
+        )
+    form = _form_class(scope)(request.POST or None, **_form_kwargs(scope))
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = svc.group_create(
+                scope=scope,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                permissions=form.cleaned_data["permissions"],
+                granular_permissions=form.cleaned_data["granular_permissions"],
+                reason=form.cleaned_data["reason"],
+                ticket=form.cleaned_data["ticket"],
+            )
+        except RejectedError as exc:
+            _upstream_errors_to_form(form, exc)
+        except ConflictError as exc:
+            form.add_error("name", exc.message)
+        else:
+            messages.success(request, f"Group “{group.name}” created.")
+            return _redirect(request, _detail_url(scope, group.id))
+    return render(request, "groups/group_form.html", _base_context(scope, form=form, group=None))
 
 
 def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
@@ -320,53 +309,48 @@ def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     conflict = None
-    try:
-        scope = _scope(request, slug)
-        if scope.unavailable:
-            return _unavailable(request, scope)
-        require(request.user, Perm.MANAGE_GROUPS)
-        group = sel.group_get(scope, group_id)
-        if not can_edit_group(request.user, group):
-            raise PermissionDenied("Only admins may edit this group.")
-        form_class = _form_class(scope)
-        if request.method == "POST":
-            form = form_class(request.POST, **_form_kwargs(scope))
-            if form.is_valid():
-                try:
-                    group = svc.group_update(
-                        scope=scope,
-                        actor=request.user,
-                        group_id=group_id,
-                        expected_version=form.cleaned_data["version"],
-                        name=form.cleaned_data["name"],
-                        permissions=form.cleaned_data["permissions"],
-                        granular_permissions=form.cleaned_data["granular_permissions"],
-                        reason=form.cleaned_data["reason"],
-                        ticket=form.cleaned_data["ticket"],
-                    )
-                except ConflictError as exc:
-                    form.add_error(None, exc.message)
-                    group = sel.group_get(scope, group_id)
-                    conflict = group
-                    # the next save is checked against what the operator now sees
-                    data = form.data.copy()
-                    data["version"] = sel.group_version(group)
-                    form.data = data
-                except RejectedError as exc:
-                    _upstream_errors_to_form(form, exc)
-                else:
-                    messages.success(request, f"Group “{group.name}” saved.")
-                    return _redirect(request, _detail_url(scope, group.id))
-        else:
-            form = form_class(
-                initial=group_form_initial(group, sel.group_version(group)), **_form_kwargs(scope)
-            )
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    scope = _scope(request, slug)
+    if scope.unavailable:
+        return _unavailable(request, scope)
+    require(request.user, Perm.MANAGE_GROUPS)
+    group = sel.group_get(scope, group_id)
+    if not can_edit_group(request.user, group):
+        raise PermissionDenied("Only admins may edit this group.")
+    form_class = _form_class(scope)
+    if request.method == "POST":
+        form = form_class(request.POST, **_form_kwargs(scope))
+        if form.is_valid():
+            try:
+                group = svc.group_update(
+                    scope=scope,
+                    actor=request.user,
+                    group_id=group_id,
+                    expected_version=form.cleaned_data["version"],
+                    name=form.cleaned_data["name"],
+                    permissions=form.cleaned_data["permissions"],
+                    granular_permissions=form.cleaned_data["granular_permissions"],
+                    reason=form.cleaned_data["reason"],
+                    ticket=form.cleaned_data["ticket"],
+                )
+            except ConflictError as exc:
+                form.add_error(None, exc.message)
+                group = sel.group_get(scope, group_id)
+                conflict = group
+                # the next save is checked against what the operator now sees
+                data = form.data.copy()
+                data["version"] = sel.group_version(group)
+                form.data = data
+            except RejectedError as exc:
+                _upstream_errors_to_form(form, exc)
+            else:
+                messages.success(request, f"Group “{group.name}” saved.")
+                return _redirect(request, _detail_url(scope, group.id))
+    else:
+        form = form_class(initial=group_form_initial(group, sel.group_version(group)), **_form_kwargs(scope))
     context = _base_context(scope, form=form, group=group, conflict=conflict)
     if conflict is not None:
         context["conflict_rows"] = sel.conflict_rows(scope, conflict, form.data)
-    return render(request, "directory/group_form.html", context)
+    return render(request, "groups/group_form.html", context)
 
 
 @require_POST
@@ -423,10 +407,7 @@ def _drift(request: HtmxHttpRequest):
 
 @require_GET
 def group_drift(request: HtmxHttpRequest) -> HttpResponse:
-    try:
-        form, left, right, report = _drift(request)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    form, left, right, report = _drift(request)
     context = {
         "form": form,
         "left": left,
@@ -439,16 +420,13 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
             ("right", "Right", right, request.GET.get("right", "")),
         ],
     }
-    template = "directory/group_drift.html#report" if wants_partial(request) else "directory/group_drift.html"
+    template = "groups/group_drift.html#report" if wants_partial(request) else "groups/group_drift.html"
     return render(request, template, context)
 
 
 @require_GET
 def group_drift_csv(request: HtmxHttpRequest) -> HttpResponse:
-    try:
-        _form, _left, _right, report = _drift(request)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    _form, _left, _right, report = _drift(request)
     if report is None:
         return redirect(reverse("groups:group_drift") + "?" + request.GET.urlencode())
     response = HttpResponse(content_type="text/csv; charset=utf-8")

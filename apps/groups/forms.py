@@ -1,4 +1,4 @@
-"""Forms for groups (issue 7). Everything the upstream would reject is rejected here first, so nothing is sent
+"""Forms for groups. Everything the upstream would reject is rejected here first, so nothing is sent
 for invalid names, empty resource lists, duplicate apply-to-all entries or unknown apps."""
 
 from __future__ import annotations
@@ -9,16 +9,10 @@ from typing import Any
 from django import forms
 
 from apps.core.forms import ReasonFormMixin
-from apps.directory.group_selectors import (
-    APP_ENVIRONMENTS,
-    GRANULAR_TYPES,
-    RETOOL_ACCESS,
-    RETOOL_FLAGS,
-    TOOLJET_PERMISSIONS,
-)
+from apps.providers.retool import vocabulary as retool
+from apps.providers.tooljet import vocabulary as tooljet
 
 GROUP_NAME_RE = re.compile(r"^[a-zA-Z0-9_ -]+$")
-TOOLJET_NAME_MAX = 50
 GRANULAR_ROWS = 3
 
 
@@ -44,11 +38,11 @@ class ToolJetGroupForm(ReasonFormMixin):
     def __init__(self, *args: Any, apps: list[tuple[str, str]] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.apps = apps or []
-        for key, label in TOOLJET_PERMISSIONS:
+        for key, label in tooljet.PERMISSIONS:
             self.fields[f"perm_{key}"] = forms.BooleanField(required=False, label=label)
         for i in range(GRANULAR_ROWS):
             self.fields[f"g{i}_type"] = forms.ChoiceField(
-                required=False, choices=[("", "—"), *GRANULAR_TYPES], label="Type"
+                required=False, choices=[("", "—"), *tooljet.GRANULAR_TYPES], label="Type"
             )
             self.fields[f"g{i}_all"] = forms.BooleanField(required=False, label="Apply to all")
             self.fields[f"g{i}_resources"] = forms.CharField(
@@ -67,13 +61,13 @@ class ToolJetGroupForm(ReasonFormMixin):
             self.fields[f"g{i}_envs"] = forms.MultipleChoiceField(
                 required=False,
                 label="Environments",
-                choices=APP_ENVIRONMENTS,
+                choices=tooljet.APP_ENVIRONMENTS,
                 widget=forms.CheckboxSelectMultiple,
             )
 
     # -- rendering helpers ------------------------------------------------------------------------------
     def permission_fields(self):
-        return [self[f"perm_{key}"] for key, _ in TOOLJET_PERMISSIONS]
+        return [self[f"perm_{key}"] for key, _ in tooljet.PERMISSIONS]
 
     def granular_rows(self):
         return [
@@ -92,8 +86,10 @@ class ToolJetGroupForm(ReasonFormMixin):
     # -- validation ------------------------------------------------------------------------------------
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
-        if len(name) > TOOLJET_NAME_MAX:
-            raise forms.ValidationError(f"At most {TOOLJET_NAME_MAX} characters (this has {len(name)}).")
+        if len(name) > tooljet.GROUP_NAME_MAX:
+            raise forms.ValidationError(
+                f"At most {tooljet.GROUP_NAME_MAX} characters (this has {len(name)})."
+            )
         if not GROUP_NAME_RE.match(name):
             raise forms.ValidationError("Only letters, digits, spaces, hyphens and underscores are allowed.")
         return name
@@ -157,7 +153,7 @@ class ToolJetGroupForm(ReasonFormMixin):
                 }
             )
         data["granular_permissions"] = entries
-        data["permissions"] = {key: bool(data.get(f"perm_{key}")) for key, _ in TOOLJET_PERMISSIONS}
+        data["permissions"] = {key: bool(data.get(f"perm_{key}")) for key, _ in tooljet.PERMISSIONS}
         return data
 
 
@@ -170,23 +166,23 @@ class RetoolGroupForm(ReasonFormMixin):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        for key, label, levels in RETOOL_ACCESS:
+        for key, label, levels in retool.ACCESS_LEVELS:
             self.fields[key] = forms.ChoiceField(
                 choices=[(v, v) for v in levels], label=label, initial="none"
             )
-        for key, label in RETOOL_FLAGS:
+        for key, label in retool.FLAGS:
             self.fields[key] = forms.BooleanField(required=False, label=label)
 
     def access_fields(self):
-        return [self[key] for key, _, _ in RETOOL_ACCESS]
+        return [self[key] for key, _, _ in retool.ACCESS_LEVELS]
 
     def flag_fields(self):
-        return [self[key] for key, _ in RETOOL_FLAGS]
+        return [self[key] for key, _ in retool.FLAGS]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        perms: dict[str, Any] = {key: data.get(key) or "none" for key, _, _ in RETOOL_ACCESS}
-        perms.update({key: bool(data.get(key)) for key, _ in RETOOL_FLAGS})
+        perms: dict[str, Any] = {key: data.get(key) or "none" for key, _, _ in retool.ACCESS_LEVELS}
+        perms.update({key: bool(data.get(key)) for key, _ in retool.FLAGS})
         data["permissions"] = perms
         data["granular_permissions"] = []
         return data

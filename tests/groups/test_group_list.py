@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.directory.group_helpers import retool, tooljet, ws_id
+from tests.groups.helpers import retool, tooljet, ws_id
 
 
 def test_it_lists_tooljet_custom_groups_of_the_first_workspace(simulator, probed_connection, viewer_client):

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from apps.connections.provider import get_provider
+from apps.connections.clients import get_provider
 from apps.directory.models import DirectoryUser
 from apps.directory.services import index_upsert_user
-from tests.directory.group_helpers import (
+from tests.groups.helpers import (
     audit_rows,
     hidden,
     reason,

@@ -1,4 +1,4 @@
-"""Reads for the group pages (issue 7): group lists and details live from the upstream, members, the user picker
+"""Reads for the group pages: group lists and details live from the upstream, members, the user picker
 over the directory index, and the drift report between two connections."""
 
 from __future__ import annotations
@@ -14,55 +14,18 @@ from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator
 from django.http import Http404
 
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import Capabilities, Page, RemoteGroup, RemoteWorkspace
+from apps.providers.retool import vocabulary as retool
+from apps.providers.tooljet import vocabulary as tooljet
 
-# -- vocabulary ------------------------------------------------------------------------------------------------
+# -- what the pages say about built-in groups -------------------------------------------------------------------
 
-TOOLJET_PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("appCreate", "Create apps"),
-    ("appDelete", "Delete apps"),
-    ("appPromote", "Promote apps between environments"),
-    ("appRelease", "Release apps"),
-    ("workflowCreate", "Create workflows"),
-    ("workflowDelete", "Delete workflows"),
-    ("dataSourceCreate", "Create data sources"),
-    ("dataSourceDelete", "Delete data sources"),
-    ("orgConstantCRUD", "Manage workspace constants"),
-    ("folderCreate", "Create folders"),
-    ("folderDelete", "Delete folders"),
-)
-TOOLJET_DEFAULT_GROUPS = ("admin", "builder", "end-user")
+TOOLJET_DEFAULT_GROUPS = tooljet.ROLES
 TOOLJET_DEFAULT_REASON = (
     "Default role groups are managed through each person's role (admin, builder, end-user), not as groups: "
     "ToolJet's API lists and edits custom groups only."
-)
-GRANULAR_TYPES: tuple[tuple[str, str], ...] = (
-    ("app", "Apps"),
-    ("data_source", "Data sources"),
-    ("workflow", "Workflows"),
-)
-APP_ENVIRONMENTS: tuple[tuple[str, str], ...] = (
-    ("development", "Development"),
-    ("staging", "Staging"),
-    ("production", "Production"),
-    ("released", "Released"),
-)
-
-RETOOL_ACCESS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("universal_app_access", "Apps", ("none", "use", "edit", "own")),
-    ("universal_resource_access", "Resources", ("none", "use", "edit", "own")),
-    ("universal_workflow_access", "Workflows", ("none", "use", "edit", "own")),
-    ("universal_query_library_access", "Query library", ("none", "use", "edit")),
-)
-RETOOL_FLAGS: tuple[tuple[str, str], ...] = (
-    ("user_list_access", "See the user list"),
-    ("audit_log_access", "See audit logs"),
-    ("unpublished_release_access", "See unpublished releases"),
-    ("usage_analytics_access", "See usage analytics"),
-    ("theme_access", "Edit themes"),
-    ("account_details_access", "Edit own account details"),
 )
 RETOOL_BUILTIN_WARNINGS = {
     "admin": "Built-in group: its members are instance admins. Only admins of this console may change it.",
@@ -317,7 +280,7 @@ def granular_rows(scope: GroupsScope, group: RemoteGroup) -> list[dict[str, Any]
     if not group.granular_permissions:
         return []
     names = dict(workspace_apps(scope))
-    types = dict(GRANULAR_TYPES)
+    types = dict(tooljet.GRANULAR_TYPES)
     rows = []
     for entry in group.granular_permissions:
         kind = entry.get("type")
@@ -341,12 +304,12 @@ def conflict_rows(
     """(setting, now upstream, in the operator's form) for the edit form's conflict panel."""
     rows = [("Name", current.name, submitted.get("name", ""))]
     if scope.granular:
-        for key, label in TOOLJET_PERMISSIONS:
+        for key, label in tooljet.PERMISSIONS:
             rows.append((label, _yes_no(current.permissions.get(key)), _yes_no(submitted.get(f"perm_{key}"))))
     else:
-        for key, label, _ in RETOOL_ACCESS:
+        for key, label, _ in retool.ACCESS_LEVELS:
             rows.append((label, current.permissions.get(key, "none"), submitted.get(key, "")))
-        for key, label in RETOOL_FLAGS:
+        for key, label in retool.FLAGS:
             rows.append((label, _yes_no(current.permissions.get(key)), _yes_no(submitted.get(key))))
     return rows
 
@@ -377,11 +340,13 @@ def _snapshot(scope: GroupsScope) -> dict[str, dict[str, str]]:
     snapshot: dict[str, dict[str, str]] = {}
     for group in provider.iter_groups(scope.workspace_id):
         if scope.granular:
-            settings = {label: _fmt(group.permissions.get(key, False)) for key, label in TOOLJET_PERMISSIONS}
+            settings = {label: _fmt(group.permissions.get(key, False)) for key, label in tooljet.PERMISSIONS}
             settings.update(_granular_lines(group, app_names))
         else:
-            settings = {label: _fmt(group.permissions.get(key, "none")) for key, label, _ in RETOOL_ACCESS}
-            settings.update({label: _fmt(group.permissions.get(key, False)) for key, label in RETOOL_FLAGS})
+            settings = {
+                label: _fmt(group.permissions.get(key, "none")) for key, label, _ in retool.ACCESS_LEVELS
+            }
+            settings.update({label: _fmt(group.permissions.get(key, False)) for key, label in retool.FLAGS})
         snapshot[group.name] = settings
     return snapshot
 

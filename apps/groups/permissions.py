@@ -1,4 +1,4 @@
-"""Who may do what with groups (issue 7 §5). Views and services ask these; templates get the booleans.
+"""Who may do what with groups. Views and services ask these; templates get the booleans.
 
 * viewers read;
 * helpdesk (``Perm.CHANGE_PEOPLE``) adds and removes members of ordinary groups;
@@ -12,13 +12,12 @@ from django.core.exceptions import PermissionDenied
 
 from apps.accounts.roles import Perm
 from apps.providers.base import RemoteGroup
-
-ADMIN_GROUP_NAME = "admin"
+from apps.providers.retool import vocabulary as retool
 
 
 def is_admin_group(group: RemoteGroup) -> bool:
     """The group whose members are instance admins (Retool's built-in ``admin``)."""
-    return group.is_builtin and group.name == ADMIN_GROUP_NAME
+    return group.is_builtin and group.name == retool.ADMIN_GROUP
 
 
 def can_manage_groups(user) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.directory.group_helpers import retool, rt_group, tj_group, tooljet, ws_id
+from tests.groups.helpers import retool, rt_group, tj_group, tooljet, ws_id
 
 
 def _two_tooljets(simulator, probed_connection):

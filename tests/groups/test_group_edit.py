@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from apps.directory.group_selectors import granular_rows, group_get, groups_scope
 from apps.directory.models import DirectoryUser
 from apps.directory.services import directory_sync
-from tests.directory.group_helpers import (
+from apps.groups.selectors import granular_rows, group_get, groups_scope
+from tests.groups.helpers import (
     audit_rows,
     hidden,
     reason,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from apps.directory import group_views as views
+from apps.groups import views as views
 
 app_name = "groups"
 urlpatterns = [
