@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 UPDATE_FIELDS = [
+    "digest",
     "email",
     "name",
     "search",
@@ -58,6 +59,14 @@ def _tokens(values: Iterable[str]) -> str:
     return f"|{'|'.join(items)}|" if items else ""
 
 
+def _digest(row: DirectoryUser) -> str:
+    """What a sync compares: every indexed field of the row but ``seen_at`` (and the ids), hashed."""
+    state = [getattr(row, f) for f in UPDATE_FIELDS if f not in ("digest", "seen_at")]
+    return hashlib.blake2b(
+        json.dumps(state, sort_keys=True, ensure_ascii=False).encode(), digest_size=16
+    ).hexdigest()
+
+
 def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
     memberships = [
         {
@@ -72,7 +81,7 @@ def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
     # ToolJet's userGroups repeat the role groups of every workspace; the memberships carry what matters.
     groups = [] if memberships else [{"id": g.id, "name": g.name} for g in user.groups]
     roles = [m["role"] for m in memberships] if memberships else [user.role]
-    return DirectoryUser(
+    row = DirectoryUser(
         connection=connection,
         remote_id=user.id,
         email=user.email.strip().lower(),
@@ -87,6 +96,8 @@ def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
         groups=groups,
         seen_at=seen_at,
     )
+    row.digest = _digest(row)
+    return row
 
 
 def _upsert(rows: Sequence[DirectoryUser]) -> None:
@@ -120,8 +131,9 @@ def index_rename_group(
         names = _group_names(row.memberships, row.groups)
         if names != row.group_names:  # not when the match was another workspace's group of that name
             row.group_names = names
+            row.digest = _digest(row)
             changed.append(row)
-    DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names"])
+    DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names", "digest"])
     return len(changed)
 
 
@@ -149,10 +161,12 @@ def _group_map(provider) -> dict[str, list[RemoteGroupRef]]:
 
 
 def directory_sync(*, connection: Connection) -> DirectorySync:
-    """Refresh one connection's index: stream every user, upsert in batches, drop users gone upstream.
+    """Refresh one connection's index: stream every user, write the rows whose state changed (new, or a different
+    ``digest``) in batches, drop users gone upstream. ``written`` counts the rows inserted, updated or deleted.
 
-    ToolJet's unpaged array is parsed item by item by the provider (ijson), so memory stays flat; rows touched by
-    a console write during the sync carry a later ``seen_at`` and survive the clean-up.
+    ToolJet's unpaged array is parsed item by item by the provider (ijson), so memory stays flat but for one
+    ``remote_id → digest`` map of the instance's rows; rows touched by a console write during the sync carry a later
+    ``seen_at`` and survive the clean-up.
     """
     sync, _ = DirectorySync.objects.get_or_create(connection=connection)
     started = timezone.now()
@@ -160,10 +174,15 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
         status=DirectorySync.Status.RUNNING, started_at=started, message=""
     )
     caps = connection_capabilities(connection)
-    count = 0
+    count = written = 0
     try:
         if not caps.supports_users:
             raise Unsupported(caps.reason("supports_users") or "This connection cannot list users.")
+        known = dict(
+            DirectoryUser.objects.filter(connection=connection)
+            .values_list("remote_id", "digest")
+            .iterator(chunk_size=BATCH_SIZE * 5)
+        )
         provider = get_provider(connection)
         try:
             groups = _group_map(provider) if caps.supports_group_members else None
@@ -171,17 +190,26 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
             for user in provider.iter_users():
                 if groups is not None:
                     user = replace(user, groups=tuple(groups.get(user.id, ())))
-                batch.append(_row(connection, user, started))
+                row = _row(connection, user, started)
+                count += 1
+                if known.pop(row.remote_id, None) == row.digest:
+                    continue  # unchanged: no write
+                batch.append(row)
                 if len(batch) >= BATCH_SIZE:
                     _upsert(batch)
-                    count += len(batch)
+                    written += len(batch)
                     batch = []
             if batch:
                 _upsert(batch)
-                count += len(batch)
+                written += len(batch)
         finally:
             provider.close()
-        DirectoryUser.objects.filter(connection=connection, seen_at__lt=started).delete()
+        gone = list(known)
+        for i in range(0, len(gone), BATCH_SIZE):
+            deleted, _ = DirectoryUser.objects.filter(
+                connection=connection, remote_id__in=gone[i : i + BATCH_SIZE], seen_at__lt=started
+            ).delete()
+            written += deleted
     except ProviderError as exc:
         logger.warning("directory sync of %s failed: %s", connection.slug, exc.message)
         DirectorySync.objects.filter(pk=sync.pk).update(
@@ -194,7 +222,7 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
         raise
     else:
         DirectorySync.objects.filter(pk=sync.pk).update(
-            status=DirectorySync.Status.OK, synced_at=timezone.now(), count=count, message=""
+            status=DirectorySync.Status.OK, synced_at=timezone.now(), count=count, written=written, message=""
         )
     sync.refresh_from_db()
     return sync
