@@ -55,6 +55,12 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _cpu_s() -> float:
+    """This process's CPU time: on a shared machine the wall time of a sync also counts other people's work."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
@@ -131,14 +137,15 @@ def bench_sync(users: int) -> dict:
         connection = _connection("sync", url)
         base = _rss_mb()
         runs = {}
-        for label in ("first", "unchanged", "1%"):
-            if label == "1%":
+        for label in ("first", "0 %", "1 %"):
+            if label == "1 %":
                 # 1 % of the index rows made to differ from upstream: the sync must find and rewrite exactly those.
                 ids = list(DirectoryUser.objects.filter(connection=connection).values_list("id", flat=True))[
                     ::100
                 ]
                 for i in range(0, len(ids), 500):
                     DirectoryUser.objects.filter(id__in=ids[i : i + 500]).update(digest="changed")
+            cpu = _cpu_s()
             start = time.perf_counter()
             sync = directory_sync(connection=connection)
             runs[label] = {
@@ -146,6 +153,7 @@ def bench_sync(users: int) -> dict:
                 "count": sync.count,
                 "written": sync.written,
                 "seconds": time.perf_counter() - start,
+                "cpu_s": _cpu_s() - cpu,
             }
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return {"runs": runs, "rss_growth_mb": max(0.0, peak - base)}
@@ -311,19 +319,21 @@ def run(args) -> int:
             sync = bench_sync(args.sync_users)
             first = sync["runs"]["first"]
             print(
-                f"sync {first['count']} ToolJet users: {first['seconds']:.1f} s ({first['written']} rows written), "
+                f"sync {first['count']} ToolJet users: {first['seconds']:.1f} s (console CPU {first['cpu_s']:.1f} s; "
+                f"{first['written']} rows written), "
                 f"peak RSS growth {sync['rss_growth_mb']:.0f} MB over the three syncs (target ≤ 15 s, ≤ 150 MB) "
                 f"status={first['status']}"
             )
-            for label in ("unchanged", "1%"):
+            for label in ("0 %", "1 %"):
                 run_ = sync["runs"][label]
                 print(
-                    f"  re-sync, {label} changed: {run_['seconds']:.1f} s, {run_['written']} rows written "
+                    f"  re-sync, {label} changed: {run_['seconds']:.1f} s (CPU {run_['cpu_s']:.1f} s), "
+                    f"{run_['written']} rows written "
                     f"({run_['seconds'] / first['seconds']:.0%} of the full write's time)"
                 )
             ok &= all(r["status"] == "ok" for r in sync["runs"].values())
             ok &= first["seconds"] <= 15 and sync["rss_growth_mb"] <= 150
-            ok &= sync["runs"]["unchanged"]["written"] == 0
+            ok &= sync["runs"]["0 %"]["written"] == 0
         if "search" in wanted:
             search = bench_search(args.instances, args.users)
             naive = (
