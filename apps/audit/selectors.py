@@ -52,6 +52,47 @@ def event_search(*, filters: dict) -> QuerySet[AuditEvent]:
     return qs.order_by("-sequence")
 
 
+@dataclass
+class EventPage:
+    """One page of the trail, newest first, found by position (``sequence``) instead of by number: no count and no
+    OFFSET over the whole trail, so the page costs the same at event 1 and at event 1,000,000."""
+
+    object_list: list[AuditEvent]
+    has_next: bool  # older events exist: ?before=<next_before>
+    has_previous: bool  # newer events exist: ?after=<previous_after>
+
+    @property
+    def next_before(self) -> int | None:
+        return self.object_list[-1].sequence if self.object_list else None
+
+    @property
+    def previous_after(self) -> int | None:
+        return self.object_list[0].sequence if self.object_list else None
+
+
+def event_page(
+    *, filters: dict, before: int | None = None, after: int | None = None, size: int = 50
+) -> EventPage:
+    """``size`` events matching the filters, newest first: the newest ones, those just older than ``before``, or
+    those just newer than ``after``. Each page reads ``size + 1`` rows along an index, plus one ``exists``."""
+    qs = event_search(filters=filters)
+    if after is not None:
+        rows = list(qs.filter(sequence__gt=after).order_by("sequence")[: size + 1])
+        has_previous = len(rows) > size
+        rows = rows[:size][::-1]
+        has_next = bool(rows) and qs.filter(sequence__lt=rows[-1].sequence).exists()
+        return EventPage(object_list=rows, has_next=has_next, has_previous=has_previous)
+    if before is not None:
+        qs = qs.filter(sequence__lt=before)
+    rows = list(qs[: size + 1])
+    has_previous = (
+        before is not None
+        and bool(rows)
+        and event_search(filters=filters).filter(sequence__gt=rows[0].sequence).exists()
+    )
+    return EventPage(object_list=rows[:size], has_next=len(rows) > size, has_previous=has_previous)
+
+
 def history_url(*, target_type: str = "", target_id: str = "", connection=None) -> str:
     """The audit page filtered to one object's history, e.g. /audit/?target=user:42&connection=prod."""
     params = {}

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -11,7 +10,14 @@ from apps.accounts.roles import Perm, require
 from apps.audit.exports import CONTENT_TYPES, FORMATS, stream
 from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
-from apps.audit.selectors import event_diff, event_search, latest_verification, verification_pending
+from apps.audit.selectors import (
+    EventPage,
+    event_diff,
+    event_page,
+    event_search,
+    latest_verification,
+    verification_pending,
+)
 from apps.audit.services import audit_export_start, audit_verify_request
 from apps.core.http import HtmxHttpRequest, wants_partial
 
@@ -23,6 +29,12 @@ def _connection_choices() -> list[tuple[str, str]]:
     return list(Connection.objects.order_by("name").values_list("slug", "name"))
 
 
+def _position(request: HtmxHttpRequest, name: str) -> int | None:
+    """A page position from the query string (``before``/``after``); anything but a whole number is ignored."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 20 else None
+
+
 def _filter_form(request: HtmxHttpRequest) -> AuditFilterForm:
     return AuditFilterForm(request.GET, connections=_connection_choices())
 
@@ -31,8 +43,16 @@ def _filter_form(request: HtmxHttpRequest) -> AuditFilterForm:
 def event_list(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW)
     form = _filter_form(request)
-    events = event_search(filters=form.filters()) if form.is_valid() else AuditEvent.objects.none()
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = (
+        event_page(
+            filters=form.filters(),
+            before=_position(request, "before"),
+            after=_position(request, "after"),
+            size=PAGE_SIZE,
+        )
+        if form.is_valid()
+        else EventPage(object_list=[], has_next=False, has_previous=False)
+    )
     context = {
         "form": form,
         "page": page,

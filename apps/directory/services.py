@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
+from django.db import connection as db_connection
+from django.db import transaction
 from django.utils import timezone
 
 from apps.connections.clients import connection_capabilities, get_provider
@@ -19,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 UPDATE_FIELDS = [
+    "digest",
     "email",
     "name",
     "search",
@@ -49,7 +55,20 @@ def _tokens(values: Iterable[str]) -> str:
     return f"|{'|'.join(items)}|" if items else ""
 
 
-def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
+# The fields a row's digest covers: all that comes from upstream (not ids, ``digest`` or ``seen_at``).
+STATE_FIELDS = [f for f in UPDATE_FIELDS if f not in ("digest", "seen_at")]
+
+
+def _digest(state: Mapping[str, Any]) -> str:
+    """What a sync compares: a hash of the row's ``STATE_FIELDS``."""
+    values = [state[f] for f in STATE_FIELDS]
+    return hashlib.blake2b(
+        json.dumps(values, sort_keys=True, ensure_ascii=False).encode(), digest_size=16
+    ).hexdigest()
+
+
+def _state(user: RemoteUser) -> dict[str, Any]:
+    """The ``STATE_FIELDS`` of a user's index row."""
     memberships = [
         {
             "workspace_id": m.workspace_id,
@@ -63,30 +82,52 @@ def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
     # ToolJet's userGroups repeat the role groups of every workspace; the memberships carry what matters.
     groups = [] if memberships else [{"id": g.id, "name": g.name} for g in user.groups]
     roles = [m["role"] for m in memberships] if memberships else [user.role]
+    return {
+        "email": user.email.strip().lower(),
+        "name": user.name,
+        "search": normalize(f"{user.email} {user.name}")[:700],
+        "status": user.status or "",
+        "active": user.active,
+        "is_admin": user.is_admin,
+        "roles": _tokens(roles)[:200],
+        "group_names": _group_names(memberships, groups),
+        "memberships": memberships,
+        "groups": groups,
+    }
+
+
+def _row(connection: Connection, user: RemoteUser, seen_at) -> DirectoryUser:
+    state = _state(user)
     return DirectoryUser(
-        connection=connection,
-        remote_id=user.id,
-        email=user.email.strip().lower(),
-        name=user.name,
-        search=normalize(f"{user.email} {user.name}")[:700],
-        status=user.status or "",
-        active=user.active,
-        is_admin=user.is_admin,
-        roles=_tokens(roles)[:200],
-        group_names=_group_names(memberships, groups),
-        memberships=memberships,
-        groups=groups,
-        seen_at=seen_at,
+        connection=connection, remote_id=user.id, digest=_digest(state), seen_at=seen_at, **state
     )
 
 
-def _upsert(rows: Sequence[DirectoryUser]) -> None:
-    DirectoryUser.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["connection", "remote_id"],
-        update_fields=UPDATE_FIELDS,
+def _upsert_sql() -> str:
+    """One row's ``INSERT … ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL spell it the same)."""
+    q = db_connection.ops.quote_name
+    columns = ["connection_id", "remote_id", *UPDATE_FIELDS]
+    json_value = "%s::jsonb" if db_connection.vendor == "postgresql" else "%s"
+    values = [json_value if c in ("memberships", "groups") else "%s" for c in columns]
+    updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in UPDATE_FIELDS)
+    return (
+        f"INSERT INTO {q(DirectoryUser._meta.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(values)}) ON CONFLICT (connection_id, remote_id) DO UPDATE SET {updates}"
     )
+
+
+def _upsert(connection: Connection, states: Sequence[tuple[str, str, dict[str, Any]]], seen_at) -> None:
+    """Write a sync's batch of ``(remote_id, digest, state)`` in one transaction. Plain SQL, not ``bulk_create``:
+    building and compiling 2,000 model instances a batch was most of a sync's time."""
+    seen = db_connection.ops.adapt_datetimefield_value(seen_at)
+    params = []
+    for remote_id, digest, state in states:
+        values = {**state, "digest": digest, "seen_at": seen}
+        values["memberships"] = json.dumps(values["memberships"])
+        values["groups"] = json.dumps(values["groups"])
+        params.append([connection.pk, remote_id, *(values[f] for f in UPDATE_FIELDS)])
+    with transaction.atomic(), db_connection.cursor() as cursor:
+        cursor.executemany(_upsert_sql(), params)
 
 
 def index_upsert_user(*, connection: Connection, user: RemoteUser) -> DirectoryUser:
@@ -111,8 +152,9 @@ def index_rename_group(
         names = _group_names(row.memberships, row.groups)
         if names != row.group_names:  # not when the match was another workspace's group of that name
             row.group_names = names
+            row.digest = _digest({f: getattr(row, f) for f in STATE_FIELDS})
             changed.append(row)
-    DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names"])
+    DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names", "digest"])
     return len(changed)
 
 
@@ -136,10 +178,12 @@ def _group_map(provider) -> dict[str, list[RemoteGroupRef]]:
 
 
 def directory_sync(*, connection: Connection) -> DirectorySync:
-    """Refresh one connection's index: stream every user, upsert in batches, drop users gone upstream.
+    """Refresh one connection's index: stream every user, write the rows whose state changed (new, or a different
+    ``digest``) in batches, drop users gone upstream. ``written`` counts the rows inserted, updated or deleted.
 
-    ToolJet's unpaged array is parsed item by item by the provider (ijson), so memory stays flat; rows touched by
-    a console write during the sync carry a later ``seen_at`` and survive the clean-up.
+    ToolJet's unpaged array is parsed item by item by the provider (ijson), so memory stays flat but for one
+    ``remote_id → digest`` map of the instance's rows; rows touched by a console write during the sync carry a later
+    ``seen_at`` and survive the clean-up.
     """
     sync, _ = DirectorySync.objects.get_or_create(connection=connection)
     started = timezone.now()
@@ -147,28 +191,43 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
         status=DirectorySync.Status.RUNNING, started_at=started, message=""
     )
     caps = connection_capabilities(connection)
-    count = 0
+    count = written = 0
     try:
         if not caps.supports_users:
             raise Unsupported(caps.reason("supports_users") or "This connection cannot list users.")
+        known = dict(
+            DirectoryUser.objects.filter(connection=connection)
+            .values_list("remote_id", "digest")
+            .iterator(chunk_size=BATCH_SIZE * 5)
+        )
         provider = get_provider(connection)
         try:
             groups = _group_map(provider) if caps.supports_group_members else None
-            batch: list[DirectoryUser] = []
+            batch: list[tuple[str, str, dict[str, Any]]] = []
             for user in provider.iter_users():
                 if groups is not None:
                     user = replace(user, groups=tuple(groups.get(user.id, ())))
-                batch.append(_row(connection, user, started))
+                state = _state(user)
+                digest = _digest(state)
+                count += 1
+                if known.pop(user.id, None) == digest:
+                    continue  # unchanged: no write
+                batch.append((user.id, digest, state))
                 if len(batch) >= BATCH_SIZE:
-                    _upsert(batch)
-                    count += len(batch)
+                    _upsert(connection, batch, started)
+                    written += len(batch)
                     batch = []
             if batch:
-                _upsert(batch)
-                count += len(batch)
+                _upsert(connection, batch, started)
+                written += len(batch)
         finally:
             provider.close()
-        DirectoryUser.objects.filter(connection=connection, seen_at__lt=started).delete()
+        gone = list(known)
+        for i in range(0, len(gone), BATCH_SIZE):
+            deleted, _ = DirectoryUser.objects.filter(
+                connection=connection, remote_id__in=gone[i : i + BATCH_SIZE], seen_at__lt=started
+            ).delete()
+            written += deleted
     except ProviderError as exc:
         logger.warning("directory sync of %s failed: %s", connection.slug, exc.message)
         DirectorySync.objects.filter(pk=sync.pk).update(
@@ -181,7 +240,7 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
         raise
     else:
         DirectorySync.objects.filter(pk=sync.pk).update(
-            status=DirectorySync.Status.OK, synced_at=timezone.now(), count=count, message=""
+            status=DirectorySync.Status.OK, synced_at=timezone.now(), count=count, written=written, message=""
         )
     sync.refresh_from_db()
     return sync
