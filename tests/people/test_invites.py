@@ -267,3 +267,31 @@ def test_it_shows_an_upstream_refusal_in_the_form(retool, admin_client):
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
     assert AuditEvent.objects.get(action="invite.create").outcome == "failure"
+
+
+def test_a_business_connection_is_useful_and_says_what_its_plan_lacks(retool, admin_client):
+    sim, connection = retool("business")
+    directory_sync(connection=connection)
+    base = f"/connections/{connection.slug}/"
+    for path in ("", "users/", "users/new/", "groups/", "apps/", "invites/"):
+        assert admin_client.get(base + path).status_code == 200, path
+    overview = admin_client.get(base).content.decode()
+    assert f'href="{base}invites/"' in overview
+    assert (
+        '<span class="disabled" aria-disabled="true" title="Not on this Retool plan: the Business plan has no '
+        "groups API" in overview
+    )
+    users = admin_client.get(base + "users/").content.decode()
+    assert "pending.invitee@example.com" in users and "Business plan has no users API" in users
+    create = admin_client.get(base + "users/new/").content.decode()
+    assert "Business plan has no users API" in create
+    page = admin_client.get(base + "invites/").content.decode()
+    assert "Business plan has no groups API" in page  # the group picker says why it is empty
+    assert 'name="attr_department"' in page  # attributes are offered
+
+
+def test_an_enterprise_connection_has_the_invites_tab_and_groups(retool, admin_client):
+    sim, connection = retool("enterprise")
+    overview = admin_client.get(f"/connections/{connection.slug}/").content.decode()
+    assert f'href="/connections/{connection.slug}/invites/"' in overview
+    assert f'href="/connections/{connection.slug}/groups/"' in overview
