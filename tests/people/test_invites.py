@@ -295,3 +295,51 @@ def test_an_enterprise_connection_has_the_invites_tab_and_groups(retool, admin_c
     overview = admin_client.get(f"/connections/{connection.slug}/").content.decode()
     assert f'href="/connections/{connection.slug}/invites/"' in overview
     assert f'href="/connections/{connection.slug}/groups/"' in overview
+
+
+def test_it_invites_again_from_the_page(retool, admin_client, htmx_headers):
+    sim, connection = retool("enterprise")
+    old = next(i for i in _sim_invites(sim).values() if i["invited_email"] == "late.invitee@example.com")
+    response = admin_client.post(
+        f"/connections/{connection.slug}/invites/{old['id']}/renew/",
+        {"reason": "still joining", "ticket": "HR-2"},
+        headers=htmx_headers,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Invited late.invitee@example.com again." in html
+    renewed = [i for i in _sim_invites(sim).values() if i["invited_email"] == "late.invitee@example.com"]
+    assert len(renewed) == 1 and renewed[0]["id"] != old["id"]
+    assert f'id="invite-{renewed[0]["id"]}" data-invite-state="pending"' in html
+
+
+def test_a_malformed_or_unknown_invite_id_gets_a_plain_message(retool, admin_client, htmx_headers):
+    sim, connection = retool("enterprise")
+    for invite_id in ("abc", "999"):
+        response = admin_client.post(
+            f"/connections/{connection.slug}/invites/{invite_id}/revoke/",
+            {"reason": "r"},
+            headers=htmx_headers,
+        )
+        assert response.status_code == 200
+        assert 'class="alert alert-error"' in response.content.decode()
+    assert len(_sim_invites(sim)) == 3
+
+
+def test_a_missing_reason_is_asked_for(retool, admin_client, htmx_headers, settings):
+    settings.ADMINUI_REQUIRE_REASON = True
+    sim, connection = retool("enterprise")
+    pending = next(
+        i for i in _sim_invites(sim).values() if i["invited_email"] == "pending.invitee@example.com"
+    )
+    response = admin_client.post(
+        f"/connections/{connection.slug}/invites/{pending['id']}/revoke/",
+        {"reason": ""},
+        headers=htmx_headers,
+    )
+    assert "Say why you are making this change" in response.content.decode()
+    assert pending["id"] in _sim_invites(sim)
+    response = admin_client.post(
+        f"/connections/{connection.slug}/invites/new/", {"email": "not-an-email", "reason": "r"}
+    )
+    assert response.status_code == 200 and "Enter a valid email address." in response.content.decode()
