@@ -26,9 +26,14 @@ CAPABILITY = "supports_invites"
 
 
 def _context(
-    request: HtmxHttpRequest, connection: Connection, form: InviteForm | None = None, **extra
+    request: HtmxHttpRequest,
+    connection: Connection,
+    form: InviteForm | None = None,
+    page: invites.InvitesPage | None = None,
+    **extra,
 ) -> dict:
-    page = invites.invites_page(connection=connection)
+    """The page's context; ``page`` (the upstream reads) is read again unless the caller has a current one."""
+    page = page or invites.invites_page(connection=connection)
     if form is None:
         form = _form(request, page)
     return {
@@ -78,9 +83,10 @@ def invite_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     connection = connection_for(request, slug, Perm.CHANGE_PEOPLE, CAPABILITY)
     page = invites.invites_page(connection=connection)
     form = _form(request, page, request.POST)
-    success = ""
+    success, sent = "", False
     if form.is_valid():
         data = form.cleaned_data
+        sent = True
         try:
             invite = invites.invite_create(
                 actor=request.user,
@@ -96,7 +102,8 @@ def invite_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         else:
             success = f"Invited {invite.email}."
             form = _form(request, page)
-    context: dict[str, Any] = _context(request, connection, form)
+    # invalid input sent nothing upstream: the invites read above are still current
+    context: dict[str, Any] = _context(request, connection, form, page=None if sent else page)
     return _answer(request, connection, context, success)
 
 
