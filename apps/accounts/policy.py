@@ -10,7 +10,7 @@ Rules (roles from ``apps.accounts.roles``):
 * an upstream account that holds admin anywhere (a ToolJet workspace admin or super admin, a Retool admin) is
   *protected*: only an admin operator may change it, whatever the change;
 * e-mail changes, granting admin (a role, an admin group, a new user created as admin), membership of admin groups
-  and group deletion are for admin operators only; helpdesk may create users without admin;
+  (inviting someone into one too) and group deletion are for admin operators only; helpdesk may create users without admin;
 * an operator whose scope does not cover the connection may not change anything on it (``apps.accounts.scope``).
 
 A second approver is needed (``ADMINUI_PLAN_APPROVAL_RULES``, defaults to all four) for ``grant_admin`` (granting
@@ -42,6 +42,9 @@ class Change:
     GROUP_MEMBER_ADD = "group.member_add"
     GROUP_MEMBER_REMOVE = "group.member_remove"
     GROUP_DELETE = "group.delete"
+    INVITE_CREATE = "invite.create"
+    INVITE_REVOKE = "invite.revoke"
+    INVITE_RENEW = "invite.renew"
 
     ALL = (
         USER_CREATE,
@@ -54,6 +57,9 @@ class Change:
         GROUP_MEMBER_ADD,
         GROUP_MEMBER_REMOVE,
         GROUP_DELETE,
+        INVITE_CREATE,
+        INVITE_REVOKE,
+        INVITE_RENEW,
     )
 
 
@@ -150,6 +156,8 @@ def decide(*, operator: Any, action: str, target: Target) -> Decision:
             return Decision(False, "Only admin operators can grant admin rights.")
         if target.protected:
             return Decision(False, "This account holds admin upstream; only admin operators can change it.")
+        if target.admin_group and action in (Change.INVITE_CREATE, Change.INVITE_RENEW):
+            return Decision(False, "Only admin operators can invite someone into an admin group.")
         if target.admin_group:
             return Decision(False, "Only admin operators can change the membership of an admin group.")
         if action == Change.GROUP_DELETE:

@@ -104,6 +104,9 @@ class AuditEvent(models.Model):
         OPERATOR_DISABLE = "operator.disable", "Operator disabled"
         OPERATOR_PASSWORD_RESET = "operator.password_reset", "Operator password reset"
         OPERATOR_TWO_FACTOR = "operator.two_factor", "Operator second factor set up"
+        INVITE_CREATE = "invite.create", "User invited"
+        INVITE_REVOKE = "invite.revoke", "User invite revoked"
+        INVITE_RENEW = "invite.renew", "User invited again"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

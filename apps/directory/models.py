@@ -35,7 +35,7 @@ def normalize(text: str | None) -> str:
 
 class DirectoryUser(models.Model):
     """One user on one connection. ``memberships`` (ToolJet): ``[{workspace_id, workspace_name, role, status,
-    groups: [names]}]``; ``groups`` (Retool): ``[{id, name}]``. ``roles`` and ``group_names`` are ``|``-delimited
+    groups: [names]}]``; ``groups`` (Retool): ``[{id, name}]`` (an invite's: the groups it will give). ``roles`` and ``group_names`` are ``|``-delimited
     copies of the same facts for cheap filtering (``|admin|builder|``)."""
 
     connection = models.ForeignKey("connections.Connection", on_delete=models.CASCADE, related_name="+")
@@ -52,6 +52,9 @@ class DirectoryUser(models.Model):
     group_names = models.TextField(blank=True)
     memberships = models.JSONField(default=list, blank=True)
     groups = models.JSONField(default=list, blank=True)
+    # A Retool user invite not claimed yet (``remote_id`` ``invite:<id>``, ``status`` "invited"): ``{id, state:
+    # pending|expired, expires_at, invited_by}``. Null on every account row, so adding it rebuilt no table.
+    invite = models.JSONField(null=True, blank=True)
     seen_at = models.DateTimeField()  # last written (a sync leaves unchanged rows alone)
 
     @property

@@ -32,6 +32,7 @@ ROW_FIELDS = (
     "roles",
     "memberships",
     "groups",
+    "invite",
     "connection_id",
 )
 

@@ -17,7 +17,7 @@ from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
 from apps.directory.models import DirectorySync, DirectoryUser, normalize
 from apps.directory.tasks import sync_connection
-from apps.providers.base import RemoteGroupRef, RemoteUser
+from apps.providers.base import RemoteGroupRef, RemoteInvite, RemoteUser
 from apps.providers.errors import ProviderError, Unsupported
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,10 @@ UPDATE_FIELDS = [
     "group_names",
     "memberships",
     "groups",
+    "invite",
     "seen_at",
 ]
+JSON_FIELDS = ("memberships", "groups", "invite")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -57,11 +59,13 @@ def _tokens(values: Iterable[str]) -> str:
 
 # The fields a row's digest covers: all that comes from upstream (not ids, ``digest`` or ``seen_at``).
 STATE_FIELDS = [f for f in UPDATE_FIELDS if f not in ("digest", "seen_at")]
+INVITE_PREFIX = "invite:"  # the remote_id of a Retool invite's row (user ids never start so)
 
 
 def _digest(state: Mapping[str, Any]) -> str:
-    """What a sync compares: a hash of the row's ``STATE_FIELDS``."""
-    values = [state[f] for f in STATE_FIELDS]
+    """What a sync compares: a hash of the row's ``STATE_FIELDS``. ``invite`` counts only when set, so account
+    rows kept the digest they had before invites were indexed (no rewrite of every row)."""
+    values = [state.get(f) for f in STATE_FIELDS if f != "invite" or state.get("invite") is not None]
     return hashlib.blake2b(
         json.dumps(values, sort_keys=True, ensure_ascii=False).encode(), digest_size=16
     ).hexdigest()
@@ -93,6 +97,41 @@ def _state(user: RemoteUser) -> dict[str, Any]:
         "group_names": _group_names(memberships, groups),
         "memberships": memberships,
         "groups": groups,
+        "invite": None,
+    }
+
+
+def invite_row_id(invite_id: str) -> str:
+    return f"{INVITE_PREFIX}{invite_id}"
+
+
+def _invite_state(invite: RemoteInvite) -> dict[str, Any]:
+    """The ``STATE_FIELDS`` of a pending or expired Retool invite's row: "invited", not active, with the groups it
+    will give (names where the invite carries them) and its expiry."""
+    named = {
+        str(g.get("id")): str(g.get("name") or "")
+        for g in invite.raw.get("groups") or ()
+        if isinstance(g, Mapping) and g.get("id") is not None
+    }
+    groups = [{"id": gid, "name": named.get(gid) or f"group {gid}"} for gid in invite.group_ids]
+    email = invite.email.strip().lower()
+    return {
+        "email": email,
+        "name": "",
+        "search": normalize(email)[:700],
+        "status": "invited",
+        "active": False,
+        "is_admin": False,
+        "roles": "",
+        "group_names": _group_names([], groups),
+        "memberships": [],
+        "groups": groups,
+        "invite": {
+            "id": invite.id,
+            "state": invite.status,
+            "expires_at": invite.expires_at or "",
+            "invited_by": invite.invited_by or "",
+        },
     }
 
 
@@ -108,7 +147,7 @@ def _upsert_sql() -> str:
     q = db_connection.ops.quote_name
     columns = ["connection_id", "remote_id", *UPDATE_FIELDS]
     json_value = "%s::jsonb" if db_connection.vendor == "postgresql" else "%s"
-    values = [json_value if c in ("memberships", "groups") else "%s" for c in columns]
+    values = [json_value if c in JSON_FIELDS else "%s" for c in columns]
     updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in UPDATE_FIELDS)
     return (
         f"INSERT INTO {q(DirectoryUser._meta.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
@@ -123,8 +162,8 @@ def _upsert(connection: Connection, states: Sequence[tuple[str, str, dict[str, A
     params = []
     for remote_id, digest, state in states:
         values = {**state, "digest": digest, "seen_at": seen}
-        values["memberships"] = json.dumps(values["memberships"])
-        values["groups"] = json.dumps(values["groups"])
+        for f in JSON_FIELDS:
+            values[f] = None if values[f] is None else json.dumps(values[f])
         params.append([connection.pk, remote_id, *(values[f] for f in UPDATE_FIELDS)])
     with transaction.atomic(), db_connection.cursor() as cursor:
         cursor.executemany(_upsert_sql(), params)
@@ -136,6 +175,25 @@ def index_upsert_user(*, connection: Connection, user: RemoteUser) -> DirectoryU
     fields = {f: getattr(row, f) for f in UPDATE_FIELDS}
     obj, _ = DirectoryUser.objects.update_or_create(connection=connection, remote_id=user.id, defaults=fields)
     return obj
+
+
+def index_upsert_invite(*, connection: Connection, invite: RemoteInvite) -> DirectoryUser | None:
+    """Write one invite's row (after an invite is created through the console); a claimed invite has none."""
+    remote_id = invite_row_id(invite.id)
+    if invite.status == "claimed":
+        index_remove_invite(connection=connection, invite_id=invite.id)
+        return None
+    state = _invite_state(invite)
+    fields = {**state, "digest": _digest(state), "seen_at": timezone.now()}
+    obj, _ = DirectoryUser.objects.update_or_create(
+        connection=connection, remote_id=remote_id, defaults=fields
+    )
+    return obj
+
+
+def index_remove_invite(*, connection: Connection, invite_id: str) -> None:
+    """Drop an invite's row (revoked, or replaced by a new invite)."""
+    DirectoryUser.objects.filter(connection=connection, remote_id=invite_row_id(invite_id)).delete()
 
 
 def index_rename_group(
@@ -152,7 +210,7 @@ def index_rename_group(
         names = _group_names(row.memberships, row.groups)
         if names != row.group_names:  # not when the match was another workspace's group of that name
             row.group_names = names
-            row.digest = _digest({f: getattr(row, f) for f in STATE_FIELDS})
+            row.digest = _digest({f: getattr(row, f) for f in STATE_FIELDS})  # invite included when set
             changed.append(row)
     DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names", "digest"])
     return len(changed)
@@ -177,13 +235,28 @@ def _group_map(provider) -> dict[str, list[RemoteGroupRef]]:
     return out
 
 
+def _sync_states(provider, caps, groups: dict[str, list[RemoteGroupRef]] | None):
+    """``(remote_id, state)`` of every account, then of every invite not claimed yet."""
+    if caps.supports_users:
+        for user in provider.iter_users():
+            if groups is not None:
+                user = replace(user, groups=tuple(groups.get(user.id, ())))
+            yield user.id, _state(user)
+    if caps.supports_invites:
+        for invite in provider.list_invites():
+            if invite.status != "claimed" and invite.email:
+                yield invite_row_id(invite.id), _invite_state(invite)
+
+
 def directory_sync(*, connection: Connection) -> DirectorySync:
     """Refresh one connection's index: stream every user, write the rows whose state changed (new, or a different
     ``digest``) in batches, drop users gone upstream. ``written`` counts the rows inserted, updated or deleted.
 
     ToolJet's unpaged array is parsed item by item by the provider (ijson), so memory stays flat but for one
     ``remote_id → digest`` map of the instance's rows; rows touched by a console write during the sync carry a later
-    ``seen_at`` and survive the clean-up.
+    ``seen_at`` and survive the clean-up. Where the instance has user invites (Retool), pending and expired ones are
+    indexed as "invited" rows next to the accounts; on a plan without the users API (Retool Business) they are
+    all the index holds.
     """
     sync, _ = DirectorySync.objects.get_or_create(connection=connection)
     started = timezone.now()
@@ -193,7 +266,7 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
     caps = connection_capabilities(connection)
     count = written = 0
     try:
-        if not caps.supports_users:
+        if not (caps.supports_users or caps.supports_invites):
             raise Unsupported(caps.reason("supports_users") or "This connection cannot list users.")
         known = dict(
             DirectoryUser.objects.filter(connection=connection)
@@ -204,15 +277,12 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
         try:
             groups = _group_map(provider) if caps.supports_group_members else None
             batch: list[tuple[str, str, dict[str, Any]]] = []
-            for user in provider.iter_users():
-                if groups is not None:
-                    user = replace(user, groups=tuple(groups.get(user.id, ())))
-                state = _state(user)
+            for remote_id, state in _sync_states(provider, caps, groups):
                 digest = _digest(state)
                 count += 1
-                if known.pop(user.id, None) == digest:
+                if known.pop(remote_id, None) == digest:
                     continue  # unchanged: no write
-                batch.append((user.id, digest, state))
+                batch.append((remote_id, digest, state))
                 if len(batch) >= BATCH_SIZE:
                     _upsert(connection, batch, started)
                     written += len(batch)

@@ -16,8 +16,9 @@ from django.http import Http404
 
 from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
-from apps.providers.base import Capabilities, Page, RemoteGroup, RemoteWorkspace
+from apps.providers.base import Capabilities, Page, RemoteGroup, RemoteInvite, RemoteWorkspace
 from apps.providers.retool import vocabulary as retool
+from apps.providers.retool.mapping import invite_from_wire
 from apps.providers.tooljet import vocabulary as tooljet
 
 # -- what the pages say about built-in groups -------------------------------------------------------------------
@@ -372,3 +373,10 @@ def drift_report(left: GroupsScope, right: GroupsScope) -> DriftReport:
                 )
             )
     return DriftReport(left=left, right=right, rows=rows)
+
+
+def group_pending_invites(group: RemoteGroup) -> list[RemoteInvite]:
+    """The invites that will put someone in this group when claimed (Retool lists them on the group,
+    ``user_invites``): pending ones only, by e-mail."""
+    invites = (invite_from_wire(raw) for raw in group.user_invites if isinstance(raw, Mapping))
+    return sorted((i for i in invites if i.status == "pending"), key=lambda i: i.email.lower())

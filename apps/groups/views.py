@@ -168,6 +168,7 @@ def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
         access_rows=[(label, group.permissions.get(key, "none")) for key, label, _ in retool.ACCESS_LEVELS],
         flag_rows=[(label, group.permissions.get(key, False)) for key, label in retool.FLAGS],
         granular_rows=sel.granular_rows(scope, group),
+        pending_invites=sel.group_pending_invites(group),
     )
     template = (
         "groups/group_detail.html#member_list" if wants_partial(request) else "groups/group_detail.html"

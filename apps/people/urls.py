@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from apps.people import views
+from apps.people import invite_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -45,5 +45,17 @@ urlpatterns = [
         "connections/<slug:slug>/users/<str:user_id>/workspaces/groups/",
         views.user_workspace_groups,
         name="user_workspace_groups",
+    ),
+    path("connections/<slug:slug>/invites/", invite_views.invite_list, name="invite_list"),
+    path("connections/<slug:slug>/invites/new/", invite_views.invite_create, name="invite_create"),
+    path(
+        "connections/<slug:slug>/invites/<str:invite_id>/revoke/",
+        invite_views.invite_revoke,
+        name="invite_revoke",
+    ),
+    path(
+        "connections/<slug:slug>/invites/<str:invite_id>/renew/",
+        invite_views.invite_renew,
+        name="invite_renew",
     ),
 ]

@@ -17,6 +17,7 @@ from typing import Any
 
 from apps.accounts.policy import Change, Target, is_admin_group, is_protected_account
 from apps.providers.base import Capabilities, RemoteUser
+from apps.providers.errors import NotFoundError
 
 INACTIVE = ("archived", "disabled")
 
@@ -65,6 +66,7 @@ class PlanAction:
     capability = ""
     policy_action = ""
     audit_action = ""
+    target_kind = "user"  # what ``target_id`` names (the plan's operation row and its audit row say so)
 
     # -- review --------------------------------------------------------------------------------------------------
     def missing_capability(self, caps: Capabilities) -> str:
@@ -392,8 +394,65 @@ class UserMetadata(PlanAction):
         }
 
 
+class InviteRevoke(PlanAction):
+    """Delete a person's Retool invite (target: the invite id), so its link stops working: offboarding someone who
+    has not signed up yet. Params: ``email`` (what the index knew, for the label when the invite is gone)."""
+
+    name = "invite.revoke"
+    label = "Revoke invite"
+    capability = "supports_invites"
+    policy_action = Change.INVITE_REVOKE
+    audit_action = "invite.revoke"
+    target_kind = "invite"
+
+    def read(self, provider, op: OpInput) -> tuple[dict[str, Any], None]:
+        email = op.params.get("email", "")
+        try:
+            invite = provider.get_invite(op.target_id)
+        except NotFoundError:
+            return {"email": email, "label": f"Invite of {email}", "status": "gone"}, None
+        return {
+            "email": invite.email,
+            "label": f"Invite of {invite.email}",
+            "status": invite.status,
+            "expires_at": invite.expires_at or "",
+            "group_ids": list(invite.group_ids),
+            "metadata": dict(invite.metadata),
+        }, None
+
+    def skip_reason(self, snapshot, params) -> str:
+        status = snapshot.get("status")
+        if status == "gone":
+            return "Already revoked (the invite is gone)."
+        if status == "claimed":
+            return "Accepted already: the person has an account now."
+        return ""
+
+    def describe(self, snapshot, params) -> tuple[str, str]:
+        status = snapshot.get("status") or "pending"
+        expires = (snapshot.get("expires_at") or "")[:10]
+        before = f"{status} invite" + (f" (expires {expires})" if status == "pending" and expires else "")
+        return before, "revoked"
+
+    def policy_target(self, connection, snapshot, params) -> Target:
+        return Target(connection=connection, kind="invite", offboarding=True)
+
+    def fingerprint(self, snapshot, params) -> Any:
+        return (snapshot.get("email") or "").lower()
+
+    def apply(self, provider, op: OpInput) -> None:
+        provider.delete_invite(op.target_id)
+
+    def inverse(self, params, planned) -> tuple[str, dict[str, Any]] | str:
+        return (
+            "A revoked invite cannot be brought back: invite the person again from the connection's Invites page "
+            "(Retool makes a new link)."
+        )
+
+
 REGISTRY: dict[str, PlanAction] = {
-    a.name: a for a in (UserStatus(), UserRole(), GroupMemberRemove(), GroupMemberAdd(), UserMetadata())
+    a.name: a
+    for a in (UserStatus(), UserRole(), GroupMemberRemove(), GroupMemberAdd(), UserMetadata(), InviteRevoke())
 }
 
 

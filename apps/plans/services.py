@@ -29,7 +29,7 @@ from apps.audit.services import audit_record
 from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
 from apps.directory.models import DirectoryUser
-from apps.directory.services import index_upsert_user
+from apps.directory.services import index_remove_invite, index_upsert_user
 from apps.plans.actions import OpInput, get_action
 from apps.plans.models import Operation, Plan
 from apps.providers.errors import ProviderError
@@ -76,7 +76,7 @@ def _create(*, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: 
                 plan=plan,
                 position=n,
                 connection=s.connection,
-                target_kind="user",
+                target_kind=get_action(s.action).target_kind,
                 target_id=s.target_id,
                 target_label=s.label[:300],
                 target_email=s.email.lower(),
@@ -100,12 +100,26 @@ def _index_rows(email: str) -> list[DirectoryUser]:
 
 def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticket: str = "") -> Plan:
     """Every instance the directory index has this person on: remove them from their custom groups (optional),
-    then deactivate them (ToolJet archives the account, Retool disables it)."""
+    then deactivate them (ToolJet archives the account, Retool disables it); and revoke each of their pending
+    Retool invites, so a link sent before the offboarding cannot let them in afterwards."""
     rows = _index_rows(email)
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
     specs: list[OpSpec] = []
     for row in rows:
+        if row.invite:
+            if row.invite.get("state") == "pending":
+                specs.append(
+                    OpSpec(
+                        connection=row.connection,
+                        target_id=str(row.invite["id"]),
+                        action="invite.revoke",
+                        params={"email": row.email},
+                        label=f"Invite of {row.email}",
+                        email=row.email,
+                    )
+                )
+            continue
         who = {
             "connection": row.connection,
             "target_id": row.remote_id,
@@ -131,6 +145,8 @@ def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticke
                     )
                 )
         specs.append(OpSpec(**who, action="user.status", params={"status": "archived"}))
+    if not specs:
+        raise PlanError(f"{email} has no account and no pending invite on any indexed instance.")
     return _create(
         actor=actor, title=f"Offboard {email.lower()}", source=Plan.Source.PERSON, specs=specs, ticket=ticket
     )
@@ -138,8 +154,8 @@ def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticke
 
 def plan_build_role(*, actor, email: str, role: str, ticket: str = "") -> Plan:
     """Every instance the person is on: the role in every workspace (ToolJet) or the instance role (Retool). An
-    instance without that role gets a skipped operation saying so."""
-    rows = _index_rows(email)
+    instance without that role gets a skipped operation saying so. An invite has no role yet: left out."""
+    rows = [r for r in _index_rows(email) if not r.invite]
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
     specs: list[OpSpec] = []
@@ -569,7 +585,7 @@ def _record(plan: Plan, outcome: _Outcome) -> None:
             action=action.audit_action,
             actor=_actor(plan),
             connection=op.connection,
-            target_type="user",
+            target_type=op.target_kind,
             target_id=op.target_id,
             target_repr=op.target_label,
             before=outcome.before,
@@ -596,6 +612,8 @@ def _record(plan: Plan, outcome: _Outcome) -> None:
     op.save(update_fields=fields)
     if outcome.user is not None and op.connection is not None:
         index_upsert_user(connection=op.connection, user=outcome.user)
+    if op.target_kind == "invite" and op.state == OpState.SUCCESS and op.connection is not None:
+        index_remove_invite(connection=op.connection, invite_id=op.target_id)
 
 
 def plan_apply(*, plan_id: int, resume: bool = False) -> str:

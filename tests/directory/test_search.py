@@ -103,7 +103,8 @@ def test_connection_user_list_and_refresh(admin_client, synced, htmx_headers):
 def test_business_user_list_says_why(viewer_client, fleet_connection):
     _sim, rt = fleet_connection("retool", "business")
     html = viewer_client.get(f"/connections/{rt.slug}/users/").content.decode()
-    assert "users:read" in html
+    assert "the Business plan has no users API" in html
+    assert "so the index holds its" in html
 
 
 @pytest.mark.parametrize("dense_at", [1, 10**9])

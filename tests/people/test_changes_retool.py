@@ -118,7 +118,7 @@ def test_create_with_user_type(admin_client, synced, htmx_headers):
 def test_business_actions_are_disabled_with_reason(admin_client, fleet_connection, htmx_headers):
     _sim, connection = fleet_connection("retool", "business")
     page = admin_client.get(f"/connections/{connection.slug}/users/new/").content.decode()
-    assert "users:read" in page and "disabled" in page
+    assert "the Business plan has no users API" in page and "disabled" in page
     response = admin_client.post(
         _url(connection, "user_abc", "role"), {"role": "admin", **R}, headers=htmx_headers
     )

@@ -60,7 +60,10 @@ def test_it_probes_business(business):
     caps = result.capabilities
     assert result.ok
     assert caps.supports_user_attributes and caps.supports_app_list
-    assert not caps.supports_users and "users:read" in caps.reasons["supports_users"]
+    # invites answer (they need the users scopes) while /users is refused: the plan refuses, not the token
+    assert not caps.supports_users and "Business plan has no users API" in caps.reasons["supports_users"]
+    assert "Business plan has no groups API" in caps.reasons["supports_groups"]
+    assert caps.supports_invites
     assert not caps.supports_groups
     with pytest.raises(ForbiddenError) as err:
         list(make(business).iter_users())

@@ -50,6 +50,16 @@ PLAIN = {
 }
 
 
+PLAN_LACKS = {"users": "users", "groups": "groups", "folders": "folders and access permissions"}
+
+
+def business_plan_message(what: str) -> str:
+    return (
+        f"Not on this Retool plan: the Business plan has no {what} API (Enterprise only). User invites and user "
+        "attributes work."
+    )
+
+
 def not_retool_message(path: str, status: int | None, what: str, kind: str) -> str:
     message = (
         f"This base URL does not look like a Retool API: GET {path} answered HTTP {status} with {what}, not "
@@ -187,6 +197,14 @@ def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
         except ProviderError as exc:
             results[name] = (False, exc.message)
         checks.append(ProbeCheck(name, *results[name]))
+
+    # 3b. invites need the users scopes (retool.md §6a): when they answer and /users was refused (403), the token
+    # has those scopes and the plan is what refuses: Business, which serves invites and attributes only (§10)
+    if results["invites"][0] and not users[0] and users[1] and not results["groups"][0]:
+        for name in ("users", "groups", "folders"):
+            if not results[name][0]:
+                results[name] = (False, business_plan_message(PLAN_LACKS[name]))
+        checks[:] = [ProbeCheck(c.name, *results[c.name]) if c.name in PLAN_LACKS else c for c in checks]
 
     # 4. permissions: its own scope (permissions:read); read the access list of a folder we were shown
     if not results["folders"][0]:
