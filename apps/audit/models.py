@@ -81,6 +81,8 @@ class AuditEvent(models.Model):
         GROUP_MEMBER_ADD = "group.member_add", "Group member added"
         GROUP_MEMBER_REMOVE = "group.member_remove", "Group member removed"
         GROUP_MEMBER_ADMIN = "group.member_admin", "Group member admin flag changed"
+        GROUP_ACCESS_GRANT = "group.access_grant", "Group access granted"
+        GROUP_ACCESS_REVOKE = "group.access_revoke", "Group access revoked"
         APP_EXPORT = "app.export", "App exported"
         APP_IMPORT = "app.import", "App imported"
         APP_IMPORT_REJECTED = "app.import_rejected", "App import rejected"
