@@ -16,7 +16,7 @@ from apps.connections.selectors import connection_for, connection_get, connectio
 from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.providers.errors import ProviderError
-from apps.transfers import selectors
+from apps.transfers import access, selectors
 from apps.transfers.forms import (
     CloneForm,
     CopyForm,
@@ -97,10 +97,18 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
     if caps.supports_app_clone and not caps.supports_workspaces:
         folders = selectors.app_inventory(connection).folder_ids
     versions = [name for _id, name in app.versions]
+    who, who_error = [], ""
+    if caps.supports_access:
+        try:
+            who = access.who_can_use(access.read_app_access(connection, app, workspace_id=workspace_id))
+        except ProviderError as exc:
+            who_error = exc.message
     return render(
         request,
         "transfers/app_detail.html",
         {
+            "who": who,
+            "who_error": who_error,
             "connection": connection,
             "connection_ctx": connection,
             "caps": caps,
