@@ -24,7 +24,7 @@ from apps.connections.selectors import connection_for
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.people import forms, services
 from apps.people.panels import Bound, detail_context, ws_groups
-from apps.people.selectors import active_workspaces, user_detail_get
+from apps.people.selectors import active_workspaces, user_app_access, user_detail_get
 from apps.providers.base import WorkspaceAssignment
 from apps.providers.errors import ConflictError, ProviderError, Unsupported
 
@@ -36,6 +36,23 @@ def user_detail(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpRespon
     connection = connection_for(request, slug, Perm.VIEW)
     detail = user_detail_get(connection=connection, user_id=user_id)
     return render(request, DETAIL, detail_context(request, connection, detail))
+
+
+@require_GET
+def user_apps(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    """The apps the person can use on this instance: loaded into the detail page after it shows (one more round of
+    upstream reads), or the whole page with the list for a plain request."""
+    connection = connection_for(request, slug, Perm.VIEW, "supports_access")
+    detail = user_detail_get(connection=connection, user_id=user_id)
+    try:
+        rows, error = user_app_access(connection=connection, user=detail.user), ""
+    except ProviderError as exc:
+        rows, error = [], exc.message
+    extra = {"app_rows": rows, "apps_error": error, "apps_loaded": True}
+    if wants_partial(request):
+        context = {"connection": connection, "person": detail.user, "caps": detail.caps, **extra}
+        return render(request, f"{DETAIL}#apps_panel", context)
+    return render(request, DETAIL, {**detail_context(request, connection, detail), **extra})
 
 
 def _oob_message(text: str) -> str:
