@@ -69,7 +69,7 @@ def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     workspace_id = request.GET.get("workspace", "").strip() or None
     inventory = selectors.app_inventory(connection, workspace_id=workspace_id, q=q)
-    folders = inventory.folder_ids
+    folders = selectors.folder_choices(connection) if caps.supports_folders else inventory.folder_ids
     context = {
         "connection": connection,
         "connection_ctx": connection,
@@ -95,7 +95,12 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
     app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
     folders = []
     if caps.supports_app_clone and not caps.supports_workspaces:
-        folders = selectors.app_inventory(connection).folder_ids
+        folders = (
+            selectors.folder_choices(connection)
+            if caps.supports_folders
+            else selectors.app_inventory(connection).folder_ids
+        )
+    folder_name = selectors.folder_names(connection).get(app.folder_id or "", "") if app.folder_id else ""
     versions = [name for _id, name in app.versions]
     who, who_error = [], ""
     if caps.supports_access:
@@ -109,6 +114,7 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
         {
             "who": who,
             "who_error": who_error,
+            "folder_name": folder_name,
             "connection": connection,
             "connection_ctx": connection,
             "caps": caps,
