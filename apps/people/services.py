@@ -262,14 +262,19 @@ def user_profile_update(
     first_name: str,
     last_name: str,
     email: str | None = None,
+    user_type: str | None = None,
     reason: str = "",
     ticket: str = "",
 ) -> RemoteUser:
-    """ToolJet: name and e-mail. Retool: first and last name (its e-mail cannot change; pass ``email=None``)."""
+    """ToolJet: name and e-mail. Retool: first and last name (its e-mail cannot change; pass ``email=None``) and
+    the user type (``default | mobile | embed``; sent only when it changes)."""
 
     def write(provider, current: RemoteUser) -> None:
         new_email = email if email and email.lower() != current.email.lower() else None
-        provider.update_user_profile(user_id, first_name=first_name, last_name=last_name, email=new_email)
+        new_type = {"user_type": user_type} if user_type and user_type != current.user_type else {}
+        provider.update_user_profile(
+            user_id, first_name=first_name, last_name=last_name, email=new_email, **new_type
+        )
 
     return _user_change(
         "user.update",

@@ -23,7 +23,7 @@ from apps.connections.models import Connection
 from apps.connections.selectors import connection_for
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.people import forms, services
-from apps.people.panels import Bound, detail_context, ws_groups
+from apps.people.panels import Bound, detail_context, forms_profile_options, ws_groups
 from apps.people.selectors import active_workspaces, user_app_access, user_detail_get
 from apps.providers.base import WorkspaceAssignment
 from apps.providers.errors import ConflictError, ProviderError, Unsupported
@@ -169,7 +169,7 @@ def user_status_change(request: HtmxHttpRequest, slug: str, user_id: str) -> Htt
 @require_POST
 def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     connection, caps = _change(request, slug, "supports_users")
-    form = forms.ProfileForm(request.POST, email_editable=caps.supports_workspaces)
+    form = forms.ProfileForm(request.POST, **forms_profile_options(caps))
 
     def change(data: dict[str, Any]) -> str:
         services.user_profile_update(
@@ -179,6 +179,7 @@ def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> Ht
             first_name=data["first_name"],
             last_name=data["last_name"],
             email=data["email"] if form.email_editable else None,
+            user_type=data.get("user_type") or None,
             **_reason(form),
         )
         return "Profile saved."
