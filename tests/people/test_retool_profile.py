@@ -76,3 +76,14 @@ def test_it_refuses_an_empty_last_name_before_sending(
     assert response.status_code == 200 and "needs a last name" in html
     assert len(sim.writes()) == before
     assert sim.state.users[user["id"]]["last_name"] == user["last_name"]
+
+
+def test_it_says_one_thing_when_the_attributes_api_is_missing(simulator, probed_connection, viewer_client):
+    sim = simulator("retool", profile="enterprise", users=6)
+    sim.faults.add(kind="status", status=404, path="/api/v2/user_attributes", times=1)
+    conn = probed_connection(sim)
+    user = _user(sim)
+    html = viewer_client.get(f"/connections/{conn.slug}/users/{user['id']}/").content.decode()
+    panel = html.split('id="attributes-panel"')[1].split("</section>")[0]
+    assert "no user attributes API" in panel
+    assert "declares no user attributes" not in panel
