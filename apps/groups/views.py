@@ -170,6 +170,7 @@ def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
         access_rows=[(label, group.permissions.get(key, "none")) for key, label, _ in retool.ACCESS_LEVELS],
         flag_rows=[(label, group.permissions.get(key, False)) for key, label in retool.FLAGS],
         granular_rows=sel.granular_rows(scope, group),
+        landing_page=sel.landing_page_name(scope, group),
     )
     context.update(_access_context(request, scope, group))
     template = (
