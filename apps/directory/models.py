@@ -52,6 +52,10 @@ class DirectoryUser(models.Model):
     group_names = models.TextField(blank=True)
     memberships = models.JSONField(default=list, blank=True)
     groups = models.JSONField(default=list, blank=True)
+    user_type = models.CharField(max_length=20, blank=True)  # Retool: default | mobile | embed
+    last_active = models.CharField(
+        max_length=40, blank=True, help_text='upstream timestamp; "never" for someone who never signed in'
+    )
     seen_at = models.DateTimeField()  # last written (a sync leaves unchanged rows alone)
 
     @property

@@ -32,6 +32,8 @@ ROW_FIELDS = (
     "roles",
     "memberships",
     "groups",
+    "user_type",
+    "last_active",
     "connection_id",
 )
 

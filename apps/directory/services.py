@@ -35,6 +35,8 @@ UPDATE_FIELDS = [
     "group_names",
     "memberships",
     "groups",
+    "user_type",
+    "last_active",
     "seen_at",
 ]
 
@@ -93,6 +95,8 @@ def _state(user: RemoteUser) -> dict[str, Any]:
         "group_names": _group_names(memberships, groups),
         "memberships": memberships,
         "groups": groups,
+        "user_type": (user.user_type or "")[:20],
+        "last_active": "never" if user.never_active else (user.last_active or "")[:40],
     }
 
 
