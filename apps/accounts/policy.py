@@ -45,6 +45,7 @@ class Change:
     GROUP_DELETE = "group.delete"
     GROUP_ACCESS_GRANT = "group.access_grant"
     GROUP_ACCESS_REVOKE = "group.access_revoke"
+    USER_ACCESS_REVOKE = "user.access_revoke"
 
     ALL = (
         USER_CREATE,
@@ -59,6 +60,7 @@ class Change:
         GROUP_DELETE,
         GROUP_ACCESS_GRANT,
         GROUP_ACCESS_REVOKE,
+        USER_ACCESS_REVOKE,
     )
 
 

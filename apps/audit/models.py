@@ -75,6 +75,7 @@ class AuditEvent(models.Model):
         USER_METADATA = "user.metadata", "User metadata changed"
         USER_WORKSPACES = "user.workspaces", "User workspaces changed"
         USER_ATTRIBUTE = "user.attribute", "User attribute changed"
+        USER_ACCESS_REVOKE = "user.access_revoke", "User access revoked"
         GROUP_CREATE = "group.create", "Group created"
         GROUP_UPDATE = "group.update", "Group updated"
         GROUP_DELETE = "group.delete", "Group deleted"

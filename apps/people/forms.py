@@ -278,3 +278,17 @@ class WorkspaceGroupsForm(ChangeForm):
     def __init__(self, *args, groups=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["groups"].choices = [(g.id, g.name) for g in groups]
+
+
+class AccessRevokeForm(ReasonFormMixin):
+    """Revoke one of the person's own grants (``kind:id``), among those their apps panel shows."""
+
+    object = forms.ChoiceField()
+
+    def __init__(self, *args, grants=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object"].choices = [(g, g) for g in grants]
+
+    def target(self) -> tuple[str, str]:
+        kind, _, object_id = self.cleaned_data["object"].partition(":")
+        return kind, object_id

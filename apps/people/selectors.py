@@ -58,6 +58,7 @@ class AppAccessRow:
     via: str = ""  # group names or folder name
     workspace_id: str | None = None
     workspace_name: str = ""
+    grant: str = ""  # "kind:id" of the person's own grant behind this row, which can be revoked ("" for none)
 
     @property
     def source_label(self) -> str:
@@ -115,7 +116,12 @@ def _retool_app_access(provider, caps: Capabilities, user: RemoteUser) -> list[A
 
     def offer(app_id: str, level: str, source: str, via: str = "") -> None:
         app = apps.get(app_id)
-        row = AppAccessRow(app_id, app.name if app else app_id, level, source, via)
+        grant = ""
+        if source == "direct":
+            grant = f"app:{app_id}"
+        elif source == "folder" and app and app.folder_id:
+            grant = f"folder:{app.folder_id}"
+        row = AppAccessRow(app_id, app.name if app else app_id, level, source, via, grant=grant)
         have = best.get(app_id)
         if have is None or (_RANK.get(level, 0), -_SOURCE_RANK[source]) > (
             _RANK.get(have.level, 0),

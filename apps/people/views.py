@@ -26,7 +26,7 @@ from apps.people import forms, services
 from apps.people.panels import Bound, detail_context, forms_profile_options, ws_groups
 from apps.people.selectors import active_workspaces, user_app_access, user_detail_get
 from apps.providers.base import WorkspaceAssignment
-from apps.providers.errors import ConflictError, ProviderError, Unsupported
+from apps.providers.errors import ConflictError, ProviderError, RejectedError, Unsupported
 
 DETAIL = "people/user_detail.html"
 
@@ -48,11 +48,63 @@ def user_apps(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse
         rows, error = user_app_access(connection=connection, user=detail.user), ""
     except ProviderError as exc:
         rows, error = [], exc.message
-    extra = {"app_rows": rows, "apps_error": error, "apps_loaded": True}
+    return _apps_panel(request, connection, detail, rows, error=error)
+
+
+def _apps_panel(request: HtmxHttpRequest, connection: Connection, detail, rows, **extra) -> HttpResponse:
+    extra = {
+        "app_rows": rows,
+        "apps_loaded": True,
+        "may_revoke": detail.caps.supports_access_grant and request.user.has_perm(Perm.CHANGE_PEOPLE),
+        **{f"apps_{k}": v for k, v in extra.items()},
+    }
     if wants_partial(request):
         context = {"connection": connection, "person": detail.user, "caps": detail.caps, **extra}
-        return render(request, f"{DETAIL}#apps_panel", context)
+        html = render_to_string(f"{DETAIL}#apps_panel", context, request=request)
+        if extra.get("apps_message"):
+            html += _oob_message(extra["apps_message"])
+        return HttpResponse(html)
     return render(request, DETAIL, {**detail_context(request, connection, detail), **extra})
+
+
+@require_POST
+def user_access_revoke(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    """Revoke one of the person's own grants (an app, or the folder an app is in) from their apps panel."""
+    connection = connection_for(request, slug, Perm.CHANGE_PEOPLE, "supports_access_grant")
+    detail = user_detail_get(connection=connection, user_id=user_id)
+    rows = user_app_access(connection=connection, user=detail.user)
+    form = forms.AccessRevokeForm(request.POST, grants=sorted({r.grant for r in rows if r.grant}))
+    message = error = ""
+    if form.is_valid():
+        kind, object_id = form.target()
+        name = next(
+            (
+                r.via if kind == "folder" else r.app_name
+                for r in rows
+                if r.grant == form.cleaned_data["object"]
+            ),
+            "",
+        )
+        try:
+            services.user_access_revoke(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                object_kind=kind,
+                object_id=object_id,
+                object_name=name,
+                **_reason(form),
+            )
+        except (ConflictError, RejectedError) as exc:
+            error = exc.message
+        else:
+            message = f"Access to {name or object_id} revoked."
+            rows = user_app_access(connection=connection, user=detail.user)
+    else:
+        error = "; ".join(e for errs in form.errors.values() for e in errs)
+    if not wants_partial(request):
+        return redirect("people:user_apps", slug=connection.slug, user_id=user_id)
+    return _apps_panel(request, connection, detail, rows, message=message, refused=error)
 
 
 def _oob_message(text: str) -> str:

@@ -79,7 +79,7 @@ def _group_link(connection: Connection, group_id: str, ws: str | None) -> str:
 
 
 def _person_link(connection: Connection, user_id: str) -> str:
-    return reverse("people:user_detail", args=[connection.slug, user_id])
+    return reverse("people:user_apps", args=[connection.slug, user_id])
 
 
 def who_can_use(reading: AppReading) -> list[WhoRow]:

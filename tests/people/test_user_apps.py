@@ -79,3 +79,53 @@ def test_it_lists_a_tooljet_persons_apps_through_their_groups(simulator, probed_
     assert "<html" in html  # a plain request gets the whole page
     row = html.split(f'data-app="{app.id}"')[1].split("</tr>")[0]
     assert app.name in row and "<td>use</td>" in row and "via group Auditors" in row
+
+
+def test_it_revokes_a_persons_own_grants_with_an_audit_row(
+    simulator, probed_connection, helpdesk_client, htmx_headers
+):
+    from apps.audit.models import AuditEvent
+
+    sim = simulator("retool", profile="enterprise", users=6)
+    conn = probed_connection(sim)
+    for group in sim.state.groups.values():
+        if group["name"] == "All Users":
+            group["universal_app_access"] = "none"
+    user = _retool_user(sim, in_groups=False)
+    apps = {a["name"]: a for a in sim.state.apps.values()}
+    reports = next(f for f in sim.state.folders.values() if f["name"] == "Reports")
+    sim.state.grants[("user", user["id"])] = {
+        ("app", apps["Sales dashboard"]["id"]): "edit",
+        ("folder", reports["id"]): "use",
+    }
+    url = f"/connections/{conn.slug}/users/{user['id']}/apps/"
+    panel = helpdesk_client.get(url, headers=htmx_headers).content.decode()
+    assert f'value="folder:{reports["id"]}"' in panel and "Revoke the folder grant" in panel
+    response = helpdesk_client.post(
+        url + "revoke/", {"object": f"folder:{reports['id']}", "reason": "left finance"}, headers=htmx_headers
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "Access to Reports revoked." in html
+    assert sim.state.grants[("user", user["id"])] == {("app", apps["Sales dashboard"]["id"]): "edit"}
+    row = AuditEvent.objects.get(action="user.access_revoke")
+    assert row.outcome == "success" and row.before["level"] == "use" and row.after["level"] is None
+    assert row.target_id == user["id"] and row.reason == "left finance"
+    refused = helpdesk_client.post(
+        url + "revoke/", {"object": "app:not-shown", "reason": "x"}, headers=htmx_headers
+    )
+    assert "Select a valid choice" in refused.content.decode()
+
+
+def test_it_leaves_own_grants_to_admin_operators(simulator, probed_connection, helpdesk_client, htmx_headers):
+    sim = simulator("retool", profile="enterprise", users=6)
+    conn = probed_connection(sim)
+    user = _retool_user(sim, in_groups=False)
+    app = next(iter(sim.state.apps.values()))
+    sim.state.grants[("user", user["id"])] = {("app", app["id"]): "own"}
+    response = helpdesk_client.post(
+        f"/connections/{conn.slug}/users/{user['id']}/apps/revoke/",
+        {"object": f"app:{app['id']}", "reason": "x"},
+        headers=htmx_headers,
+    )
+    assert response.status_code == 403
+    assert sim.state.grants[("user", user["id"])] == {("app", app["id"]): "own"}

@@ -109,7 +109,7 @@ def test_the_fleet_access_review_csv_has_a_row_per_person_instance_and_app(
     assert {r[3] for r in body} == {"Sales dashboard"}
     mine = next(r for r in body if r[0] == owner["email"] and r[1] == eu_conn.name)
     assert mine[4] == "own" and mine[5] == "direct"
-    assert mine[6] == f"http://testserver/connections/{eu_conn.slug}/users/{owner['id']}/"
+    assert mine[6] == f"http://testserver/connections/{eu_conn.slug}/users/{owner['id']}/apps/"
     page = viewer_client.get("/apps/access/?name=Sales+dashboard").content.decode()
     assert f"{len(expected)} accesses to 2 apps" in page and "Download CSV" in page
 
