@@ -125,3 +125,21 @@ def test_it_refuses_grants_where_the_instance_cannot_grant(
         headers=htmx_headers,
     )
     assert response.status_code == 409
+
+
+def test_it_leaves_the_admin_groups_access_to_admin_operators(
+    simulator, probed_connection, helpdesk_client, htmx_headers
+):
+    sim, conn = retool(simulator, probed_connection)
+    admin = rt_group(sim, "admin")
+    reports = _folder(sim, "Reports")
+    page = helpdesk_client.get(f"/connections/{conn.slug}/groups/{admin['id']}/").content.decode()
+    assert 'id="access-panel"' in page and "access-grant-form" not in page
+    response = helpdesk_client.post(
+        f"/connections/{conn.slug}/groups/{admin['id']}/access/grant/",
+        {"access-object": f"folder:{reports['id']}", "access-level": "use", "access-reason": "x"},
+        headers=htmx_headers,
+    )
+    assert response.status_code == 403
+    assert not _grants(sim, admin)
+    assert audit_rows("group.access_grant")[0].outcome == "denied"
