@@ -10,7 +10,9 @@ Rules (roles from ``apps.accounts.roles``):
 * an upstream account that holds admin anywhere (a ToolJet workspace admin or super admin, a Retool admin) is
   *protected*: only an admin operator may change it, whatever the change;
 * e-mail changes, granting admin (a role, an admin group, a new user created as admin), membership of admin groups
-  (inviting someone into one too) and group deletion are for admin operators only; helpdesk may create users without admin;
+  (inviting someone into one too), group deletion and access grants at the admin level (Retool ``own``, granted
+  or revoked) are for admin operators only; helpdesk may create users without admin and grant or revoke
+  ``use``/``edit`` on ordinary groups;
 * an operator whose scope does not cover the connection may not change anything on it (``apps.accounts.scope``).
 
 A second approver is needed (``ADMINUI_PLAN_APPROVAL_RULES``, defaults to all four) for ``grant_admin`` (granting
@@ -45,6 +47,9 @@ class Change:
     INVITE_CREATE = "invite.create"
     INVITE_REVOKE = "invite.revoke"
     INVITE_RENEW = "invite.renew"
+    GROUP_ACCESS_GRANT = "group.access_grant"
+    GROUP_ACCESS_REVOKE = "group.access_revoke"
+    USER_ACCESS_REVOKE = "user.access_revoke"
 
     ALL = (
         USER_CREATE,
@@ -60,6 +65,9 @@ class Change:
         INVITE_CREATE,
         INVITE_REVOKE,
         INVITE_RENEW,
+        GROUP_ACCESS_GRANT,
+        GROUP_ACCESS_REVOKE,
+        USER_ACCESS_REVOKE,
     )
 
 
@@ -70,7 +78,8 @@ APPROVAL_RULES = ("grant_admin", "protected_target", "production_offboarding", "
 class Target:
     """What a change is about, as read upstream. ``protected``: the account holds admin anywhere on its instance.
     ``admin_group``: the group the change is about grants admin. ``grants_admin``: the change itself makes someone
-    admin. ``offboarding``: the change takes a person's access away (archive, disable)."""
+    admin. ``offboarding``: the change takes a person's access away (archive, disable). ``admin_level``: the change
+    grants or takes away admin-level access to apps (Retool's ``own``), which is not admin of the instance."""
 
     connection: Any = None
     kind: str = "user"
@@ -78,6 +87,7 @@ class Target:
     admin_group: bool = False
     grants_admin: bool = False
     offboarding: bool = False
+    admin_level: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,5 +172,7 @@ def decide(*, operator: Any, action: str, target: Target) -> Decision:
             return Decision(False, "Only admin operators can change the membership of an admin group.")
         if action == Change.GROUP_DELETE:
             return Decision(False, "Only admin operators can delete groups.")
+        if target.admin_level:
+            return Decision(False, "Only admin operators can grant or take away “own” access.")
     approval = _approval(action, target)
     return Decision(True, "", needs_approval=bool(approval), approval_reason=approval)

@@ -55,6 +55,10 @@ class DirectoryUser(models.Model):
     # A Retool user invite not claimed yet (``remote_id`` ``invite:<id>``, ``status`` "invited"): ``{id, state:
     # pending|expired, expires_at, invited_by}``. Null on every account row, so adding it rebuilt no table.
     invite = models.JSONField(null=True, blank=True)
+    user_type = models.CharField(max_length=20, blank=True)  # Retool: default | mobile | embed
+    last_active = models.CharField(
+        max_length=40, blank=True, help_text='upstream timestamp; "never" for someone who never signed in'
+    )
     seen_at = models.DateTimeField()  # last written (a sync leaves unchanged rows alone)
 
     @property

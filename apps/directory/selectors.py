@@ -33,6 +33,8 @@ ROW_FIELDS = (
     "memberships",
     "groups",
     "invite",
+    "user_type",
+    "last_active",
     "connection_id",
 )
 

@@ -36,6 +36,8 @@ UPDATE_FIELDS = [
     "memberships",
     "groups",
     "invite",
+    "user_type",
+    "last_active",
     "seen_at",
 ]
 JSON_FIELDS = ("memberships", "groups", "invite")
@@ -97,6 +99,8 @@ def _state(user: RemoteUser) -> dict[str, Any]:
         "group_names": _group_names(memberships, groups),
         "memberships": memberships,
         "groups": groups,
+        "user_type": (user.user_type or "")[:20],
+        "last_active": "never" if user.never_active else (user.last_active or "")[:40],
         "invite": None,
     }
 
@@ -126,6 +130,8 @@ def _invite_state(invite: RemoteInvite) -> dict[str, Any]:
         "group_names": _group_names([], groups),
         "memberships": [],
         "groups": groups,
+        "user_type": "",
+        "last_active": "",
         "invite": {
             "id": invite.id,
             "state": invite.status,

@@ -224,3 +224,29 @@ class DriftForm(forms.Form):
     left_ws = forms.CharField(required=False)
     right = forms.SlugField()
     right_ws = forms.CharField(required=False)
+
+
+# -- access (what a group can use) ------------------------------------------------------------------------------
+
+
+class AccessChangeForm(ReasonFormMixin):
+    """Grant (with a level) or revoke on one folder or app of the group's access panel. ``objects`` are the
+    panel's (``kind:id``, label) choices: nothing outside them is sent."""
+
+    object = forms.ChoiceField(label="Folder or app")
+    level = forms.ChoiceField(
+        required=False, choices=[("use", "Use"), ("edit", "Edit"), ("own", "Own")], initial="use"
+    )
+
+    def __init__(self, *args: Any, objects: list[tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["object"].choices = objects or []
+
+    def target(self) -> tuple[str, str]:
+        kind, _, object_id = self.cleaned_data["object"].partition(":")
+        return kind, object_id
+
+    def target_name(self) -> str:
+        value = self.cleaned_data["object"]
+        label = dict(self.fields["object"].choices).get(value, "")
+        return label.lstrip("— ").rstrip("/")

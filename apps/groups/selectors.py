@@ -16,7 +16,9 @@ from django.http import Http404
 
 from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
+from apps.directory.models import DirectoryUser
 from apps.providers.base import Capabilities, Page, RemoteGroup, RemoteInvite, RemoteWorkspace
+from apps.providers.errors import ProviderError
 from apps.providers.retool import vocabulary as retool
 from apps.providers.retool.mapping import invite_from_wire
 from apps.providers.tooljet import vocabulary as tooljet
@@ -137,6 +139,16 @@ def group_get(scope: GroupsScope, group_id: str) -> RemoteGroup:
     return get_provider(scope.connection).get_group(group_id, workspace_id=scope.workspace_id)
 
 
+def landing_page_name(scope: GroupsScope, group: RemoteGroup) -> str:
+    """The name of the group's landing page app (Retool), "" when it has none or the app cannot be read."""
+    if not group.landing_page_app_id or not scope.capabilities.supports_app_list:
+        return ""
+    try:
+        return get_provider(scope.connection).get_app(group.landing_page_app_id).name
+    except ProviderError:
+        return ""
+
+
 def group_version(group: RemoteGroup) -> str:
     """What the edit form remembers to detect a concurrent change: ``updated_at`` when the upstream has one
     (Retool), otherwise a fingerprint of name and permissions (ToolJet reports no timestamp on groups)."""
@@ -194,7 +206,22 @@ def group_member_rows(scope: GroupsScope, group: RemoteGroup) -> list[MemberRow]
                 )
             )
         return sorted(rows, key=lambda r: r.email.lower())
-    return [MemberRow(id=m.id, email=m.email or "", is_group_admin=m.is_group_admin) for m in group.members]
+    # Retool's group names members by id and e-mail only: their names come from the directory index
+    indexed = {
+        row.remote_id: row
+        for row in DirectoryUser.objects.filter(
+            connection=scope.connection, remote_id__in=[m.id for m in group.members]
+        ).only("remote_id", "name", "email")
+    }
+    return [
+        MemberRow(
+            id=m.id,
+            email=m.email or (indexed[m.id].email if m.id in indexed else ""),
+            name=indexed[m.id].name if m.id in indexed else "",
+            is_group_admin=m.is_group_admin,
+        )
+        for m in group.members
+    ]
 
 
 def group_members_page(rows: list[MemberRow], *, q: str = "", page: Any = 1) -> DjangoPage:

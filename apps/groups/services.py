@@ -7,6 +7,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 from apps.audit.models import AuditEvent
 from apps.audit.services import audited
 from apps.connections.clients import get_provider
@@ -169,6 +171,8 @@ def group_delete(
         current = _read_group(provider, scope, event, group_id)
         event.before = _snapshot(current)
         require_group_edit(actor, current)
+        if current.builtin:
+            raise PermissionDenied(f"“{current.name}” is a built-in group: it cannot be deleted.")
         provider.delete_group(group_id, workspace_id=scope.workspace_id)
         event.after = None
     return current

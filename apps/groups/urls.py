@@ -27,6 +27,16 @@ urlpatterns = [
         views.group_member_admin,
         name="group_member_admin",
     ),
+    path(
+        "connections/<slug:slug>/groups/<str:group_id>/access/grant/",
+        views.group_access_grant,
+        name="group_access_grant",
+    ),
+    path(
+        "connections/<slug:slug>/groups/<str:group_id>/access/revoke/",
+        views.group_access_revoke,
+        name="group_access_revoke",
+    ),
     path("groups/drift/", views.group_drift, name="group_drift"),
     path("groups/drift.csv", views.group_drift_csv, name="group_drift_csv"),
 ]

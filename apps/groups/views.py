@@ -16,9 +16,11 @@ from apps.accounts.roles import Perm, require
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
+from apps.groups import access
 from apps.groups import selectors as sel
 from apps.groups import services as svc
 from apps.groups.forms import (
+    AccessChangeForm,
     DriftForm,
     GroupDeleteForm,
     GroupSearchForm,
@@ -169,7 +171,9 @@ def group_detail(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
         flag_rows=[(label, group.permissions.get(key, False)) for key, label in retool.FLAGS],
         granular_rows=sel.granular_rows(scope, group),
         pending_invites=sel.group_pending_invites(group),
+        landing_page=sel.landing_page_name(scope, group),
     )
+    context.update(_access_context(request, scope, group))
     template = (
         "groups/group_detail.html#member_list" if wants_partial(request) else "groups/group_detail.html"
     )
@@ -266,6 +270,87 @@ def group_user_picker(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "groups/group_detail.html#picker_results",
         {"picked": users, "connection": connection, "picker_ws": request.GET.get("ws", "")},
     )
+
+
+# -- access: what the group can use ------------------------------------------------------------------------------
+
+
+def _access_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **extra) -> dict:
+    """The access panel: shown when the instance reports who may use what; grant forms when it can change it."""
+    caps = scope.capabilities
+    if not caps.supports_access:
+        return {"show_access": False}
+    try:
+        panel = access.group_access(scope, group)
+        error = ""
+    except ProviderError as exc:
+        panel, error = access.GroupAccess(), exc.message
+    may_grant = caps.supports_access_grant and can_change_members(request.user, group)
+    form = extra.pop("access_form", None) or AccessChangeForm(objects=panel.choices, prefix="access")
+    return {
+        "show_access": True,
+        "access": panel,
+        "access_error": error,
+        "may_grant": may_grant,
+        "may_own": request.user.has_perm(Perm.GRANT_ADMIN),
+        "access_grant_reason": caps.reason("supports_access_grant") if not caps.supports_access_grant else "",
+        "access_form": form,
+        **extra,
+    }
+
+
+def _access_change(request: HtmxHttpRequest, slug: str, group_id: str, action: str) -> HttpResponse:
+    connection_for(request, slug, Perm.CHANGE_PEOPLE, "supports_access_grant")
+    scope = _scope(request, slug)
+    group = sel.group_get(scope, group_id)
+    choices = access.group_access(scope, group).choices
+    form = AccessChangeForm(request.POST, objects=choices, prefix="access" if action == "grant" else None)
+    message = error = ""
+    if form.is_valid():
+        kind, object_id = form.target()
+        common = {
+            "scope": scope,
+            "actor": request.user,
+            "group_id": group.id,
+            "object_kind": kind,
+            "object_id": object_id,
+            "object_name": form.target_name(),
+            "reason": form.cleaned_data["reason"],
+            "ticket": form.cleaned_data["ticket"],
+        }
+        try:
+            if action == "grant":
+                level = form.cleaned_data["level"] or "use"
+                access.group_access_grant(level=level, **common)
+                message = f"{group.name} now has {level} on {form.target_name()}."
+            else:
+                access.group_access_revoke(**common)
+                message = f"{group.name}'s grant on {form.target_name()} revoked."
+        except (ConflictError, RejectedError) as exc:
+            error = exc.message
+    else:
+        error = _form_errors(form)
+    if not wants_partial(request):
+        if message:
+            messages.success(request, message)
+        if error:
+            messages.error(request, error)
+        return redirect(_detail_url(scope, group.id))
+    extra = {"access_message": message, "access_error_message": error}
+    if error and action == "grant":
+        extra["access_form"] = form
+    context = _base_context(scope, group=group, **_access_context(request, scope, group, **extra))
+    return render(request, "groups/group_detail.html#access_panel", context)
+
+
+@require_POST
+def group_access_grant(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
+    return _access_change(request, slug, group_id, "grant")
+
+
+@require_POST
+def group_access_revoke(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
+    return _access_change(request, slug, group_id, "revoke")
 
 
 # -- create / edit / delete --------------------------------------------------------------------------------------

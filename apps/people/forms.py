@@ -123,14 +123,27 @@ class StatusForm(ChangeForm):
     workspace_id = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
 
 
+USER_TYPES = ("default", "mobile", "embed")  # Retool's user_type (retool.md §6)
+
+
 class ProfileForm(ChangeForm):
     first_name = forms.CharField(max_length=NAME_MAX, strip=True)
     last_name = forms.CharField(max_length=NAME_MAX, strip=True, required=False)
     email = forms.EmailField(required=False, max_length=254)
+    user_type = forms.ChoiceField(required=False, choices=[(t, t) for t in USER_TYPES], label="User type")
 
-    def __init__(self, *args, email_editable=True, **kwargs):
+    def __init__(self, *args, email_editable=True, last_name_required=False, user_types=False, **kwargs):
+        """``last_name_required``: the instance refuses an empty last name (Retool: 1 to 36 characters);
+        ``user_types``: the instance has a user type that can be changed (Retool)."""
         super().__init__(*args, **kwargs)
         self.email_editable = email_editable
+        if last_name_required:
+            self.fields["last_name"].required = True
+            self.fields["last_name"].error_messages["required"] = (
+                "This instance needs a last name (1 to 36 characters); it refuses an empty one."
+            )
+        if not user_types:
+            del self.fields["user_type"]
         if email_editable:
             self.fields["email"].required = True
         else:
@@ -265,3 +278,17 @@ class WorkspaceGroupsForm(ChangeForm):
     def __init__(self, *args, groups=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["groups"].choices = [(g.id, g.name) for g in groups]
+
+
+class AccessRevokeForm(ReasonFormMixin):
+    """Revoke one of the person's own grants (``kind:id``), among those their apps panel shows."""
+
+    object = forms.ChoiceField()
+
+    def __init__(self, *args, grants=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object"].choices = [(g, g) for g in grants]
+
+    def target(self) -> tuple[str, str]:
+        kind, _, object_id = self.cleaned_data["object"].partition(":")
+        return kind, object_id

@@ -46,6 +46,17 @@ _CHANGE_URLS = (
 )
 
 
+def forms_profile_options(caps) -> dict[str, bool]:
+    """How the profile form fits the instance: ToolJet changes e-mails; Retool refuses an empty last name and has a
+    user type."""
+    per_workspace = caps.supports_workspaces
+    return {
+        "email_editable": per_workspace,
+        "last_name_required": not per_workspace,
+        "user_types": not per_workspace,
+    }
+
+
 def _pick(bound: Bound | None, kind: str, key: str, blank):
     """The bound form for this kind and key when the last POST was about it, else the blank one."""
     if bound and bound.kind == kind and bound.key == key:
@@ -175,8 +186,9 @@ def _person_forms(detail: UserDetail, bound: Bound | None, ms_fp: str) -> dict[s
                     "first_name": person.first_name,
                     "last_name": person.last_name,
                     "email": person.email,
+                    "user_type": person.user_type or "default",
                 },
-                email_editable=caps.supports_workspaces,
+                **forms_profile_options(caps),
                 auto_id="id_profile_%s",
             ),
         ),

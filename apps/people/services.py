@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
+from apps.accounts.policy import Change, Target, decide, is_protected_account
 from apps.accounts.roles import Perm
 from apps.audit.services import audited
 from apps.connections.clients import get_provider
@@ -262,14 +263,19 @@ def user_profile_update(
     first_name: str,
     last_name: str,
     email: str | None = None,
+    user_type: str | None = None,
     reason: str = "",
     ticket: str = "",
 ) -> RemoteUser:
-    """ToolJet: name and e-mail. Retool: first and last name (its e-mail cannot change; pass ``email=None``)."""
+    """ToolJet: name and e-mail. Retool: first and last name (its e-mail cannot change; pass ``email=None``) and
+    the user type (``default | mobile | embed``; sent only when it changes)."""
 
     def write(provider, current: RemoteUser) -> None:
         new_email = email if email and email.lower() != current.email.lower() else None
-        provider.update_user_profile(user_id, first_name=first_name, last_name=last_name, email=new_email)
+        new_type = {"user_type": user_type} if user_type and user_type != current.user_type else {}
+        provider.update_user_profile(
+            user_id, first_name=first_name, last_name=last_name, email=new_email, **new_type
+        )
 
     return _user_change(
         "user.update",
@@ -428,3 +434,57 @@ def user_workspace_groups_set(
         extra={"workspace_id": workspace_id, "groups": list(groups)},
         write=write,
     )
+
+
+def user_access_revoke(
+    *,
+    actor,
+    connection: Connection,
+    user_id: str,
+    object_kind: str,
+    object_id: str,
+    object_name: str = "",
+    reason: str = "",
+    ticket: str = "",
+) -> None:
+    """Take away a person's own grant on an app or a folder (Retool's permissions API). ``before``/``after`` are
+    their level on that object; the policy decides (own, and people who hold admin upstream, are for admin
+    operators)."""
+    if object_kind not in ("app", "folder"):
+        raise ValueError("revoke access to an app or a folder")
+    with (
+        get_provider(connection) as provider,
+        _audit(
+            "user.access_revoke",
+            actor=actor,
+            connection=connection,
+            user_id=user_id,
+            reason=reason,
+            ticket=ticket,
+            extra={"object_kind": object_kind, "object_id": object_id, "object_name": object_name},
+        ) as pending,
+    ):
+        user = provider.get_user(user_id)
+        pending.target_repr = user_repr(user)
+        held = provider.list_access(subject_kind="user", subject_id=user_id, object_kind=object_kind)
+        before = next((e.level for e in held if e.object_id == object_id), "")
+        pending.before = {"object": f"{object_kind}:{object_id}", "level": before or None}
+        decision = decide(
+            operator=actor,
+            action=Change.USER_ACCESS_REVOKE,
+            target=Target(
+                connection=connection,
+                kind="user",
+                protected=is_protected_account(user),
+                admin_level=before == "own",
+            ),
+        )
+        if not decision.allowed:
+            raise PermissionDenied(decision.reason)
+        if not before:
+            raise ConflictError(f"{user.email} holds no grant on {object_name or object_id} to revoke.")
+        left = provider.revoke_access(
+            subject_kind="user", subject_id=user_id, object_kind=object_kind, object_id=object_id
+        )
+        after = next((e.level for e in left if e.object_id == object_id), "")
+        pending.after = {"object": f"{object_kind}:{object_id}", "level": after or None}

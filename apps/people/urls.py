@@ -8,6 +8,12 @@ app_name = "people"
 urlpatterns = [
     path("connections/<slug:slug>/users/new/", views.user_create, name="user_create"),
     path("connections/<slug:slug>/users/<str:user_id>/", views.user_detail, name="user_detail"),
+    path("connections/<slug:slug>/users/<str:user_id>/apps/", views.user_apps, name="user_apps"),
+    path(
+        "connections/<slug:slug>/users/<str:user_id>/apps/revoke/",
+        views.user_access_revoke,
+        name="user_access_revoke",
+    ),
     path(
         "connections/<slug:slug>/users/<str:user_id>/role/", views.user_role_change, name="user_role_change"
     ),

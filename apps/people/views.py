@@ -23,10 +23,10 @@ from apps.connections.models import Connection
 from apps.connections.selectors import connection_for
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.people import forms, services
-from apps.people.panels import Bound, detail_context, ws_groups
-from apps.people.selectors import active_workspaces, user_detail_get
+from apps.people.panels import Bound, detail_context, forms_profile_options, ws_groups
+from apps.people.selectors import active_workspaces, user_app_access, user_detail_get
 from apps.providers.base import WorkspaceAssignment
-from apps.providers.errors import ConflictError, ProviderError, Unsupported
+from apps.providers.errors import ConflictError, ProviderError, RejectedError, Unsupported
 
 DETAIL = "people/user_detail.html"
 
@@ -36,6 +36,75 @@ def user_detail(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpRespon
     connection = connection_for(request, slug, Perm.VIEW)
     detail = user_detail_get(connection=connection, user_id=user_id)
     return render(request, DETAIL, detail_context(request, connection, detail))
+
+
+@require_GET
+def user_apps(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    """The apps the person can use on this instance: loaded into the detail page after it shows (one more round of
+    upstream reads), or the whole page with the list for a plain request."""
+    connection = connection_for(request, slug, Perm.VIEW, "supports_access")
+    detail = user_detail_get(connection=connection, user_id=user_id)
+    try:
+        rows, error = user_app_access(connection=connection, user=detail.user), ""
+    except ProviderError as exc:
+        rows, error = [], exc.message
+    return _apps_panel(request, connection, detail, rows, error=error)
+
+
+def _apps_panel(request: HtmxHttpRequest, connection: Connection, detail, rows, **extra) -> HttpResponse:
+    extra = {
+        "app_rows": rows,
+        "apps_loaded": True,
+        "may_revoke": detail.caps.supports_access_grant and request.user.has_perm(Perm.CHANGE_PEOPLE),
+        **{f"apps_{k}": v for k, v in extra.items()},
+    }
+    if wants_partial(request):
+        context = {"connection": connection, "person": detail.user, "caps": detail.caps, **extra}
+        html = render_to_string(f"{DETAIL}#apps_panel", context, request=request)
+        if extra.get("apps_message"):
+            html += _oob_message(extra["apps_message"])
+        return HttpResponse(html)
+    return render(request, DETAIL, {**detail_context(request, connection, detail), **extra})
+
+
+@require_POST
+def user_access_revoke(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
+    """Revoke one of the person's own grants (an app, or the folder an app is in) from their apps panel."""
+    connection = connection_for(request, slug, Perm.CHANGE_PEOPLE, "supports_access_grant")
+    detail = user_detail_get(connection=connection, user_id=user_id)
+    rows = user_app_access(connection=connection, user=detail.user)
+    form = forms.AccessRevokeForm(request.POST, grants=sorted({r.grant for r in rows if r.grant}))
+    message = error = ""
+    if form.is_valid():
+        kind, object_id = form.target()
+        name = next(
+            (
+                r.via if kind == "folder" else r.app_name
+                for r in rows
+                if r.grant == form.cleaned_data["object"]
+            ),
+            "",
+        )
+        try:
+            services.user_access_revoke(
+                actor=request.user,
+                connection=connection,
+                user_id=user_id,
+                object_kind=kind,
+                object_id=object_id,
+                object_name=name,
+                **_reason(form),
+            )
+        except (ConflictError, RejectedError) as exc:
+            error = exc.message
+        else:
+            message = f"Access to {name or object_id} revoked."
+            rows = user_app_access(connection=connection, user=detail.user)
+    else:
+        error = "; ".join(e for errs in form.errors.values() for e in errs)
+    if not wants_partial(request):
+        return redirect("people:user_apps", slug=connection.slug, user_id=user_id)
+    return _apps_panel(request, connection, detail, rows, message=message, refused=error)
 
 
 def _oob_message(text: str) -> str:
@@ -152,7 +221,7 @@ def user_status_change(request: HtmxHttpRequest, slug: str, user_id: str) -> Htt
 @require_POST
 def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     connection, caps = _change(request, slug, "supports_users")
-    form = forms.ProfileForm(request.POST, email_editable=caps.supports_workspaces)
+    form = forms.ProfileForm(request.POST, **forms_profile_options(caps))
 
     def change(data: dict[str, Any]) -> str:
         services.user_profile_update(
@@ -162,6 +231,7 @@ def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> Ht
             first_name=data["first_name"],
             last_name=data["last_name"],
             email=data["email"] if form.email_editable else None,
+            user_type=data.get("user_type") or None,
             **_reason(form),
         )
         return "Profile saved."

@@ -98,7 +98,7 @@ class CloneForm(ReasonFormMixin):
     def __init__(self, *args, folders=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["folder_id"].choices = [("", "Same as the original / none")] + [
-            (f, f) for f in folders if f
+            (f, f) if isinstance(f, str) else tuple(f) for f in folders if f
         ]
 
 

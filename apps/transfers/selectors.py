@@ -37,6 +37,7 @@ class WorkspaceApps:
 class FolderApps:
     folder_id: str
     apps: list[RemoteApp] = field(default_factory=list)
+    name: str = ""  # the folder's name (its path where names repeat); "" when unknown
 
 
 @dataclass
@@ -91,11 +92,40 @@ def app_inventory(
         folders: dict[str, list[RemoteApp]] = defaultdict(list)
         for app in provider.iter_apps(name_contains=needle or None):
             folders[app.folder_id or ""].append(app)
+        names = folder_names(connection, provider=provider) if folders else {}
         inventory.folders = [
-            FolderApps(folder_id=fid, apps=sorted(apps, key=lambda a: a.name.lower()))
-            for fid, apps in sorted(folders.items())
+            FolderApps(
+                folder_id=fid, apps=sorted(apps, key=lambda a: a.name.lower()), name=names.get(fid, "")
+            )
+            for fid, apps in sorted(folders.items(), key=lambda item: names.get(item[0], item[0]).lower())
         ]
     return inventory
+
+
+def folder_names(connection: Connection, *, provider=None) -> dict[str, str]:
+    """Folder id → name (a path where names repeat) for the instance's app folders; ``{}`` when it has no folders
+    or they cannot be read (the page then shows ids)."""
+    if not connection_capabilities(connection).supports_folders:
+        return {}
+    provider = provider or get_provider(connection)
+    try:
+        return provider.folder_names()
+    except ProviderError as exc:
+        logger.info("folder names of %s unavailable: %s", connection.slug, exc.message)
+        return {}
+
+
+def folder_choices(connection: Connection, *, provider=None) -> list[tuple[str, str]]:
+    """(id, "Parent / Name") of every app folder, in tree order, for the clone form; ``[]`` without folders."""
+    if not connection_capabilities(connection).supports_folders:
+        return []
+    provider = provider or get_provider(connection)
+    try:
+        folders = provider.list_folders("app")
+    except ProviderError as exc:
+        logger.info("folders of %s unavailable: %s", connection.slug, exc.message)
+        return []
+    return [(f.id, " / ".join((*f.path, f.name))) for f in folders]
 
 
 def workspace_list(connection: Connection, *, provider=None) -> list[RemoteWorkspace]:

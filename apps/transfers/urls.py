@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from apps.transfers import bundle_views, views
+from apps.transfers import access_views, bundle_views, views
 
 app_name = "transfers"
 urlpatterns = [
     path("apps/", views.fleet, name="fleet"),
+    path("apps/access/", access_views.fleet_access, name="fleet_access"),
+    path("apps/access.csv", access_views.fleet_access_csv, name="fleet_access_csv"),
     path("connections/<slug:slug>/apps/", views.app_list, name="app_list"),
     path("connections/<slug:slug>/apps/import/", views.app_import, name="app_import"),
     path(

@@ -16,7 +16,7 @@ from apps.connections.selectors import connection_for, connection_get, connectio
 from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.providers.errors import ProviderError
-from apps.transfers import selectors
+from apps.transfers import access, selectors
 from apps.transfers.forms import (
     CloneForm,
     CopyForm,
@@ -69,7 +69,7 @@ def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     workspace_id = request.GET.get("workspace", "").strip() or None
     inventory = selectors.app_inventory(connection, workspace_id=workspace_id, q=q)
-    folders = inventory.folder_ids
+    folders = selectors.folder_choices(connection) if caps.supports_folders else inventory.folder_ids
     context = {
         "connection": connection,
         "connection_ctx": connection,
@@ -95,12 +95,26 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
     app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
     folders = []
     if caps.supports_app_clone and not caps.supports_workspaces:
-        folders = selectors.app_inventory(connection).folder_ids
+        folders = (
+            selectors.folder_choices(connection)
+            if caps.supports_folders
+            else selectors.app_inventory(connection).folder_ids
+        )
+    folder_name = selectors.folder_names(connection).get(app.folder_id or "", "") if app.folder_id else ""
     versions = [name for _id, name in app.versions]
+    who, who_error = [], ""
+    if caps.supports_access:
+        try:
+            who = access.who_can_use(access.read_app_access(connection, app, workspace_id=workspace_id))
+        except ProviderError as exc:
+            who_error = exc.message
     return render(
         request,
         "transfers/app_detail.html",
         {
+            "who": who,
+            "who_error": who_error,
+            "folder_name": folder_name,
             "connection": connection,
             "connection_ctx": connection,
             "caps": caps,
