@@ -39,6 +39,8 @@ from apps.directory.selectors import (
 )
 from apps.directory.tasks import sync_request
 from apps.plans.forms import ROLE_CHOICES as PLAN_ROLES
+from apps.plans.forms import SELECTION_ACTIONS
+from apps.plans.selectors import person_history, person_temporary_access
 from apps.providers.base import WorkspaceAssignment
 from apps.providers.errors import ConflictError, ProviderError
 
@@ -76,6 +78,7 @@ def _search_context(request: HtmxHttpRequest, *, connection: Connection | None =
 def search(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW)
     context = _search_context(request)
+    context.update(plan_roles=PLAN_ROLES, selection_actions=SELECTION_ACTIONS)
     if wants_partial(request):
         return render(request, "directory/search.html#results", context)
     context["group_names"] = group_choices()
@@ -92,7 +95,14 @@ def person(request: HtmxHttpRequest, email: str) -> HttpResponse:
     return render(
         request,
         "directory/person.html",
-        {"email": email.lower(), "rows": rows, "age": age, "plan_roles": PLAN_ROLES},
+        {
+            "email": email.lower(),
+            "rows": rows,
+            "age": age,
+            "plan_roles": PLAN_ROLES,
+            "history": person_history(email=email, rows=rows),
+            "temporary": person_temporary_access(email=email),
+        },
     )
 
 

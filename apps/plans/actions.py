@@ -244,34 +244,54 @@ class _GroupMember(PlanAction):
         state = user_state(user)
         params = op.params
         ws = params.get("workspace_id")
+        name = params.get("group_name", "")
         if ws:
             membership = state["workspaces"].get(ws)
             groups = membership["groups"] if membership else {}
-            group_id = params.get("group_id") or next(
-                (gid for gid, name in groups.items() if name == params.get("group_name")), ""
-            )
+            group_id = params.get("group_id") or next((g for g, n in groups.items() if n == name), "")
+            if not group_id and membership is not None:
+                group_id = self._by_name(provider, name, ws).get("id", "")
             state["group"] = {
                 "id": group_id,
-                "name": groups.get(group_id) or params.get("group_name", ""),
+                "name": groups.get(group_id) or name,
                 "member": group_id in groups,
                 "builtin": False,
                 "in_workspace": membership is not None,
+                "exists": bool(group_id),
             }
             return state, user
-        group = provider.get_group(params["group_id"])
+        group_id = params.get("group_id") or self._by_name(provider, name, None).get("id", "")
+        if not group_id:
+            state["group"] = {"id": "", "name": name, "member": False, "in_workspace": True, "exists": False}
+            return state, user
+        group = provider.get_group(group_id)
         state["group"] = {
             "id": group.id,
             "name": group.name,
             "member": any(m.id == op.target_id for m in group.members),
             "builtin": group.is_builtin,
             "in_workspace": True,
+            "exists": True,
         }
         return state, user
+
+    @staticmethod
+    def _by_name(provider, name: str, workspace_id: str | None) -> dict[str, str]:
+        """The group named ``name`` (exactly, then case-insensitively) in the workspace or organisation: a group
+        given by name (a CSV row, a selection) is looked up when the target is read."""
+        if not name:
+            return {}
+        found = [g for g in provider.iter_groups(workspace_id, search=name) if g.name.lower() == name.lower()]
+        best = next((g for g in found if g.name == name), found[0] if found else None)
+        return {"id": best.id, "name": best.name} if best else {}
 
     def skip_reason(self, snapshot, params) -> str:
         group = snapshot.get("group") or {}
         if not group.get("in_workspace"):
             return "Not a member of that workspace any more."
+        if not group.get("exists", True):
+            where = _where(snapshot, params) or " here"
+            return f"There is no group named {group.get('name') or params.get('group_name')}{where}."
         if group.get("builtin"):
             return f"{group.get('name')} is a built-in group."
         if self.adding and group.get("member"):

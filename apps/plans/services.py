@@ -66,6 +66,7 @@ class OpSpec:
     message: str = (
         ""  # set: the operation is recorded as skipped with this reason (e.g. a revert that cannot be)
     )
+    line: int | None = None  # the CSV line it came from
 
 
 def _create(*, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: str = "", **fields) -> Plan:
@@ -86,6 +87,7 @@ def _create(*, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: 
                 params=s.params,
                 state=OpState.SKIPPED if s.message else OpState.PENDING,
                 message=s.message,
+                source_line=s.line,
             )
             for n, s in enumerate(specs, start=1)
         )
@@ -138,40 +140,226 @@ def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticke
     )
 
 
+def _who(row: DirectoryUser) -> dict[str, Any]:
+    return {"connection": row.connection, "target_id": row.remote_id, "label": row.name, "email": row.email}
+
+
+def _memberships(row: DirectoryUser, workspace: str = "") -> list[dict[str, Any]]:
+    """The person's ToolJet memberships on this row, or only the one named ``workspace`` (id or name)."""
+    if not workspace:
+        return list(row.memberships)
+    wanted = workspace.strip().lower()
+    return [
+        m
+        for m in row.memberships
+        if wanted in (str(m.get("workspace_id", "")).lower(), str(m.get("workspace_name", "")).lower())
+    ]
+
+
+def account_specs(
+    row: DirectoryUser,
+    action: str,
+    *,
+    role: str = "",
+    status: str = "",
+    group: str = "",
+    key: str = "",
+    value: str = "",
+    workspace: str = "",
+) -> list[OpSpec]:
+    """The operations one builder action makes for one account (a directory index row). ``action`` is one of
+    :data:`BUILDER_ACTIONS`; ``workspace`` (ToolJet, id or name) narrows it to one membership, otherwise every
+    membership the index knows is concerned. Whether it would change anything is decided at review, live."""
+    who = _who(row)
+    spaces = _memberships(row, workspace)
+    tooljet = bool(row.memberships)
+    if workspace and not spaces:
+        raise PlanError(f"{row.email} is not in a workspace named {workspace} on {row.connection.name}.")
+    if action == "offboard":
+        return [OpSpec(**who, action="user.status", params={"status": "archived"})]
+    if action == "status":
+        wanted = "active" if status == "active" else "archived"
+        if workspace:
+            return [
+                OpSpec(
+                    **who, action="user.status", params={"status": wanted, "workspace_id": m["workspace_id"]}
+                )
+                for m in spaces
+            ]
+        return [OpSpec(**who, action="user.status", params={"status": wanted})]
+    if action == "role":
+        roles = connection_capabilities(row.connection).roles
+        missing = f"{row.connection.name} has no role named {role}." if roles and role not in roles else ""
+        if tooljet:
+            return [
+                OpSpec(
+                    **who,
+                    action="user.role",
+                    params={"role": role, "workspace_id": m["workspace_id"]},
+                    message=missing,
+                )
+                for m in spaces
+            ]
+        return [OpSpec(**who, action="user.role", params={"role": role}, message=missing)]
+    if action in ("group_add", "group_remove"):
+        name = "group.member_add" if action == "group_add" else "group.member_remove"
+        if not tooljet:
+            return [OpSpec(**who, action=name, params={"group_name": group})]
+        if action == "group_remove" and not workspace:
+            # only where the index says they are in it; everywhere (the review says "not in it") otherwise
+            spaces = [m for m in spaces if group in m.get("groups", ())] or spaces
+        return [
+            OpSpec(**who, action=name, params={"workspace_id": m["workspace_id"], "group_name": group})
+            for m in spaces
+        ]
+    if action == "metadata":
+        return [
+            OpSpec(
+                **who,
+                action="user.metadata",
+                params={"workspace_id": m["workspace_id"], "items": {key: value}},
+            )
+            for m in spaces
+        ]
+    raise PlanError(f"Unknown action {action}.")
+
+
+# what each builder action needs of an instance (a CSV row or a selection is refused where it is missing)
+BUILDER_ACTIONS: dict[str, str] = {
+    "offboard": "user.status",
+    "status": "user.status",
+    "role": "user.role",
+    "group_add": "group.member_add",
+    "group_remove": "group.member_remove",
+    "metadata": "user.metadata",
+}
+
+
 def plan_build_role(*, actor, email: str, role: str, ticket: str = "") -> Plan:
     """Every instance the person is on: the role in every workspace (ToolJet) or the instance role (Retool). An
     instance without that role gets a skipped operation saying so."""
     rows = _index_rows(email)
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
-    specs: list[OpSpec] = []
-    for row in rows:
-        who = {
-            "connection": row.connection,
-            "target_id": row.remote_id,
-            "label": row.name,
-            "email": row.email,
-        }
-        roles = connection_capabilities(row.connection).roles
-        missing = f"{row.connection.name} has no role named {role}." if roles and role not in roles else ""
-        if row.memberships:
-            for m in row.memberships:
-                specs.append(
-                    OpSpec(
-                        **who,
-                        action="user.role",
-                        params={"role": role, "workspace_id": m["workspace_id"]},
-                        message=missing,
-                    )
-                )
-        else:
-            specs.append(OpSpec(**who, action="user.role", params={"role": role}, message=missing))
+    specs = [spec for row in rows for spec in account_specs(row, "role", role=role)]
     return _create(
         actor=actor,
         title=f"Change role of {email.lower()} to {role}",
         source=Plan.Source.PERSON,
         specs=specs,
         ticket=ticket,
+    )
+
+
+MAX_SELECTION = 1000
+
+
+def plan_build_selection(
+    *, actor, account_ids: list[int], action: str, role: str = "", group: str = "", ticket: str = ""
+) -> Plan:
+    """From a multi-select on the search results: one operation per selected account (one per workspace for a
+    ToolJet role or group change), reviewed like any plan."""
+    if action not in ("offboard", "role", "group_add", "group_remove"):
+        raise PlanError("Pick what to change for the selected people.")
+    if action == "role" and not role:
+        raise PlanError("Pick the role to give the selected people.")
+    if action in ("group_add", "group_remove") and not group.strip():
+        raise PlanError("Name the group.")
+    rows = list(
+        DirectoryUser.objects.filter(pk__in=account_ids[:MAX_SELECTION])
+        .select_related("connection")
+        .order_by("email", "connection__name")
+    )
+    if not rows:
+        raise PlanError("Select at least one person first.")
+    specs = [s for row in rows for s in account_specs(row, action, role=role, group=group.strip())]
+    people = len({row.email for row in rows})
+    what = {
+        "offboard": "Offboard",
+        "role": f"Role {role} for",
+        "group_add": f"Add to {group.strip()}:",
+        "group_remove": f"Remove from {group.strip()}:",
+    }[action]
+    return _create(
+        actor=actor,
+        title=f"{what} {people} selected {'person' if people == 1 else 'people'}",
+        source=Plan.Source.SELECTION,
+        specs=specs,
+        ticket=ticket,
+    )
+
+
+def plan_build_copy_access(*, actor, email: str, source_email: str, ticket: str = "") -> Plan:
+    """Give ``email`` the workspaces' roles and the groups ``source_email`` has, instance by instance, where both
+    have an account (and, on ToolJet, workspace by workspace where both are members). What cannot be copied is
+    kept as the plan's notes, shown on the review."""
+    email, source_email = email.strip().lower(), source_email.strip().lower()
+    if email == source_email:
+        raise PlanError("Pick another person to copy access from.")
+    sources = _index_rows(source_email)
+    if not sources:
+        raise PlanError(f"{source_email} is on no indexed instance.")
+    mine = {row.connection_id: row for row in _index_rows(email)}
+    specs: list[OpSpec] = []
+    notes: list[str] = []
+    for src in sources:
+        name = src.connection.name
+        row = mine.get(src.connection_id)
+        if row is None:
+            notes.append(f"{name}: {email} has no account there; invite them first.")
+            continue
+        who = _who(row)
+        if not src.memberships:
+            role = "admin" if src.is_admin else next(iter(src.role_list), "")
+            if role:
+                specs.append(OpSpec(**who, action="user.role", params={"role": role}))
+            for g in src.groups:
+                specs.append(
+                    OpSpec(
+                        **who,
+                        action="group.member_add",
+                        params={"group_id": str(g["id"]), "group_name": g.get("name", "")},
+                    )
+                )
+            continue
+        theirs = {m["workspace_id"]: m for m in row.memberships}
+        for m in src.memberships:
+            ws_name = m.get("workspace_name") or m["workspace_id"]
+            if m.get("status") != "active":
+                notes.append(
+                    f"{name}: {source_email} is {m.get('status') or 'not active'} in {ws_name}; not copied."
+                )
+                continue
+            if m["workspace_id"] not in theirs:
+                notes.append(
+                    f"{name}: {email} is not a member of workspace {ws_name}; add them to it on their user page first."
+                )
+                continue
+            if m.get("role"):
+                specs.append(
+                    OpSpec(
+                        **who,
+                        action="user.role",
+                        params={"role": m["role"], "workspace_id": m["workspace_id"]},
+                    )
+                )
+            for group in m.get("groups", ()):
+                specs.append(
+                    OpSpec(
+                        **who,
+                        action="group.member_add",
+                        params={"workspace_id": m["workspace_id"], "group_name": group},
+                    )
+                )
+    if not specs:
+        raise PlanError("Nothing to copy. " + " ".join(notes))
+    return _create(
+        actor=actor,
+        title=f"Copy access from {source_email} to {email}",
+        source=Plan.Source.PERSON,
+        specs=specs,
+        ticket=ticket,
+        source_report={"notes": notes} if notes else None,
     )
 
 
@@ -190,6 +378,7 @@ class OpReview:
     denied: str = ""  # the policy refuses it for this operator
     approval: str = ""  # why a second approver is needed
     warnings: list[str] = field(default_factory=list)
+    already: bool = False  # skipped because it is already so (not because it cannot be done)
 
     @property
     def will_apply(self) -> bool:
@@ -260,6 +449,8 @@ def _review_op(op: Operation, actor, caps_cache: dict[int, Any]) -> OpReview:
     caps = caps_cache.setdefault(op.connection_id, connection_capabilities(op.connection))
     missing = action.missing_capability(caps)
     review.skip = f"Not possible here: {missing}" if missing else action.skip_reason(planned, op.params)
+    # skip reasons that say the target is already as wanted ("Already …", "Not in … any more")
+    review.already = not missing and review.skip.startswith(("Already", "Not in "))
     target = action.policy_target(op.connection, planned, op.params)
     if target.protected:
         review.warnings.append("Holds admin upstream (protected account).")
@@ -724,6 +915,40 @@ def plan_revert_build(*, plan: Plan, actor, source: str = Plan.Source.REVERT, **
     )
 
 
+def plans_time_boxed_holding() -> Any:
+    """Finished time-boxed plans whose effect still holds: no revert of them is on its way or applied (a revert
+    draft someone left, or one rejected, does not count)."""
+    from django.db.models import Exists, OuterRef
+
+    reverting = Plan.objects.filter(reverts=OuterRef("pk"), state__in=(*Plan.ACTIVE, *Plan.FINISHED))
+    return Plan.objects.filter(state__in=Plan.FINISHED, expires_at__isnull=False).exclude(Exists(reverting))
+
+
+def _revert_approved(plan: Plan, *, actor, reason: str, source: str) -> Plan | None:
+    """Build the revert of ``plan``, read its targets, record what would be skipped, and mark it approved (the
+    caller applies it). None when there is nothing to revert (the plan's time box is then cleared)."""
+    try:
+        revert = plan_revert_build(
+            plan=plan, actor=actor, source=source, on_behalf_of=None if actor else plan.author
+        )
+    except PlanError as exc:
+        logger.info("plan %s ended with nothing to revert: %s", plan.pk, exc.message)
+        Plan.objects.filter(pk=plan.pk).update(expires_at=None)
+        return None
+    plan_refresh(plan=revert)
+    caps: dict[int, Any] = {}
+    for op in revert.operations.select_related("connection").filter(state=OpState.PENDING):
+        review = _review_op(op, None, caps)
+        if review.skip:
+            op.state, op.message = OpState.SKIPPED, review.skip
+            op.save(update_fields=["state", "message"])
+    revert.reason = reason
+    revert.state = Plan.State.APPROVED
+    revert.approved_at = timezone.now()
+    revert.save(update_fields=["reason", "state", "approved_at", "updated_at"])
+    return revert
+
+
 def plans_expire(*, now=None) -> list[int]:
     """For the scheduler: requests nobody approved in time expire; every finished plan past its ``expires_at``
     gets its revert built and applied at once (actor: the system on behalf of the author; reason: "time-boxed
@@ -731,29 +956,29 @@ def plans_expire(*, now=None) -> list[int]:
     now = now or timezone.now()
     approval_requests_expire(now=now)
     applied = []
-    due = Plan.objects.filter(state__in=Plan.FINISHED, expires_at__lte=now, reverted_by__isnull=True)
-    for plan in due.select_related("author"):
-        try:
-            revert = plan_revert_build(
-                plan=plan, actor=None, source=Plan.Source.EXPIRY, on_behalf_of=plan.author
-            )
-        except PlanError as exc:
-            logger.info("plan %s expired with nothing to revert: %s", plan.pk, exc.message)
-            Plan.objects.filter(pk=plan.pk).update(expires_at=None)
-            continue
-        plan_refresh(plan=revert)
-        caps: dict[int, Any] = {}
-        for op in revert.operations.select_related("connection").filter(state=OpState.PENDING):
-            review = _review_op(op, None, caps)
-            if review.skip:
-                op.state, op.message = OpState.SKIPPED, review.skip
-                op.save(update_fields=["state", "message"])
-        revert.reason = "time-boxed access ended"
-        revert.state = Plan.State.APPROVED
-        revert.save(update_fields=["reason", "state", "updated_at"])
-        plan_apply(plan_id=revert.pk)
-        applied.append(revert.pk)
+    for plan in plans_time_boxed_holding().filter(expires_at__lte=now).select_related("author"):
+        revert = _revert_approved(
+            plan, actor=None, reason="time-boxed access ended", source=Plan.Source.EXPIRY
+        )
+        if revert is not None:
+            plan_apply(plan_id=revert.pk)
+            applied.append(revert.pk)
     return applied
+
+
+def plan_end_now(*, plan: Plan, actor) -> Plan:
+    """End time-boxed access early: the same revert as expiry, built now by ``actor`` and queued for the worker
+    (nothing to review: it puts back the recorded before-states)."""
+    if not plans_time_boxed_holding().filter(pk=plan.pk).exists():
+        raise PlanError("This plan holds no time-boxed access any more.")
+    revert = _revert_approved(
+        plan, actor=actor, reason="time-boxed access ended early", source=Plan.Source.EXPIRY
+    )
+    if revert is None:
+        raise PlanError("This plan changed nothing that could be reverted.")
+    with transaction.atomic():
+        _enqueue_apply(revert)
+    return revert
 
 
 def session_ticket_set(*, session, ticket: str) -> str:
