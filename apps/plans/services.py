@@ -385,10 +385,54 @@ class OpReview:
         return not (self.skip or self.denied) and self.op.state == OpState.PENDING
 
 
+class _ReadOnce:
+    """A provider for one review pass: each person, group and group search is read once however many operations
+    name it (an offboarding's group removals and deactivation all read the same person). Everything else is the
+    provider's own."""
+
+    def __init__(self, provider) -> None:
+        self._provider = provider
+        self._seen: dict[tuple, Any] = {}
+
+    def _once(self, key: tuple, read) -> Any:
+        if key not in self._seen:
+            try:
+                self._seen[key] = read()
+            except ProviderError as exc:
+                self._seen[key] = exc
+        value = self._seen[key]
+        if isinstance(value, ProviderError):
+            raise value
+        return value
+
+    def get_user(self, user_id: str):
+        return self._once(("user", user_id), lambda: self._provider.get_user(user_id))
+
+    def get_group(self, group_id: str, *, workspace_id: str | None = None):
+        return self._once(
+            ("group", group_id, workspace_id),
+            lambda: self._provider.get_group(group_id, workspace_id=workspace_id),
+        )
+
+    def iter_groups(self, workspace_id: str | None = None, *, search: str | None = None):
+        key = ("groups", workspace_id, search)
+        return iter(self._once(key, lambda: list(self._provider.iter_groups(workspace_id, search=search))))
+
+    def get_user_metadata(self, workspace_id: str, user_id: str):
+        return self._once(
+            ("metadata", workspace_id, user_id),
+            lambda: self._provider.get_user_metadata(workspace_id, user_id),
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._provider, name)
+
+
 def _read_connection(ops: list[Operation]) -> dict[int, dict[str, Any]]:
     """On a worker thread: read every operation's target on one connection (no database access here)."""
     out: dict[int, dict[str, Any]] = {}
-    with get_provider(ops[0].connection) as provider:
+    with get_provider(ops[0].connection) as raw:
+        provider = _ReadOnce(raw)
         for op in ops:
             try:
                 snapshot, _ = get_action(op.action).read(provider, OpInput(op.target_id, op.params))
@@ -494,29 +538,40 @@ def plan_summary(rows: list[OpReview]) -> Summary:
 
 
 def plan_conflict(*, plan: Plan) -> str:
-    """A sentence naming the first active plan that holds one of this plan's targets, or ""."""
-    mine = plan.operations.filter(state=OpState.PENDING).values_list("connection_id", "target_id")
-    for connection_id, target_id in mine:
-        other = (
-            Operation.objects.filter(
-                connection_id=connection_id,
-                target_id=target_id,
-                plan__state__in=Plan.ACTIVE,
-                state__in=(OpState.PENDING, OpState.UNKNOWN),
-            )
-            .exclude(plan=plan)
-            .select_related("plan", "plan__author", "connection")
-            .order_by("plan_id")
-            .first()
+    """A sentence naming the first active plan that holds one of this plan's targets, or "". Two queries however
+    many operations the plan has: the active plans' open operations on the same connections are few."""
+    mine = list(
+        plan.operations.filter(state=OpState.PENDING)
+        .order_by("position")
+        .values_list("connection_id", "target_id")
+    )
+    if not mine:
+        return ""
+    wanted = set(mine)
+    held: dict[tuple[int, str], int] = {}
+    others = (
+        Operation.objects.filter(
+            plan__state__in=Plan.ACTIVE,
+            state__in=(OpState.PENDING, OpState.UNKNOWN),
+            connection_id__in={c for c, _ in wanted},
         )
-        if other is not None:
-            p = other.plan
-            return (
-                f"Plan #{p.pk} “{p.title}” ({p.get_state_display().lower()}, by {p.actor_name}) already changes "
-                f"{other.target_label or other.target_id} on {other.connection.name}. Wait for it to finish "
-                "or have it rejected first."
-            )
-    return ""
+        .exclude(plan=plan)
+        .order_by("plan_id", "position")
+        .values_list("pk", "connection_id", "target_id")
+    )
+    for pk, connection_id, target_id in others.iterator():
+        if (connection_id, target_id) in wanted:
+            held.setdefault((connection_id, target_id), pk)
+    first = next((held[key] for key in mine if key in held), None)
+    if first is None:
+        return ""
+    other = Operation.objects.select_related("plan", "plan__author", "connection").get(pk=first)
+    p = other.plan
+    return (
+        f"Plan #{p.pk} “{p.title}” ({p.get_state_display().lower()}, by {p.actor_name}) already changes "
+        f"{other.target_label or other.target_id} on {other.connection.name}. Wait for it to finish "
+        "or have it rejected first."
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

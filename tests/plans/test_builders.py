@@ -230,3 +230,16 @@ def test_it_lets_a_draft_revert_not_block_expiry(admin_client, fleet, django_cap
     Plan.objects.filter(pk=plan.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     applied = plans_expire()
     assert len(applied) == 1 and Plan.objects.get(pk=applied[0]).state == Plan.State.DONE
+
+
+def test_it_reads_each_person_once_per_instance_at_review(admin_client, fleet):
+    f = fleet()
+    plan = _plan_from(admin_client.post("/plans/offboard/", {"email": JOSE, "include_groups": "on"}))
+    sim = f["retool"][0]
+    uid = rt_user(sim)["id"]
+    sim.app.requests.clear()
+    admin_client.get(f"/plans/{plan.pk}/")
+    assert plan.operations.filter(connection__slug="retool").count() == 4  # three groups, then disable
+    assert [r for r in sim.app.requests if r[0] == "GET" and r[1].endswith(f"/users/{uid}")] == [
+        ("GET", f"/api/v2/users/{uid}")
+    ]
