@@ -412,8 +412,61 @@ class UserMetadata(PlanAction):
         }
 
 
+class UserAttribute(PlanAction):
+    """Set (or, with ``value`` None, remove) one user attribute on an instance without workspaces (Retool's
+    ``user_attributes``, declared for the organisation). Params: ``name``, ``value``."""
+
+    name = "user.attribute"
+    label = "Attribute"
+    capability = "supports_user_attributes"
+    policy_action = Change.USER_METADATA
+    audit_action = "user.attribute"
+
+    def read(self, provider, op: OpInput) -> tuple[dict[str, Any], RemoteUser]:
+        user = provider.get_user(op.target_id)
+        state = user_state(user)
+        value = (user.metadata or {}).get(op.params["name"])
+        state["attribute"] = {"name": op.params["name"], "value": None if value is None else str(value)}
+        return state, user
+
+    def _current(self, snapshot) -> str | None:
+        return (snapshot.get("attribute") or {}).get("value")
+
+    def skip_reason(self, snapshot, params) -> str:
+        return "Already so." if self._current(snapshot) == params.get("value") else ""
+
+    def describe(self, snapshot, params) -> tuple[str, str]:
+        def text(value) -> str:
+            return f"{params['name']}={value}" if value is not None else f"no {params['name']}"
+
+        return text(self._current(snapshot)), text(params.get("value"))
+
+    def fingerprint(self, snapshot, params) -> Any:
+        return self._current(snapshot)
+
+    def apply(self, provider, op: OpInput) -> None:
+        value = op.params.get("value")
+        if value is None:
+            provider.delete_user_attribute(op.target_id, op.params["name"])
+        else:
+            provider.set_user_attribute(op.target_id, op.params["name"], str(value))
+
+    def inverse(self, params, planned) -> tuple[str, dict[str, Any]] | str:
+        if planned is None or "attribute" not in planned:
+            return "The attribute before this change was not recorded."
+        return self.name, {"name": params["name"], "value": self._current(planned)}
+
+
 REGISTRY: dict[str, PlanAction] = {
-    a.name: a for a in (UserStatus(), UserRole(), GroupMemberRemove(), GroupMemberAdd(), UserMetadata())
+    a.name: a
+    for a in (
+        UserStatus(),
+        UserRole(),
+        GroupMemberRemove(),
+        GroupMemberAdd(),
+        UserMetadata(),
+        UserAttribute(),
+    )
 }
 
 

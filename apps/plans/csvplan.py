@@ -47,22 +47,35 @@ def csv_template() -> str:
     return out.getvalue()
 
 
-class _Groups:
-    """Group names per (connection, workspace), read live once each; a failed read is remembered as its message."""
+class _Lookups:
+    """Names read live once per instance (and workspace): groups, and Retool's declared user attributes. A failed
+    read is remembered as its message."""
 
     def __init__(self) -> None:
-        self._names: dict[tuple[int, str], set[str] | str] = {}
+        self._names: dict[tuple[str, int, str], set[str] | str] = {}
 
-    def names(self, connection: Connection, workspace_id: str) -> set[str] | str:
-        key = (connection.pk, workspace_id)
+    def _read(self, key: tuple[str, int, str], connection: Connection, read) -> set[str] | str:
         if key not in self._names:
             try:
                 with get_provider(connection) as provider:
-                    groups = provider.iter_groups(workspace_id or None)
-                    self._names[key] = {g.name.lower() for g in groups}
+                    self._names[key] = {name.lower() for name in read(provider)}
             except ProviderError as exc:
-                self._names[key] = f"Could not read the groups on {connection.name}: {exc.message}"
+                self._names[key] = f"Could not read {key[0]} on {connection.name}: {exc.message}"
         return self._names[key]
+
+    def groups(self, connection: Connection, workspace_id: str) -> set[str] | str:
+        return self._read(
+            ("the groups", connection.pk, workspace_id),
+            connection,
+            lambda p: [g.name for g in p.iter_groups(workspace_id or None)],
+        )
+
+    def attributes(self, connection: Connection) -> set[str] | str:
+        return self._read(
+            ("the user attributes", connection.pk, ""),
+            connection,
+            lambda p: [a.name for a in p.list_user_attributes()],
+        )
 
 
 def _rows(upload) -> Iterator[tuple[int, dict[str, str]]]:
@@ -96,7 +109,7 @@ def _rows(upload) -> Iterator[tuple[int, dict[str, str]]]:
 class _Validator:
     actor: Any
     connections: dict[str, Connection]
-    groups: _Groups
+    lookups: _Lookups
 
     def specs(self, row: dict[str, str]) -> list[OpSpec]:
         """The operations of one row, or PlanError with why it is refused."""
@@ -123,7 +136,10 @@ class _Validator:
         if name == "status" and fields["status"] not in STATUSES:
             raise PlanError(f"Status must be one of {', '.join(STATUSES)}.")
         caps = connection_capabilities(connection)
-        action = get_action(BUILDER_ACTIONS[name])
+        if name == "metadata" and not caps.supports_metadata and caps.supports_user_attributes:
+            action = get_action("user.attribute")  # Retool: user attributes instead of workspace metadata
+        else:
+            action = get_action(BUILDER_ACTIONS[name])
         missing = action.missing_capability(caps)
         if missing:
             raise PlanError(f"Not possible on {connection.name}: {missing}")
@@ -139,6 +155,14 @@ class _Validator:
         specs = account_specs(person, name, **fields)
         if name in ("group_add", "group_remove"):
             self._check_group(connection, person, specs, fields["group"])
+        if action.name == "user.attribute":
+            names = self.lookups.attributes(connection)
+            if isinstance(names, str):
+                raise PlanError(names)
+            if fields["key"].lower() not in names:
+                raise PlanError(
+                    f"{connection.name} has no user attribute {fields['key']!r}; declare it there first."
+                )
         for spec in specs:
             snapshot = {"protected": person.is_admin, "group": {"name": fields["group"]}}
             decision = self._decide(spec, snapshot)
@@ -152,7 +176,7 @@ class _Validator:
         ):
             return
         for spec in specs:
-            names = self.groups.names(connection, spec.params.get("workspace_id", ""))
+            names = self.lookups.groups(connection, spec.params.get("workspace_id", ""))
             if isinstance(names, str):
                 raise PlanError(names)
             if group.lower() in names:
@@ -176,7 +200,7 @@ def plan_build_csv(*, actor, upload, filename: str, size: int, ticket: str = "")
     validator = _Validator(
         actor=actor,
         connections={c.slug.lower(): c for c in Connection.objects.all()},
-        groups=_Groups(),
+        lookups=_Lookups(),
     )
     specs: list[OpSpec] = []
     errors: list[list[Any]] = []

@@ -213,6 +213,8 @@ def account_specs(
             for m in spaces
         ]
     if action == "metadata":
+        if not tooljet:
+            return [OpSpec(**who, action="user.attribute", params={"name": key, "value": value})]
         return [
             OpSpec(
                 **who,

@@ -51,23 +51,26 @@ def test_it_validates_row_by_row_and_applies_only_when_confirmed(
             "nobody@example.com,tj1,,offboard,,,,,",  # 6: unknown person
             f"{ZOE},tj1,,group_add,,,Ghosts,,",  # 7: unknown group
             f"{JOSE},tj2,,frobnicate,,,,,",  # 8: unknown action
-            f"{JOSE},retool,,metadata,,,,team,blue",  # 9: not capable there (Retool has no metadata)
+            f"{JOSE},retool,,metadata,,,,team,blue",  # 9: Retool has no such user attribute
             "",
             f"{JOSE},tj2,Acme Staging,metadata,,,,team,blue",  # 11: to change
+            f"{ZOE},retool,,metadata,,,,department,Support",  # 12: to change (a Retool user attribute)
         ]
     )
     before = len(AuditEvent.objects.all())
     plan = _plan(_upload(admin_client, body))
     assert plan.state == Plan.State.DRAFT and plan.source == Plan.Source.CSV
     errors = {e[0]: e[4] for e in plan.source_report["errors"]}
-    assert set(errors) == {5, 6, 7, 8, 9}
+    assert set(errors) == {5, 6, 7, 8, 9}, errors
     assert "No connection 'nowhere'" in errors[5] and "nobody@example.com is not on TJ1" in errors[6]
     assert "No group named 'Ghosts'" in errors[7] and "Unknown action 'frobnicate'" in errors[8]
-    assert "Not possible on RETOOL" in errors[9]
+    assert "RETOOL has no user attribute 'team'" in errors[9]
 
     html = admin_client.get(f"/plans/{plan.pk}/").content.decode()
-    assert "From <strong>changes.csv</strong>: 9 rows" in html
-    assert "<strong>3</strong> to change, <strong>1</strong> already so" in html
+    assert "From <strong>changes.csv</strong>: 10 rows" in html
+    assert "<strong>4</strong> to change, <strong>1</strong> already so" in html, html[
+        html.find("From <strong>") :
+    ][:400]
     assert f'href="/plans/{plan.pk}/errors.csv"' in html
     report = admin_client.get(f"/plans/{plan.pk}/errors.csv")
     assert report["Content-Disposition"].startswith("attachment")
@@ -92,6 +95,7 @@ def test_it_validates_row_by_row_and_applies_only_when_confirmed(
     sim = f["retool"][0]
     support = next(g for g in sim.state.groups.values() if g["name"] == "Support")
     assert any(m["id"] == rt_user(sim, ZOE)["id"] for m in support["members"])
+    assert rt_user(sim, ZOE)["metadata"]["department"] == "Support"
 
 
 def test_it_reports_a_policy_refusal_per_row(helpdesk_client, fleet):
@@ -129,3 +133,20 @@ def test_it_caps_the_rows_and_the_size(admin_client, fleet, monkeypatch):
 
 def test_it_refuses_viewers(viewer_client):
     assert viewer_client.get("/plans/csv/").status_code == 403
+
+
+def test_it_refuses_a_row_the_instance_cannot_do(admin_client, fleet):
+    f = fleet()
+    connection = f["tj2"][1]
+    caps = dict(connection.capabilities)
+    caps["supports_role_change"] = False
+    caps["reasons"] = {**caps.get("reasons", {}), "supports_role_change": "This plan cannot change roles."}
+    connection.capabilities = caps
+    connection.save(update_fields=["capabilities"])
+    plan = _plan(
+        _upload(admin_client, HEADER + f"{JOSE},tj2,,role,builder,,,,\n{JOSE},tj1,,role,builder,,,,\n")
+    )
+    assert plan.source_report["errors"] == [
+        [2, JOSE, "tj2", "role", "Not possible on TJ2: This plan cannot change roles."]
+    ]
+    assert {op.connection.slug for op in plan.operations.all()} == {"tj1"}
