@@ -994,11 +994,18 @@ def _revert_approved(plan: Plan, *, actor, reason: str, source: str) -> Plan | N
         return None
     plan_refresh(plan=revert)
     caps: dict[int, Any] = {}
-    for op in revert.operations.select_related("connection").filter(state=OpState.PENDING):
-        review = _review_op(op, None, caps)
+    reviews = [
+        _review_op(op, actor, caps)
+        for op in revert.operations.select_related("connection").filter(state=OpState.PENDING)
+    ]
+    denied = next((r.denied for r in reviews if r.denied and not r.skip), "")
+    if denied:  # an operator ending access early may do only what the policy allows them (no second approver)
+        revert.delete()
+        raise PlanError(f"Not allowed: {denied}")
+    for review in reviews:
         if review.skip:
-            op.state, op.message = OpState.SKIPPED, review.skip
-            op.save(update_fields=["state", "message"])
+            review.op.state, review.op.message = OpState.SKIPPED, review.skip
+            review.op.save(update_fields=["state", "message"])
     revert.reason = reason
     revert.state = Plan.State.APPROVED
     revert.approved_at = timezone.now()
@@ -1025,7 +1032,8 @@ def plans_expire(*, now=None) -> list[int]:
 
 def plan_end_now(*, plan: Plan, actor) -> Plan:
     """End time-boxed access early: the same revert as expiry, built now by ``actor`` and queued for the worker
-    (nothing to review: it puts back the recorded before-states)."""
+    (nothing to review: it puts back the recorded before-states, which expiry would do anyway, so no second approver
+    is asked for; but every operation must be one the policy allows ``actor``)."""
     if not plans_time_boxed_holding().filter(pk=plan.pk).exists():
         raise PlanError("This plan holds no time-boxed access any more.")
     revert = _revert_approved(

@@ -243,3 +243,19 @@ def test_it_reads_each_person_once_per_instance_at_review(admin_client, fleet):
     assert [r for r in sim.app.requests if r[0] == "GET" and r[1].endswith(f"/users/{uid}")] == [
         ("GET", f"/api/v2/users/{uid}")
     ]
+
+
+def test_it_refuses_end_now_to_an_operator_the_policy_refuses(
+    admin_client, helpdesk_client, fleet, django_capture_on_commit_callbacks
+):
+    fleet()
+    plan = _plan_from(admin_client.post("/plans/role/", {"email": ZOE, "role": "admin"}))
+    admin_client.get(f"/plans/{plan.pk}/")
+    with django_capture_on_commit_callbacks(execute=False):
+        admin_client.post(f"/plans/{plan.pk}/submit/", {**REASON, "expires_in_hours": 2})
+    Plan.objects.filter(pk=plan.pk).update(state=Plan.State.APPROVED)  # as if a second admin approved it
+    assert plan_apply(plan_id=plan.pk) == Plan.State.DONE
+    response = helpdesk_client.post(f"/plans/{plan.pk}/end/")
+    assert response.status_code == 302 and response["Location"] == f"/plans/{plan.pk}/"
+    assert not Plan.objects.filter(reverts=plan).exists()  # Zoë is admin now: protected from helpdesk
+    assert "holds admin upstream" in helpdesk_client.get(response["Location"]).content.decode()
