@@ -164,3 +164,32 @@ def test_it_reverts_an_offboarding(page: Page, console):
     expect(page.locator("#plan-status").get_by_role("heading", name="Done")).to_be_visible()
     assert sim.state.users[uid]["status"] == "active"
     assert {m["status"] for m in sim.state.memberships[uid].values()} == {"active"}
+
+
+def test_it_plans_a_change_for_people_selected_in_the_search_results(page: Page, console):
+    first, _ = _new_person_on_staging(console)
+    second, _ = _new_person_on_staging(console)
+    prefix = first.rsplit("-", 1)[0]  # leaver-<pid>: both, and earlier leavers of this worker
+    page.goto("/")
+    page.get_by_role("searchbox", name="Name or e-mail").fill(prefix)
+    page.wait_for_url(re.compile(r"/\?q="))
+    results = page.locator("#results")
+    expect(results).to_contain_text(first)
+    expect(results).to_contain_text(second)
+    page.get_by_label(f"Select {first}").check()
+    page.get_by_label(f"Select {second}").check()
+    # the selection's own fields do not re-run the search (the ticked boxes stay)
+    page.locator("#selection-form").locator("select[name=action]").select_option("role")
+    page.locator("#selection-form").locator("select[name=role]").select_option("builder")
+    expect(page.get_by_label(f"Select {first}")).to_be_checked()
+    page.get_by_role("button", name="Plan a change for the selected").click()
+    page.wait_for_url(re.compile(r"/plans/\d+/$"))
+    expect(page.get_by_role("heading", name="Role builder for 2 selected people")).to_be_visible()
+    operations = page.locator("table.plan-operations")
+    expect(operations).to_contain_text(first)
+    expect(operations).to_contain_text(second)
+    expect(operations).to_contain_text(re.compile(r"end-user in .+ → builder in "))
+    # the search still answers as you type
+    page.goto("/")
+    page.get_by_role("searchbox", name="Name or e-mail").fill(second)
+    expect(results.get_by_role("checkbox")).to_have_count(1)
