@@ -51,6 +51,11 @@ def user_state(user: RemoteUser) -> dict[str, Any]:
     }
 
 
+def _everyone(name: str) -> bool:
+    """The built-in group every user is in (Retool's All Users): membership follows from having an account."""
+    return name.strip().lower() == "all users"
+
+
 def _where(snapshot: dict[str, Any], params: dict[str, Any]) -> str:
     ws = params.get("workspace_id")
     if not ws:
@@ -292,7 +297,9 @@ class _GroupMember(PlanAction):
         if not group.get("exists", True):
             where = _where(snapshot, params) or " here"
             return f"There is no group named {group.get('name') or params.get('group_name')}{where}."
-        if group.get("builtin"):
+        # a built-in group's members are not taken away one by one (deactivating is what ends access); adding is a
+        # grant like any other (Retool's editor and viewer), except to the group everyone is in
+        if group.get("builtin") and (not self.adding or _everyone(group.get("name", ""))):
             return f"{group.get('name')} is a built-in group."
         if self.adding and group.get("member"):
             return f"Already in {group.get('name')}."

@@ -316,6 +316,8 @@ def plan_build_copy_access(*, actor, email: str, source_email: str, ticket: str 
             if role:
                 specs.append(OpSpec(**who, action="user.role", params={"role": role}))
             for g in src.groups:
+                if g.get("name", "").strip().lower() == "all users":
+                    continue  # everyone is in it
                 specs.append(
                     OpSpec(
                         **who,

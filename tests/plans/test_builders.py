@@ -146,6 +146,10 @@ def test_it_copies_access_from_another_person(admin_client, fleet, django_captur
         tj.state.groups[g]["name"] for m in tj.state.memberships[jose["id"]].values() for g in m["groups"]
     }
     assert "App Builders" in groups and "Support" in groups  # given, never taken away
+    rt = f["retool"][0]
+    editor = next(g for g in rt.state.groups.values() if g["name"] == "editor")
+    assert any(m["id"] == rt_user(rt)["id"] for m in editor["members"])  # Retool's built-in editor group
+    assert not plan.operations.filter(params__group_name="All Users").exists()
 
 
 def test_it_says_why_access_cannot_be_copied_somewhere(admin_client, fleet):
