@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from apps.connections.models import Connection
@@ -110,6 +110,7 @@ class _Validator:
     actor: Any
     connections: dict[str, Connection]
     lookups: _Lookups
+    caps: dict[int, Any] = field(default_factory=dict)  # parsed once per connection
 
     def specs(self, row: dict[str, str]) -> list[OpSpec]:
         """The operations of one row, or PlanError with why it is refused."""
@@ -135,7 +136,9 @@ class _Validator:
             raise PlanError(f"Action {name} needs a {needs[name]}.")
         if name == "status" and fields["status"] not in STATUSES:
             raise PlanError(f"Status must be one of {', '.join(STATUSES)}.")
-        caps = connection_capabilities(connection)
+        caps = self.caps.get(connection.pk) or self.caps.setdefault(
+            connection.pk, connection_capabilities(connection)
+        )
         if name == "metadata" and not caps.supports_metadata and caps.supports_user_attributes:
             action = get_action("user.attribute")  # Retool: user attributes instead of workspace metadata
         else:

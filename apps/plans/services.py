@@ -494,7 +494,9 @@ def _review_op(op: Operation, actor, caps_cache: dict[int, Any]) -> OpReview:
     if not readable:
         review.skip = f"Could not read it: {planned['error']}" if planned else "Not read yet."
         return review
-    caps = caps_cache.setdefault(op.connection_id, connection_capabilities(op.connection))
+    caps = caps_cache.get(op.connection_id)
+    if caps is None:
+        caps = caps_cache[op.connection_id] = connection_capabilities(op.connection)
     missing = action.missing_capability(caps)
     review.skip = f"Not possible here: {missing}" if missing else action.skip_reason(planned, op.params)
     # skip reasons that say the target is already as wanted ("Already …", "Not in … any more")
