@@ -12,7 +12,7 @@ help:
 	@echo "make test    run the whole test suite (installs what it needs)"
 	@echo "make bench   run the benchmarks against simulators"
 	@echo "make test-deploy  the README production recipe behind a real nginx (installs nginx, openssl; needs root or sudo)"
-	@echo "make lint    ruff check + format check;  make check  Django system checks + migrations check"
+	@echo "make lint    ruff check + format check + import contracts;  make check  Django system checks + migrations check"
 
 # The interpreter named in .python-version: python3.13 on PATH, pyenv's build, or $$PYTHON.
 $(VENV)/bin/python:
@@ -70,6 +70,7 @@ bench: install browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 check: install
 	DEBUG=1 $(PY) manage.py check

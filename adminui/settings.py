@@ -91,10 +91,14 @@ INSTALLED_APPS = [
     "apps.connections",
     "apps.audit",
     "apps.directory",
+    "apps.people",
+    "apps.groups",
     "apps.transfers",
     "apps.plans",
-    "apps.simulators",
 ]
+if DEBUG or TESTING:
+    # fake ToolJet and Retool servers (`manage.py simulator`, the demo fleet, the tests): never in production
+    INSTALLED_APPS.append("apps.simulators")
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIDMiddleware",
@@ -133,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.console",
+                "apps.connections.context_processors.nav",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx", "apps.core.templatetags.adminui"],
         },
@@ -385,3 +390,23 @@ INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp"]
 MIDDLEWARE += ["apps.accounts.middleware.TwoFactorRequiredMiddleware"]
 ADMINUI_TOTP_REQUIRED = not DEBUG and not TESTING and not env.bool("ADMINUI_TOTP_WAIVED", default=False)
 OTP_TOTP_ISSUER = "adminui"
+
+# ---------------------------------------------------------------------------
+# Hardening: what the console accepts from uploads and upstream answers, and where it may connect (docs/security.md)
+# ---------------------------------------------------------------------------
+# Every JSON read from an upload or an upstream answer is refused past this nesting depth before it is parsed
+# (parsers pay depth² for deeper documents). Real app exports nest a few dozen levels.
+ADMINUI_JSON_MAX_DEPTH = env.int("ADMINUI_JSON_MAX_DEPTH", default=512)
+# Error reports (the DEBUG page, mails to ADMINS) hide connection tokens in every frame, in DEBUG too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.connections.reporting.TokenSafeExceptionReporterFilter"
+# Outbound policy. Cloud metadata services and link-local addresses are never connected to; loopback (any
+# spelling) only in DEBUG and tests (the simulators); the console's own ALLOWED_HOSTS never in production. Checked
+# when a connection is saved and again at every connect, by resolved address. Entries here (host names, addresses
+# or networks, e.g. "tooljet.internal,10.0.0.0/8,[::1]") are allowed anyway — DANGEROUS: only what you mean to reach.
+ADMINUI_OUTBOUND_ALLOW = env.list("ADMINUI_OUTBOUND_ALLOW", default=[])
+ADMINUI_OUTBOUND_ALLOW_LOOPBACK = env.bool("ADMINUI_OUTBOUND_ALLOW_LOOPBACK", default=DEBUG or TESTING)
+ADMINUI_OUTBOUND_REFUSE_OWN_HOSTS = env.bool(
+    "ADMINUI_OUTBOUND_REFUSE_OWN_HOSTS", default=not (DEBUG or TESTING)
+)
+# Plain http:// sends the token unencrypted: refused in production unless set.
+ADMINUI_ALLOW_HTTP = env.bool("ADMINUI_ALLOW_HTTP", default=DEBUG or TESTING)

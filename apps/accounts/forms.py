@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
 from apps.accounts.models import User
@@ -53,7 +54,8 @@ class ScopeForm(ReasonForm):
     )
 
     def __init__(self, *args, **kwargs):
-        from apps.connections.models import Connection
+        # the operator's scope names connections by relation (accounts sits below the connections app)
+        Connection = get_user_model()._meta.get_field("scope_connections").related_model  # noqa: N806
 
         super().__init__(*args, **kwargs)
         self.fields["environments"].choices = Connection.Environment.choices

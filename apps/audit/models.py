@@ -158,7 +158,16 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-sequence"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            # The list reads newest first along one of these (selectors.event_page) and stops after a page, however
+            # rare the filtered value is in the whole trail.
+            models.Index(fields=["connection_slug", "sequence"], name="audit_connection_seq"),
+            models.Index(fields=["actor_username", "sequence"], name="audit_actor_seq"),
+            models.Index(fields=["action", "sequence"], name="audit_action_seq"),
+            models.Index(fields=["outcome", "sequence"], name="audit_outcome_seq"),
+            models.Index(fields=["target_type", "target_id", "sequence"], name="audit_target_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.target_repr or self.target_id}".strip()

@@ -8,10 +8,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent, AuditVerification
+from apps.core.tasks import task_pending
 
 
 def event_search(*, filters: dict) -> QuerySet[AuditEvent]:
@@ -47,6 +50,47 @@ def event_search(*, filters: dict) -> QuerySet[AuditEvent]:
             | Q(connection_name__icontains=value)
         )
     return qs.order_by("-sequence")
+
+
+@dataclass
+class EventPage:
+    """One page of the trail, newest first, found by position (``sequence``) instead of by number: no count and no
+    OFFSET over the whole trail, so the page costs the same at event 1 and at event 1,000,000."""
+
+    object_list: list[AuditEvent]
+    has_next: bool  # older events exist: ?before=<next_before>
+    has_previous: bool  # newer events exist: ?after=<previous_after>
+
+    @property
+    def next_before(self) -> int | None:
+        return self.object_list[-1].sequence if self.object_list else None
+
+    @property
+    def previous_after(self) -> int | None:
+        return self.object_list[0].sequence if self.object_list else None
+
+
+def event_page(
+    *, filters: dict, before: int | None = None, after: int | None = None, size: int = 50
+) -> EventPage:
+    """``size`` events matching the filters, newest first: the newest ones, those just older than ``before``, or
+    those just newer than ``after``. Each page reads ``size + 1`` rows along an index, plus one ``exists``."""
+    qs = event_search(filters=filters)
+    if after is not None:
+        rows = list(qs.filter(sequence__gt=after).order_by("sequence")[: size + 1])
+        has_previous = len(rows) > size
+        rows = rows[:size][::-1]
+        has_next = bool(rows) and qs.filter(sequence__lt=rows[-1].sequence).exists()
+        return EventPage(object_list=rows, has_next=has_next, has_previous=has_previous)
+    if before is not None:
+        qs = qs.filter(sequence__lt=before)
+    rows = list(qs[: size + 1])
+    has_previous = (
+        before is not None
+        and bool(rows)
+        and event_search(filters=filters).filter(sequence__gt=rows[0].sequence).exists()
+    )
+    return EventPage(object_list=rows[:size], has_next=len(rows) > size, has_previous=has_previous)
 
 
 def history_url(*, target_type: str = "", target_id: str = "", connection=None) -> str:
@@ -131,3 +175,18 @@ def event_diff(before: Any, after: Any) -> list[DiffLine]:
             lines.append(DiffLine(path, "unchanged", _show(flat_before[path]), _show(flat_after[path])))
     # what changed first (the page shows it; the unchanged rest is folded away), each part in path order
     return sorted(lines, key=lambda line: not line.changed)
+
+
+# a walk of the chain still "running" after this lost its worker
+STALLED_AFTER = timedelta(hours=1)
+
+
+def verification_pending() -> bool:
+    """A verification was asked for and is still expected to finish: queued less than the worker-overdue time ago
+    or started less than an hour ago. One left behind by a stopped worker does not hide the button for ever."""
+    now = timezone.now()
+    path = "apps.audit.tasks.verify_chain"
+    queued_since = now - timedelta(seconds=settings.ADMINUI_WORKER_OVERDUE)
+    return task_pending(path, status="READY", enqueued_at__gte=queued_since) or task_pending(
+        path, status="RUNNING", started_at__gte=now - STALLED_AFTER
+    )

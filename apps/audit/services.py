@@ -26,9 +26,11 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import tasks
 from apps.audit.chain import VerifyResult, compute_hash, verify_chain
 from apps.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditVerification, allow_append
 from apps.audit.redaction import redact, redact_pair, scrub_text
+from apps.audit.selectors import verification_pending
 from apps.core.context import current_request_meta
 
 _ACTIONS = frozenset(AuditEvent.Action.values)
@@ -233,6 +235,12 @@ def audited(
 # ---------------------------------------------------------------------------------------------------------------
 # Verification, export bookkeeping, retention
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def audit_verify_request() -> None:
+    """Queue a walk of the whole chain in the background, unless one is already on its way."""
+    if not verification_pending():
+        tasks.verify_chain.enqueue()
 
 
 def audit_verify() -> VerifyResult:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -11,9 +10,15 @@ from apps.accounts.roles import Perm, require
 from apps.audit.exports import CONTENT_TYPES, FORMATS, stream
 from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
-from apps.audit.selectors import event_diff, event_search, latest_verification
-from apps.audit.services import audit_export_start
-from apps.audit.tasks import verification_pending, verify_chain
+from apps.audit.selectors import (
+    EventPage,
+    event_diff,
+    event_page,
+    event_search,
+    latest_verification,
+    verification_pending,
+)
+from apps.audit.services import audit_export_start, audit_verify_request
 from apps.core.http import HtmxHttpRequest, wants_partial
 
 PAGE_SIZE = 50
@@ -24,6 +29,12 @@ def _connection_choices() -> list[tuple[str, str]]:
     return list(Connection.objects.order_by("name").values_list("slug", "name"))
 
 
+def _position(request: HtmxHttpRequest, name: str) -> int | None:
+    """A page position from the query string (``before``/``after``); anything but a whole number is ignored."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 20 else None
+
+
 def _filter_form(request: HtmxHttpRequest) -> AuditFilterForm:
     return AuditFilterForm(request.GET, connections=_connection_choices())
 
@@ -32,8 +43,16 @@ def _filter_form(request: HtmxHttpRequest) -> AuditFilterForm:
 def event_list(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW)
     form = _filter_form(request)
-    events = event_search(filters=form.filters()) if form.is_valid() else AuditEvent.objects.none()
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = (
+        event_page(
+            filters=form.filters(),
+            before=_position(request, "before"),
+            after=_position(request, "after"),
+            size=PAGE_SIZE,
+        )
+        if form.is_valid()
+        else EventPage(object_list=[], has_next=False, has_previous=False)
+    )
     context = {
         "form": form,
         "page": page,
@@ -49,8 +68,7 @@ def event_list(request: HtmxHttpRequest) -> HttpResponse:
 def verify_start(request: HtmxHttpRequest) -> HttpResponse:
     """Queue a walk of the whole chain (admins); the audit page's verification line follows it until done."""
     require(request.user, Perm.EXPORT_AUDIT)
-    if not verification_pending():
-        verify_chain.enqueue()
+    audit_verify_request()
     if wants_partial(request):  # the line swaps in place (the page keeps its filters) and polls until done
         context = {"verification": latest_verification(), "verifying": True, "can_export": True}
         return render(request, "audit/event_list.html#verification", context)

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from apps.connections.models import Connection
-from apps.connections.urlnorm import normalize_base_url
+from apps.connections.urlnorm import check_outbound, normalize_base_url
 
 
 class ConnectionForm(forms.ModelForm):
@@ -67,7 +67,7 @@ class ConnectionForm(forms.ModelForm):
             )
 
     def clean_base_url(self) -> str:
-        return normalize_base_url(self.cleaned_data["base_url"])
+        return check_outbound(normalize_base_url(self.cleaned_data["base_url"]))
 
     def clean_timeout(self) -> float:
         value = self.cleaned_data["timeout"]

@@ -3,9 +3,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
+from apps.accounts.roles import require
+from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
+from apps.providers.errors import Unsupported
 
 
 def connection_list(*, kind: str = "", environment: str = ""):
@@ -36,7 +39,6 @@ CHECK_LABELS = {
     "user_attributes": "User attributes API",
     "metadata": "User metadata API",
     "apps": "Apps API",
-    "spaces": "Spaces API",
     "status_filter": "Status filter on user lists",
     "v2_users": "Users API (v2)",
 }
@@ -57,6 +59,20 @@ class HealthCheck:
     @property
     def mark(self) -> str:
         return {"ok": "✓", "failed": "✗"}.get(self.state, "–")
+
+
+def connection_for(request: HttpRequest, slug: str, perm: str, capability: str | None = None) -> Connection:
+    """The connection a view acts on, checked once at the top of the view: the operator's permission
+    (PermissionDenied), the connection in the URL (404) and, when given, a capability from its probe
+    (``Unsupported``, which the core answers with one status wherever it is raised)."""
+    require(request.user, perm)
+    connection = connection_get(slug)
+    if capability is not None:
+        caps = connection_capabilities(connection)
+        if not getattr(caps, capability, False):
+            message = caps.reason(capability) or "Not available on this connection."
+            raise Unsupported(message, capability=capability)
+    return connection
 
 
 def connection_health_checks(connection: Connection) -> list[HealthCheck]:

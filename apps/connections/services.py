@@ -6,11 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.connections.clients import TokenUnusable, get_provider
 from apps.connections.crypto import TokenUnreadable, reencrypt_token
 from apps.connections.models import Connection
-from apps.connections.provider import TokenUnusable, get_provider
-from apps.directory.models import DirectorySync
-from apps.directory.tasks import sync_request
+from apps.providers.errors import redact_json
 
 # Fields an audit row may show (the token never: only whether it changed).
 AUDITED_FIELDS = (
@@ -106,7 +105,9 @@ def connection_test(*, actor, connection: Connection) -> Connection:
     store the result and the capabilities on the connection."""
     now = timezone.now()
     try:
-        result = get_provider(connection).probe(thorough=True).to_dict()
+        provider = get_provider(connection)
+        # whatever the instance said (versions, names, messages) is stored and shown: never with the token in it
+        result = redact_json(provider.probe(thorough=True).to_dict(), provider.config.token)
     except TokenUnusable as exc:
         result = {"ok": False, "message": exc.message, "checks": [], "capabilities": None}
     connection.last_test = {
@@ -128,21 +129,3 @@ def connection_test(*, actor, connection: Connection) -> Connection:
         error="" if connection.last_test_ok else result.get("message", ""),
     )
     return connection
-
-
-def connection_index_start(*, connection: Connection) -> str:
-    """Queue the first index of a connection's people once its test has passed: never before, because the sync
-    reads the capabilities the test stores, and a connection that does not work has nobody to index.
-
-    Returns ``"started"`` (queued now), ``"waiting"`` (never indexed, and the last test failed) or ``""`` (it has
-    been indexed before; the periodic sync and the users page's refresh take it from there)."""
-    # a failed sync that never succeeded (the periodic one runs before the first passing test) does not count
-    indexed = DirectorySync.objects.filter(connection=connection).exclude(
-        status=DirectorySync.Status.FAILED, synced_at__isnull=True
-    )
-    if indexed.exists():
-        return ""
-    if not connection.last_test_ok:
-        return "waiting"
-    sync_request(connection=connection)
-    return "started"

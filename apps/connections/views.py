@@ -9,6 +9,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.accounts.roles import Perm, require
 from apps.connections import selectors, services
 from apps.connections.forms import ConnectionForm
+from apps.connections.models import Connection
+from apps.connections.signals import connection_tested
 from apps.core.http import HtmxHttpRequest, wants_partial
 
 
@@ -86,8 +88,9 @@ def connection_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     require(request.user, Perm.MANAGE_CONNECTIONS)
     connection = selectors.connection_get(slug)
     connection = services.connection_test(actor=request.user, connection=connection)
-    # a new connection's people are indexed once its first test passes
-    index_state = services.connection_index_start(connection=connection)
+    after_test = {}
+    for _receiver, answer in connection_tested.send(sender=Connection, connection=connection):
+        after_test.update(answer or {})
     template = (
         "connections/connection_detail.html#test_result"
         if wants_partial(request)
@@ -100,6 +103,6 @@ def connection_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "connection": connection,
             "connection_ctx": connection,
             "health_checks": selectors.connection_health_checks(connection),
-            "index_state": index_state,
+            **after_test,
         },
     )

@@ -13,10 +13,9 @@ from django.urls import resolve
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.core.alerts import alert_response, provider_error_response
+from apps.core.alerts import alert_response, is_upstream_error, provider_error_response
 from apps.core.clientip import client_ip
 from apps.core.context import RequestMeta, request_meta_var
-from apps.providers.errors import ProviderError
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
@@ -48,13 +47,6 @@ class RequestIDMiddleware:
         elif "hx-request" not in vary.lower():
             response["Vary"] = f"{vary}, HX-Request"
         return response
-
-    def process_exception(self, request, exception):
-        """The one net for upstream failures a view did not handle itself: a plain-language alert (502),
-        never a 500 page. Views that must keep a form's input catch ProviderError themselves."""
-        if isinstance(exception, ProviderError):
-            return provider_error_response(request, exception)
-        return None
 
 
 class HealthProbeMiddleware:
@@ -130,7 +122,9 @@ class HtmxLoginRedirectMiddleware:
 class HtmxErrorMiddleware:
     """htmx swaps error responses (see static/js/app.js responseHandling) into their target; make sure any
     4xx/5xx answer to an htmx request is an alert fragment aimed at #alerts, never a whole error page
-    in the middle of a form. It is also the one net for upstream failures no view handled (process_exception)."""
+    in the middle of a form. It is also the one net for upstream failures no view handled (process_exception):
+    it runs inside the htmx and auth middleware, so the alert knows the request is htmx and who asked, and inside
+    RequestIDMiddleware, so the alert carries the request id. One copy: an outer one would never run."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -158,7 +152,7 @@ class HtmxErrorMiddleware:
     def process_exception(self, request, exception):
         """The one net for upstream failures a view did not handle itself: a plain-language alert (502),
         never a 500 page. Views that must keep a form's input catch ProviderError themselves."""
-        if isinstance(exception, ProviderError):
+        if is_upstream_error(exception):
             return provider_error_response(request, exception)
         return None
 

@@ -5,6 +5,7 @@ Search reads these rows only; details and every change go to the upstream live (
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import timedelta
 
@@ -12,12 +13,24 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# Apostrophes (straight, curly, modifier letter, grave/acute used as one) vanish: ``O'Brien``, ``O’Brien`` and
+# ``obrien`` are the same word. Other punctuation separates words (``Raman, Priya``), except the characters that
+# make up e-mail addresses, so ``mateo.k`` and ``example.com`` still match as typed.
+_APOSTROPHES = re.compile("['’‘ʼ`´]")
+_LETTERS = {"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th", "ð": "d"}
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_SEPARATORS = re.compile(r"[^\w@.+-]+")
+
 
 def normalize(text: str | None) -> str:
-    """Lower-case, accents stripped, whitespace collapsed: what both the index and the query go through."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.replace("ø", "o").replace("ł", "l").replace("đ", "d").replace("æ", "ae").split())
+    """Lower-case, accents and apostrophes stripped, other punctuation (but e-mail characters) and whitespace
+    collapsed to single spaces: what both the index and the query go through. A query is the AND of its words."""
+    folded = (text or "").casefold()
+    if not folded.isascii():
+        folded = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+        for letter, plain in _LETTERS.items():  # letters that do not decompose
+            folded = folded.replace(letter, plain)
+    return _SEPARATORS.sub(" ", _APOSTROPHES.sub("", folded)).strip()
 
 
 class DirectoryUser(models.Model):
@@ -30,6 +43,8 @@ class DirectoryUser(models.Model):
     email = models.CharField(max_length=320)
     name = models.CharField(max_length=300, blank=True)
     search = models.CharField(max_length=700, blank=True, help_text="normalize(email + name)")
+    # A hash of every indexed field but ``seen_at``: a sync rewrites only rows whose upstream state changed.
+    digest = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=20, blank=True)
     active = models.BooleanField(default=True)
     is_admin = models.BooleanField(default=False)
@@ -37,7 +52,7 @@ class DirectoryUser(models.Model):
     group_names = models.TextField(blank=True)
     memberships = models.JSONField(default=list, blank=True)
     groups = models.JSONField(default=list, blank=True)
-    seen_at = models.DateTimeField()
+    seen_at = models.DateTimeField()  # last written (a sync leaves unchanged rows alone)
 
     @property
     def role_list(self) -> list[str]:
@@ -75,6 +90,7 @@ class DirectorySync(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     count = models.PositiveIntegerField(default=0)
+    written = models.PositiveIntegerField(default=0, help_text="index rows inserted, updated or deleted")
 
     def __str__(self) -> str:
         return f"{self.connection_id}: {self.status}"

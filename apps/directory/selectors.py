@@ -1,4 +1,4 @@
-"""Directory reads: the global search over the local index, the person view, the live user detail."""
+"""Directory reads: the global search over the local index, the person view."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection as db_connection
-from django.db.models import BooleanField, Value
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import StrIndex
 from django.utils import timezone
 
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
 from apps.directory.models import DirectorySync, DirectoryUser, normalize
-from apps.providers.base import Capabilities, RemoteAttribute, RemoteUser, RemoteWorkspace
+from apps.providers.retool import vocabulary as retool
+from apps.providers.tooljet import vocabulary as tooljet
 
 PER_PAGE = 25  # people per page: a page, not a dump (search cost and rendering grow with it)
-ROLE_CHOICES = ("admin", "builder", "end-user", "member")
+# the roles of both products, for searching the index (one connection's users page offers only its own)
+ROLE_CHOICES = tuple(dict.fromkeys((*tooljet.ROLES, *retool.ROLES)))
 STATUS_CHOICES = ("active", "invited", "verified", "archived", "disabled")
 ROW_FIELDS = (
     "id",
@@ -103,58 +103,78 @@ def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def _is_dense(needle: str) -> bool:
-    """SQLite: True when the needle matches at least DENSE_AT rows (always for needles the trigram index cannot
-    serve); counting FTS5 hits stops there."""
-    if len(needle) < 3:
+def _words(needle: str) -> list[str]:
+    """The query's words, each a substring every matching row must contain (in any order). A word inside another
+    one adds nothing (``an anna``), so it is dropped."""
+    words = list(dict.fromkeys(needle.split()))
+    return [w for w in words if not any(w != other and w in other for other in words)]
+
+
+def _fts_query(words: list[str]) -> str:
+    """The FTS5 trigram query for the words it can serve (3+ characters); empty when there is none."""
+    return " AND ".join(_fts_phrase(w) for w in words if len(w) >= 3)
+
+
+def _is_dense(fts: str) -> bool:
+    """SQLite: True when the FTS5 query matches at least DENSE_AT rows (always when there is no query, i.e. only
+    words shorter than the trigram index serves); counting FTS5 hits stops there."""
+    if not fts:
         return True
     with db_connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM (SELECT 1 FROM directory_user_fts WHERE directory_user_fts MATCH %s LIMIT %s)",
-            [_fts_phrase(needle), DENSE_AT],
+            [fts, DENSE_AT],
         )
         return cursor.fetchone()[0] >= DENSE_AT
 
 
+def _strpos(word: str) -> RawSQL:
+    # strpos, not LIKE: the planner then walks the e-mail index in order instead of the trigram index.
+    return RawSQL("strpos(search, %s) > 0", [word], output_field=BooleanField())
+
+
+def _postgres_dense_at(words: list[str]) -> int:
+    return DENSE_AT if any(len(w) >= 3 for w in words) else BIGRAM_DENSE_AT
+
+
 def _email_page(
-    needle: str, offset: int, limit: int, row_filters: dict[str, Any]
+    words: list[str], offset: int, limit: int, row_filters: dict[str, Any]
 ) -> tuple[list[str], int | None]:
     """The e-mails of one page (distinct, in e-mail order) and how many people match, capped at COUNT_CAP + 1
-    (None: not known from this query)."""
+    (None: not known from this query). A row matches when it contains every word."""
     qs = _row_filtered(DirectoryUser.objects.all(), **row_filters)
-    if needle and db_connection.vendor == "postgresql":
-        if len(needle) >= 2:
-            # 2 letters: the expression GIN index over each row's bigrams (migration 0004) finds the hits without
-            # walking the e-mail index (``lu`` scanned half of it); pg_trgm needs 3. Same rows as the substring.
-            hits = (
-                qs.filter(search__contains=needle)
-                if len(needle) >= 3
-                else qs.filter(
-                    RawSQL(
-                        "directory_bigrams(search) @> ARRAY[%s]::text[]",
-                        [needle],
-                        output_field=BooleanField(),
-                    )
+    if words and db_connection.vendor == "postgresql":
+        if any(len(w) >= 2 for w in words):
+            # Words of 3+ letters through pg_trgm; 2-letter ones through the expression GIN index over each row's
+            # bigrams (migration 0004; ``lu`` walked half the e-mail index), pg_trgm needs 3; single letters are
+            # checked on the hits. Same rows as the substring tests.
+            hits = qs
+            for word in words:
+                if len(word) >= 3:
+                    hits = hits.filter(search__contains=word)
+                elif len(word) == 1:
+                    hits = hits.filter(_strpos(word))
+            bigrams = [w for w in words if len(w) == 2]
+            if bigrams:
+                hits = hits.filter(
+                    RawSQL("directory_bigrams(search) @> %s::text[]", [bigrams], output_field=BooleanField())
                 )
-            )
-            sparse = _postgres_sparse_page(
-                hits, offset, limit, BIGRAM_DENSE_AT if len(needle) == 2 else DENSE_AT
-            )
+            sparse = _postgres_sparse_page(hits, offset, limit, _postgres_dense_at(words))
             if sparse is not None:
                 return sparse
-        # strpos, not LIKE: the planner then walks the e-mail index in order instead of the trigram index.
-        qs = qs.annotate(_at=StrIndex("search", Value(needle))).filter(_at__gt=0)
-    elif needle:
-        qs = qs.filter(search__contains=needle)
-        if db_connection.vendor == "sqlite" and not _is_dense(needle):
+        for word in words:
+            qs = qs.filter(_strpos(word))
+    elif words:
+        for word in words:
+            qs = qs.filter(search__contains=word)
+        fts = _fts_query(words)
+        if db_connection.vendor == "sqlite" and not _is_dense(fts):
             if not any(row_filters.get(k) for k in ("status", "role", "group")):
                 # The hits' e-mails come from a narrow (id, email, connection_id) index instead of the wide rows.
-                return _sqlite_sparse_page(needle, offset, limit, row_filters.get("connection_ids"))
+                short = [w for w in words if len(w) < 3]
+                return _sqlite_sparse_page(fts, short, offset, limit, row_filters.get("connection_ids"))
             qs = qs.filter(
-                id__in=RawSQL(
-                    "SELECT rowid FROM directory_user_fts WHERE directory_user_fts MATCH %s",
-                    [_fts_phrase(needle)],
-                )
+                id__in=RawSQL("SELECT rowid FROM directory_user_fts WHERE directory_user_fts MATCH %s", [fts])
             )
     # The walk stops at the page end: counting on would cost as much as the walk itself (user_search bounds it).
     return list(
@@ -182,13 +202,18 @@ def _postgres_sparse_page(
 
 
 def _sqlite_sparse_page(
-    needle: str, offset: int, limit: int, connection_ids: list[int] | None
+    fts: str, short: list[str], offset: int, limit: int, connection_ids: list[int] | None
 ) -> tuple[list[str], int | None]:
+    """The page from the FTS5 hits; ``short`` words (1–2 letters, which the trigram index cannot serve) are checked
+    on the hits' rows."""
     sql = (
         "SELECT email, count(*) OVER () FROM directory_directoryuser INDEXED BY directory_user_id_email "
         "WHERE id IN (SELECT rowid FROM directory_user_fts WHERE directory_user_fts MATCH %s)"
     )
-    params: list[Any] = [_fts_phrase(needle)]
+    params: list[Any] = [fts]
+    for word in short:
+        sql += " AND instr(search, %s) > 0"
+        params.append(word)
     if connection_ids is not None:
         if not connection_ids:
             return [], 0
@@ -204,11 +229,12 @@ def _sqlite_sparse_page(
 
 
 def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> SearchResult:
-    """Each person once (by e-mail), with their rows on every matching instance; substring match on e-mail and
-    name, case- and accent-insensitive. Two queries (plus a bounded trigram count): a page of distinct e-mails
-    with the number of people (exact up to COUNT_CAP, else "more than"), then their rows."""
+    """Each person once (by e-mail), with their rows on every matching instance. A row matches when its e-mail and
+    name contain every word of the query, in any order (``raman priya``, ``p raman``), case-, accent- and
+    punctuation-insensitive (``o’brien`` finds O'Brien). Two queries (plus a bounded trigram count): a page of
+    distinct e-mails with the number of people (exact up to COUNT_CAP, else "more than"), then their rows."""
     page = max(1, page)
-    needle = normalize(filters.get("q", ""))
+    words = _words(normalize(filters.get("q", "")))
     row_filters: dict[str, Any] = {
         "connection_ids": _connection_ids(
             connection=filters.get("connection", ""),
@@ -221,7 +247,7 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
     }
     if row_filters["connection_ids"] == []:
         return SearchResult(people=[], page=page, has_next=False)
-    emails, total = _email_page(needle, (page - 1) * per_page, per_page + 1, row_filters)
+    emails, total = _email_page(words, (page - 1) * per_page, per_page + 1, row_filters)
     has_next = len(emails) > per_page
     emails = emails[:per_page]
     capped = False
@@ -229,14 +255,19 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
         total = (page - 1) * per_page + len(emails) + (1 if has_next else 0)
         capped = has_next
     postgres = db_connection.vendor == "postgresql"
-    if (
-        capped
-        and (len(needle) >= 3 or postgres and len(needle) == 2)
-        and (postgres or not any(row_filters.values()))
+    if capped and (
+        # PostgreSQL: the walk served words whose indexed hits (filters and single letters included) were more
+        # than the dense limit; SQLite: the FTS5 count said so, which counts every word only when all have 3+
+        # letters, and no filter.
+        postgres
+        and any(len(w) >= 2 for w in words)
+        or not postgres
+        and words
+        and all(len(w) >= 3 for w in words)
+        and not any(row_filters.values())
     ):
-        # The walk served a needle with more than DENSE_AT rows (PostgreSQL: filters included; SQLite: FTS5 count,
-        # so only unfiltered), so at least DENSE_AT / instances people.
-        dense_rows = DENSE_AT if len(needle) >= 3 else BIGRAM_DENSE_AT
+        # So at least that many rows / instances people.
+        dense_rows = _postgres_dense_at(words) if postgres else DENSE_AT
         instances = len(row_filters["connection_ids"] or ()) or Connection.objects.count()
         total = max(total, -(-dense_rows // max(1, instances)))
     # The person's rows on every instance (other filters kept): the search filter is not re-run here.
@@ -331,41 +362,3 @@ def group_choices() -> list[str]:
     ):
         names.update(n for n in value.split("|") if n)
     return sorted(names)[:500]
-
-
-@dataclass
-class UserDetail:
-    user: RemoteUser
-    caps: Capabilities
-    workspaces: list[RemoteWorkspace] = field(default_factory=list)  # ToolJet: every workspace (for "add")
-    attributes: list[RemoteAttribute] = field(default_factory=list)  # Retool: declared attributes
-
-    @property
-    def addable_workspaces(self) -> list[RemoteWorkspace]:
-        """The active workspaces this user is not a member of (the "add to workspace" choices)."""
-        member_of = {m.workspace_id for m in self.user.workspaces}
-        return [w for w in _active(self.workspaces) if w.id not in member_of]
-
-
-def _active(workspaces) -> list[RemoteWorkspace]:
-    return [w for w in workspaces if (w.status or "active") == "active"]
-
-
-def active_workspaces(*, connection: Connection) -> list[RemoteWorkspace]:
-    """The workspaces a new user can be invited to (archived ones left out). Raises ProviderError."""
-    with get_provider(connection) as provider:
-        return _active(provider.list_workspaces())
-
-
-def user_detail_get(*, connection: Connection, user_id: str) -> UserDetail:
-    """The user read fresh from upstream, plus what the change forms need (ToolJet workspaces, Retool declared
-    attributes). Raises ProviderError."""
-    caps = connection_capabilities(connection)
-    with get_provider(connection) as provider:
-        user = provider.get_user(user_id)
-        detail = UserDetail(user=user, caps=caps)
-        if caps.supports_workspaces:
-            detail.workspaces = provider.list_workspaces()
-        if caps.supports_user_attributes:
-            detail.attributes = provider.list_user_attributes()
-    return detail

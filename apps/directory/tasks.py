@@ -12,19 +12,14 @@ from django.tasks import task
 
 from apps.connections.models import Connection
 from apps.core.tasks import task_pending
-from apps.directory.services import directory_sync, sync_mark_queued
 
 logger = logging.getLogger(__name__)
 
 
-def sync_request(*, connection: Connection) -> None:
-    """Show the connection's sync as queued at once (the users page polls it) and run it in the background."""
-    sync_mark_queued(connection=connection)
-    sync_connection.enqueue(connection.pk)
-
-
 @task
 def sync_connection(connection_id: int) -> str:
+    from apps.directory.services import directory_sync
+
     connection = Connection.objects.filter(pk=connection_id).first()
     if connection is None:
         return "gone"

@@ -9,46 +9,6 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("people/<str:email>/", views.person, name="person"),
     path("connections/<slug:slug>/users/", views.user_list, name="user_list"),
-    path("connections/<slug:slug>/users/new/", views.user_create, name="user_create"),
     path("connections/<slug:slug>/users/refresh/", views.directory_refresh, name="directory_refresh"),
     path("connections/<slug:slug>/users/sync-status/", views.sync_status, name="sync_status"),
-    path("connections/<slug:slug>/users/<str:user_id>/", views.user_detail, name="user_detail"),
-    path(
-        "connections/<slug:slug>/users/<str:user_id>/role/", views.user_role_change, name="user_role_change"
-    ),
-    path(
-        "connections/<slug:slug>/users/<str:user_id>/status/",
-        views.user_status_change,
-        name="user_status_change",
-    ),
-    path(
-        "connections/<slug:slug>/users/<str:user_id>/profile/",
-        views.user_profile_update,
-        name="user_profile_update",
-    ),
-    path(
-        "connections/<slug:slug>/users/<str:user_id>/metadata/",
-        views.user_metadata_update,
-        name="user_metadata_update",
-    ),
-    path(
-        "connections/<slug:slug>/users/<str:user_id>/attributes/",
-        views.user_attribute_update,
-        name="user_attribute_update",
-    ),
-    path(
-        "connections/<slug:slug>/users/<str:user_id>/workspaces/add/",
-        views.user_workspace_add,
-        name="user_workspace_add",
-    ),
-    path(
-        "connections/<slug:slug>/users/<str:user_id>/workspaces/remove/",
-        views.user_workspace_remove,
-        name="user_workspace_remove",
-    ),
-    path(
-        "connections/<slug:slug>/users/<str:user_id>/workspaces/groups/",
-        views.user_workspace_groups,
-        name="user_workspace_groups",
-    ),
 ]

@@ -9,6 +9,7 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
+        from apps.ops import jobs as _declared  # noqa: F401 - the routine jobs declare themselves on import
         from apps.ops import metrics
 
         metrics.install_upstream_observer()

@@ -55,7 +55,7 @@ def _audit_checkpoint() -> None:
 
 @task
 def transfers_cleanup_task() -> dict[str, int]:
-    from apps.transfers.services import transfers_cleanup
+    from apps.transfers.services.cleanup import transfers_cleanup
 
     result = transfers_cleanup()
     return {"bundles": result.bundles, "staged": result.staged, "orphans": result.orphans}

@@ -48,8 +48,7 @@ def register_job(name: str, *, every: int | Callable[[], int], first_delay: int 
 
 
 def jobs() -> dict[str, Job]:
-    from apps.ops import jobs as _declared  # noqa: F401 - the jobs declare themselves on import
-
+    """Every declared job (``apps.ops.jobs`` declares the routine ones when the app is ready)."""
     return dict(_JOBS)
 
 

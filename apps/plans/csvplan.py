@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
 from apps.directory.models import DirectoryUser
 from apps.plans.actions import get_action
 from apps.plans.models import Plan
-from apps.plans.services import BUILDER_ACTIONS, OpReview, OpSpec, PlanError, _create, account_specs
+from apps.plans.services import BUILDER_ACTIONS, OpReview, OpSpec, PlanError, account_specs, plan_create
 from apps.providers.errors import ProviderError
 
 COLUMNS = ("email", "instance", "workspace", "action", "role", "status", "group", "key", "value")
@@ -224,7 +224,7 @@ def plan_build_csv(*, actor, upload, filename: str, size: int, ticket: str = "")
         specs.extend(row_specs)
     if not count:
         raise PlanError("The file has no rows under its header.")
-    return _create(
+    return plan_create(
         actor=actor,
         title=f"CSV {filename}"[:200],
         source=Plan.Source.CSV,

@@ -26,16 +26,14 @@ from django.utils import timezone
 from apps.accounts.policy import decide, operator_is_admin
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
+from apps.directory.models import DirectoryUser
+from apps.directory.services import index_upsert_user
 from apps.plans.actions import OpInput, get_action
 from apps.plans.models import Operation, Plan
 from apps.providers.errors import ProviderError
 from apps.providers.http import fan_out
-
-# Modules another part of the console owns (moving in a restructure): imported here only.
-from apps.connections.provider import connection_capabilities, get_provider  # isort: skip
-from apps.directory.models import DirectoryUser  # isort: skip
-from apps.directory.services import index_upsert_user  # isort: skip
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +67,10 @@ class OpSpec:
     line: int | None = None  # the CSV line it came from
 
 
-def _create(*, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: str = "", **fields) -> Plan:
+def plan_create(
+    *, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: str = "", **fields
+) -> Plan:
+    """A draft plan with one operation per spec, in order (what every builder ends with)."""
     with transaction.atomic():
         plan = Plan.objects.create(
             title=title[:200], author=actor, source=source, ticket=ticket[:100], **fields
@@ -135,7 +136,7 @@ def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticke
                     )
                 )
         specs.append(OpSpec(**who, action="user.status", params={"status": "archived"}))
-    return _create(
+    return plan_create(
         actor=actor, title=f"Offboard {email.lower()}", source=Plan.Source.PERSON, specs=specs, ticket=ticket
     )
 
@@ -244,7 +245,7 @@ def plan_build_role(*, actor, email: str, role: str, ticket: str = "") -> Plan:
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
     specs = [spec for row in rows for spec in account_specs(row, "role", role=role)]
-    return _create(
+    return plan_create(
         actor=actor,
         title=f"Change role of {email.lower()} to {role}",
         source=Plan.Source.PERSON,
@@ -282,7 +283,7 @@ def plan_build_selection(
         "group_add": f"Add to {group.strip()}:",
         "group_remove": f"Remove from {group.strip()}:",
     }[action]
-    return _create(
+    return plan_create(
         actor=actor,
         title=f"{what} {people} selected {'person' if people == 1 else 'people'}",
         source=Plan.Source.SELECTION,
@@ -357,7 +358,7 @@ def plan_build_copy_access(*, actor, email: str, source_email: str, ticket: str 
                 )
     if not specs:
         raise PlanError("Nothing to copy. " + " ".join(notes))
-    return _create(
+    return plan_create(
         actor=actor,
         title=f"Copy access from {source_email} to {email}",
         source=Plan.Source.PERSON,
@@ -935,7 +936,7 @@ def plan_retry_build(*, plan: Plan, actor) -> Plan:
     )
     if not plan.is_finished or not failed:
         raise PlanError("There is nothing to retry in this plan.")
-    return _create(
+    return plan_create(
         actor=actor,
         title=f"Retry of #{plan.pk}: {plan.title}"[:200],
         source=Plan.Source.RETRY,
@@ -965,7 +966,7 @@ def plan_revert_build(*, plan: Plan, actor, source: str = Plan.Source.REVERT, **
     specs = _revert_specs(plan)
     if not specs:
         raise PlanError("This plan changed nothing that could be reverted.")
-    return _create(
+    return plan_create(
         actor=actor,
         title=f"Revert #{plan.pk}: {plan.title}"[:200],
         source=source,

@@ -421,7 +421,6 @@ CAPABILITY_FLAGS = (
     "supports_group_crud",
     "supports_group_members",
     "supports_workspaces",
-    "supports_spaces",
     "supports_app_list",
     "supports_app_export",
     "supports_app_import",
@@ -452,7 +451,6 @@ class Capabilities(_Serializable):
     supports_group_crud: bool = False
     supports_group_members: bool = False
     supports_workspaces: bool = False
-    supports_spaces: bool = False
     supports_app_list: bool = False
     supports_app_export: bool = False
     supports_app_import: bool = False
@@ -635,7 +633,6 @@ class Provider(Protocol):
     def list_user_attributes(self) -> list[RemoteAttribute]: ...  # Retool
     def set_user_attribute(self, user_id: str, name: str, value: str | None) -> dict[str, Any]: ...  # Retool
     def delete_user_attribute(self, user_id: str, name: str) -> dict[str, Any]: ...  # Retool
-    def list_spaces(self) -> list[RemoteWorkspace]: ...  # Retool
 
     # folders (Retool; supports_folders)
     def list_folders(self, folder_type: str | None = None) -> list[Folder]: ...

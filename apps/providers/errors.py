@@ -3,6 +3,7 @@
 ```
 ProviderError
 ├── ProviderUnavailable            could not talk to the upstream at all
+│   ├── OutboundRefused            the outbound policy forbids the address
 │   ├── ProviderTimeout
 │   ├── ConnectionRefused
 │   ├── DNSFailure
@@ -25,12 +26,17 @@ every upstream text anyway, so a server echoing our headers back cannot leak it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import functools
 import html
 import json
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote, quote_plus
+
+from apps.providers import jsonguard
 
 __all__ = [
     "AuthError",
@@ -39,6 +45,7 @@ __all__ = [
     "DNSFailure",
     "ForbiddenError",
     "NotFoundError",
+    "OutboundRefused",
     "ProviderError",
     "ProviderStatusError",
     "ProviderTimeout",
@@ -52,21 +59,78 @@ __all__ = [
     "describe_answer",
     "error_from_response",
     "normalize_upstream_message",
+    "excerpt",
     "reading_one",
     "redact",
+    "redact_json",
+    "secret_variants",
+    "token_rejected_message",
 ]
 
 _MAX_BODY = 2000
+# What is kept of an upstream's own words: enough to explain, too little to carry much of anything else.
+MAX_UPSTREAM_TEXT = 300
+MAX_DETAILS = 10
+REDACTED = "[redacted]"
+
+
+def _b64_cores(data: bytes) -> set[str]:
+    """The base64 characters that depend only on ``data``, at each of the three byte alignments it can have
+    inside a longer encoded string (standard and URL-safe alphabets)."""
+    cores: set[str] = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + data).decode()
+        start = -(-8 * shift // 6)  # first character made only of data bits
+        stop = (8 * (shift + len(data))) // 6
+        core = encoded[start:stop]
+        if len(core) >= 4:
+            cores.update({core, core.replace("+", "-").replace("/", "_")})
+    return cores
+
+
+@functools.lru_cache(maxsize=256)
+def secret_variants(secret: str) -> tuple[str, ...]:
+    """Every form in which an upstream may send a secret back: as is, JSON-escaped (with and without ``\\/``,
+    ASCII-only), percent-encoded (either hex case, ``+`` for spaces), base64 (any alignment, both alphabets) and
+    those forms JSON-escaped again. Longest first, so a longer form is replaced before a shorter one inside it."""
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    for quoted in (quote(secret, safe=""), quote(secret, safe="/"), quote_plus(secret)):
+        forms.update({quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)})
+    forms |= _b64_cores(secret.encode())
+    forms |= {f.replace("/", "\\/") for f in forms}
+    forms |= {json.dumps(f)[1:-1] for f in forms}
+    return tuple(sorted((f for f in forms if len(f) >= 4), key=len, reverse=True))
 
 
 def redact(text: str | None, *secrets: str | None) -> str | None:
-    """Replace every occurrence of a secret in ``text`` with ``[redacted]``."""
+    """Replace every occurrence of a secret in ``text``, in any of its :func:`secret_variants`, with
+    ``[redacted]``. Apply it to raw bodies and again to whatever was decoded from them."""
     if text is None:
         return None
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
+            for form in secret_variants(secret):
+                if form in text:
+                    text = text.replace(form, REDACTED)
     return text
+
+
+def excerpt(text: str | None, limit: int = MAX_UPSTREAM_TEXT) -> str | None:
+    """A bounded excerpt of upstream text (what is stored and shown of it)."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def redact_json(value: Any, *secrets: str | None) -> Any:
+    """:func:`redact` applied to every string (keys too) of a JSON-like value."""
+    if isinstance(value, str):
+        return redact(value, *secrets)
+    if isinstance(value, dict):
+        return {redact_json(k, *secrets): redact_json(v, *secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_json(v, *secrets) for v in value]
+    return value
 
 
 UNKNOWN_OUTCOME = (
@@ -101,8 +165,8 @@ class ProviderError(Exception):
         if self.may_have_applied:
             self.message += UNKNOWN_OUTCOME
         self.status_code = status_code
-        self.upstream_message = upstream_message
-        self.details = list(details)
+        self.upstream_message = excerpt(upstream_message)
+        self.details = [excerpt(d, 200) for d in list(details)[:MAX_DETAILS]]
         self.request_id = request_id
         self.upstream_request_id = upstream_request_id
         self.body = body[:_MAX_BODY] if body else body
@@ -112,6 +176,15 @@ class ProviderError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def scrub(self, *secrets: str | None) -> ProviderError:
+        """Redact ``secrets`` (in every encoding) from everything this error carries; returns ``self``."""
+        self.message = redact(self.message, *secrets) or ""
+        self.upstream_message = redact(self.upstream_message, *secrets)
+        self.details = [redact(d, *secrets) or "" for d in self.details]
+        self.body = redact(self.body, *secrets)
+        self.args = (self.message,)
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r})"
@@ -153,6 +226,18 @@ class TLSFailure(ProviderUnavailable):
         "The secure (TLS) connection failed: the certificate is invalid, expired, self-signed or for another "
         "host name."
     )
+
+
+class OutboundRefused(ProviderUnavailable):
+    """The console's outbound policy forbids this address (metadata service, link-local, loopback, the console
+    itself, plain http in production). Nothing was sent."""
+
+    def __init__(self, reason: str, **kw: Any):
+        super().__init__(
+            f"The console will not connect to this instance: {reason}. An administrator of the console can allow "
+            "it with the ADMINUI_OUTBOUND_ALLOW setting (or ADMINUI_ALLOW_HTTP=1 for plain http).",
+            **kw,
+        )
 
 
 class ProviderStatusError(ProviderError):
@@ -315,7 +400,7 @@ def describe_answer(body: Any, *, expected: str) -> tuple[str, str]:
             title = " ".join(html.unescape(match.group(1)).split())[:80] if match else ""
             return "html", f"an HTML page titled “{title}”" if title else "an HTML page"
         try:
-            body = json.loads(text)
+            body = jsonguard.loads(text)
         except ValueError:
             return "text", "plain text"
     if isinstance(body, dict) and "statusCode" in body and "message" in body:
@@ -323,6 +408,22 @@ def describe_answer(body: Any, *, expected: str) -> tuple[str, str]:
     if isinstance(body, dict) and isinstance(body.get("success"), bool):
         return "retool", "Retool's JSON"
     return "json", f"JSON in a format that is not {expected}'s"
+
+
+def token_rejected_message(status: int | None, what: str, kind: str, product: str) -> str:
+    """A probe's headline for a 401/403 on its first authenticated call: the token was rejected; when the answer
+    is not the product's own JSON, say so too (a gateway, or another server at that address)."""
+    message = f"The token was rejected (HTTP {status})."
+    if kind in ("json", "text", "html", "empty"):
+        message += (
+            f" The answer was {what}"
+            + ("" if kind == "json" else f", not {product}'s JSON")
+            + f": check the token, and that the base URL is the {product} instance's (no gateway or proxy "
+            "login in the way)."
+        )
+    else:
+        message += " Paste a valid token (it may be wrong, expired or revoked)."
+    return message
 
 
 HTML_MESSAGE = (
@@ -350,7 +451,7 @@ def error_from_response(
     is_json = False
     if body:
         try:
-            parsed = json.loads(body)
+            parsed = jsonguard.loads(body)
             is_json = True
         except ValueError:
             parsed = None
@@ -386,7 +487,9 @@ def error_from_response(
                 **kw,
             )
         return AuthError(
-            f"{product} rejected the API token (wrong, expired or revoked). Paste a valid token.", **kw
+            f"{product} answered HTTP 401: the token was rejected (wrong, expired or revoked). Paste a valid "
+            "token.",
+            **kw,
         )
     if status in (403, 451):
         if status == 451:
@@ -398,7 +501,8 @@ def error_from_response(
         if kind == "tooljet":
             if low == "unauthorized":
                 return AuthError(
-                    "ToolJet rejected the API token. It must equal the instance's EXTERNAL_API_ACCESS_TOKEN.",
+                    "ToolJet answered HTTP 403 “Unauthorized”: the token was rejected. It must equal the "
+                    "instance's EXTERNAL_API_ACCESS_TOKEN.",
                     **kw,
                 )
             if "external api is disabled" in low:

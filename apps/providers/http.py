@@ -4,7 +4,10 @@
   pool, so keep-alive connections are reused across web requests. Explicit timeouts (connect 5 s, read =
   ``config.timeout``, both capped below gunicorn's 30 s worker timeout), no redirects, ``User-Agent: adminui/<v>``.
 * :func:`send` performs one logical request: limiter → request → error mapping, retrying **only** idempotent calls
-  and only on connection errors, 429, 502, 503, 504, with jittered exponential backoff and ``Retry-After``.
+  and only on connection errors, 429, 502, 503, 504, with jittered exponential backoff and ``Retry-After``. The
+  connection's timeout bounds each attempt as a whole, and a streamed body must keep a minimum rate
+  (:mod:`apps.providers.netguard`, on every socket read); the outbound policy is asked before sending and at
+  connect time; every error leaves scrubbed of the token (any encoding); JSON passes :mod:`jsonguard` first.
 * :class:`Session` bundles a config, its client and limiter for a provider; :func:`seg` validates path parameters.
 * :func:`fan_out` runs one function over many items with bounded concurrency.
 
@@ -29,10 +32,12 @@ from urllib.parse import quote
 import httpcore
 import httpx
 
+from apps.providers import jsonguard, netguard
 from apps.providers.base import ConnectionConfig
 from apps.providers.errors import (
     ConnectionRefused,
     DNSFailure,
+    OutboundRefused,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
@@ -124,8 +129,17 @@ def _timeouts(config: ConnectionConfig) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
 
+def _guarded_transport(config: ConnectionConfig, limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's own transport on :class:`netguard.GuardedBackend` (httpx offers no argument for the backend)."""
+    transport = httpx.HTTPTransport(verify=config.verify_tls, limits=limits, trust_env=False)
+    pool = transport._pool  # noqa: SLF001 - see the docstring; tests/security pins that it is honoured
+    pool._network_backend = netguard.GuardedBackend(pool._network_backend)  # noqa: SLF001
+    return transport
+
+
 def _new_client(config: ConnectionConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
     scheme = AUTH_SCHEMES.get(config.kind, "Bearer")
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0)
     return httpx.Client(
         base_url=config.base_url,
         headers={
@@ -136,8 +150,8 @@ def _new_client(config: ConnectionConfig, transport: httpx.BaseTransport | None)
         timeout=_timeouts(config),
         follow_redirects=False,
         verify=config.verify_tls,
-        transport=transport,
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0),
+        transport=transport if transport is not None else _guarded_transport(config, limits),
+        limits=limits,
         trust_env=False,
     )
 
@@ -286,6 +300,8 @@ def _map_transport_error(
     text = redact(str(exc), config.token) or ""
     low = text.lower()
     kw: dict[str, Any] = {"request_id": config.request_id, "method": method, "path": path}
+    if _refused_by_policy(exc):
+        return OutboundRefused(text, **kw)
     if isinstance(exc, httpx.TimeoutException):
         phase = "connect" if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout) else "read"
         err: ProviderError = ProviderTimeout(
@@ -314,8 +330,14 @@ def _map_transport_error(
     return err
 
 
+def _refused_by_policy(exc: httpx.TransportError) -> bool:
+    return isinstance(exc.__cause__, netguard.AddressRefused)
+
+
 def _retryable_transport_error(exc: httpx.TransportError) -> bool:
     # Connection-level failures only; a read timeout is not retried (it would double the wait).
+    if _refused_by_policy(exc):
+        return False
     return isinstance(
         exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.RemoteProtocolError | httpx.ReadError
     )
@@ -362,6 +384,45 @@ def send(
     Retries happen only when the call is idempotent (GET/PUT/DELETE, or ``idempotent=True``) and only on connection
     errors, 429, 502, 503 and 504. With ``stream=True`` the caller must close the returned response.
     """
+    try:
+        return _send(
+            client,
+            method,
+            url,
+            config=config,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            idempotent=idempotent,
+            policy=policy,
+            limiter=limiter,
+            stream=stream,
+            sleep=sleep,
+        )
+    except ProviderError as exc:
+        # an upstream may echo the Authorization header in its error, in any encoding
+        raise exc.scrub(config.token) from exc.__cause__
+
+
+def _send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    config: ConnectionConfig,
+    params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    json: Any = None,
+    content: bytes | Iterable[bytes] | None = None,
+    headers: Mapping[str, str] | None = None,
+    idempotent: bool | None = None,
+    policy: RetryPolicy | None = None,
+    limiter: Limiter | None = None,
+    stream: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> httpx.Response:
+    if netguard.url_policy is not None and (reason := netguard.url_policy(config.base_url)):
+        raise OutboundRefused(reason, request_id=config.request_id, method=method.upper(), path=url)
     method = method.upper()
     policy = policy or RetryPolicy()
     if idempotent is None:
@@ -382,11 +443,15 @@ def send(
         t0 = time.monotonic()
         error: ProviderError
         delay: float | None = None
+        # The connection's timeout bounds the whole attempt, not each read: a server dripping bytes cannot hold
+        # the worker. A streamed answer gets the same budget for its headers, then a minimum rate.
+        deadline = netguard.Deadline(_timeouts(config).read)
         try:
             request = client.build_request(
                 method, url, params=params, json=json, content=content, headers=req_headers
             )
-            response = client.send(request, stream=True)
+            with netguard.guarded(deadline):
+                response = client.send(request, stream=True)
         except httpx.TransportError as exc:
             _observe(config, method, 0, t0)
             error = _map_transport_error(exc, config=config, method=method, path=path)
@@ -396,9 +461,11 @@ def send(
             if 200 <= status < 300:
                 if stream:
                     _log(config, method, path, status, t0, attempt)
+                    response.stream = _ProgressStream(response.stream, _timeouts(config).read)
                     return response
                 try:
-                    response.read()
+                    with netguard.guarded(deadline):
+                        response.read()
                 except httpx.TransportError as exc:
                     response.close()
                     error = _map_transport_error(exc, config=config, method=method, path=path)
@@ -408,7 +475,8 @@ def send(
                     return response
             else:
                 try:
-                    response.read()
+                    with netguard.guarded(deadline):
+                        response.read()
                 except httpx.TransportError:
                     pass
                 finally:
@@ -459,6 +527,30 @@ def _observe(config: ConnectionConfig, method: str, status: int, t0: float) -> N
             fn(config.key, method, status, time.monotonic() - t0)
         except Exception:  # noqa: BLE001 - measuring must never break a call
             logger.exception("upstream observer failed")
+
+
+MIN_PROGRESS_BYTES = 1024
+
+
+class _ProgressStream(httpx.SyncByteStream):
+    """A streamed answer's body: every ``window`` seconds (the connection's timeout) must bring at least
+    :data:`MIN_PROGRESS_BYTES`, whoever reads it and whenever."""
+
+    def __init__(self, inner: Any, window: float):
+        self._inner = inner
+        self._policy = netguard.MinimumProgress(window=window, min_bytes=MIN_PROGRESS_BYTES)
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = iter(self._inner)
+        while True:
+            with netguard.guarded(self._policy):
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def _log(config: ConnectionConfig, method: str, path: str, status: int, t0: float, attempt: int) -> None:
@@ -536,10 +628,26 @@ class Session:
         return self.parse(response, method=method, path=path)
 
     def parse(self, response: httpx.Response, *, method: str, path: str) -> Any:
+        try:
+            return self._parse(response, method=method, path=path)
+        except ProviderError as exc:
+            raise exc.scrub(self.config.token) from None
+
+    def _parse(self, response: httpx.Response, *, method: str, path: str) -> Any:
         if not response.content.strip():
             return None
         try:
-            return response.json()
+            return jsonguard.loads(response.content)
+        except jsonguard.JSONTooDeep as exc:
+            raise UpstreamBroken(
+                f"The instance's answer was refused: {exc.message[0].lower()}{exc.message[1:]}",
+                status_code=response.status_code,
+                request_id=self.config.request_id,
+                upstream_request_id=response.headers.get("x-request-id"),
+                method=method,
+                path=path,
+                may_have_applied=response.is_success and method not in ("GET", "HEAD"),
+            ) from None
         except ValueError:
             body = redact(response.text, self.config.token) or ""
             ctype = response.headers.get("content-type", "")
@@ -571,11 +679,15 @@ class Session:
         response = self.request(method, path, stream=True, **kw)
         try:
             yield response
+        except ProviderError as exc:  # raised while the caller read the body (malformed, cut off, too deep)
+            raise exc.scrub(self.config.token) from exc.__cause__
         finally:
             response.close()
 
     def stream_error(self, exc: httpx.TransportError, *, method: str, path: str) -> ProviderError:
-        return _map_transport_error(exc, config=self.config, method=method, path=path)
+        return _map_transport_error(exc, config=self.config, method=method, path=path).scrub(
+            self.config.token
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import httpx
 import ijson
 
 from apps.providers.errors import HTML_MESSAGE, ProviderError, UpstreamBroken
+from apps.providers.jsonguard import GuardedReader, JSONTooDeep
 
 CHUNK = 64 * 1024
 
@@ -54,17 +55,24 @@ def iter_json_items(
             status_code=response.status_code,
             request_id=request_id,
         )
-    reader = IterReader(response.iter_bytes(CHUNK))
+    reader = GuardedReader(IterReader(response.iter_bytes(CHUNK)))
     try:
         yield from ijson.items(reader, prefix, use_float=True)
     except httpx.TransportError as exc:
         raise on_transport_error(exc) from None
+    except JSONTooDeep as exc:
+        raise UpstreamBroken(
+            f"The instance's answer was refused: {exc.message[0].lower()}{exc.message[1:]}",
+            status_code=response.status_code,
+            request_id=request_id,
+        ) from None
     except ijson.JSONError as exc:
         raise UpstreamBroken(
             "The instance sent a malformed or truncated JSON answer. Try again; if it persists, a proxy in front "
             "of the instance may be cutting responses short.",
             status_code=response.status_code,
-            upstream_message=str(exc)[:200],
+            # not the parser's text: it quotes the body, and a body may echo our Authorization header
+            upstream_message=type(exc).__name__,
             request_id=request_id,
         ) from None
 
@@ -100,9 +108,11 @@ def top_level_keys(bundle: bytes | BinaryIO) -> set[str]:
         start = source.tell()
     keys: set[str] = set()
     try:
-        for prefix, event, value in ijson.parse(source):
+        for prefix, event, value in ijson.parse(GuardedReader(source)):
             if prefix == "" and event == "map_key":
                 keys.add(value)
+    except JSONTooDeep as exc:
+        raise ValueError(exc.message) from None
     except ijson.JSONError as exc:
         raise ValueError(f"the bundle is not valid JSON: {str(exc)[:120]}") from None
     finally:
@@ -176,7 +186,7 @@ def validated_json_chunks(
                 raise UpstreamBroken(
                     HTML_MESSAGE if opener == b"<" else TRUNCATED_MESSAGE,
                     status_code=status_code,
-                    upstream_message=stripped[:200].decode("utf-8", "replace"),
+                    upstream_message=f"the answer starts with {opener.decode('latin-1')!r}",
                     request_id=request_id,
                 )
         last = stripped[-1:]

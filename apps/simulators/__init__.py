@@ -1,4 +1,4 @@
-"""Contract-faithful fake ToolJet and Retool servers over real HTTP (issue 3).
+"""Contract-faithful fake ToolJet and Retool servers over real HTTP.
 
     from apps.simulators import start_simulator
     with start_simulator("tooljet", profile="latest", users=40, seed=1) as sim:

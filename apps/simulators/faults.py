@@ -4,7 +4,11 @@ A fault matches a request by path prefix (and optionally method) and is consumed
 Kinds: ``latency`` (``ms``), ``status`` (vendor JSON error body, ``retry_after`` for 429), ``html`` (nginx-like
 error page, or HTML with status 200), ``truncated`` (the start of the real JSON body, cut off), ``drop`` (the
 connection is closed without a response), ``lost`` (the request is carried out, then the connection is closed
-without a response: a write whose answer never arrives).
+without a response: a write whose answer never arrives), ``drip`` (the real answer's status and headers at once,
+then its body one byte every ``ms`` milliseconds, 4000 unless given: a server slower than any read timeout
+notices, yet never silent for long), ``echo`` (an error, ``status`` 400 unless given, in the vendor's JSON whose
+message quotes the request's Authorization header as is, percent-encoded and base64-encoded, with every ``/`` of
+the body written ``\\/``: a server that leaks what it was sent).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-KINDS = ("latency", "status", "html", "truncated", "drop", "lost")
+KINDS = ("latency", "status", "html", "truncated", "drop", "lost", "drip", "echo")
+DRIP_MS = 4000
 
 
 @dataclass
@@ -54,6 +59,10 @@ class FaultSet:
             status = 500
         if kind == "html" and status is None:
             status = 502
+        if kind == "echo" and status is None:
+            status = 400
+        if kind == "drip" and not ms:
+            ms = DRIP_MS
         fault = Fault(kind, status, path or "/", method, times, retry_after, int(ms or 0))
         with self._lock:
             self._faults.append(fault)

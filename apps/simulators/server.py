@@ -5,6 +5,7 @@ Imports nothing from Django or other ``apps.*`` packages.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
@@ -14,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map
@@ -154,6 +156,8 @@ class SimulatorApp:
                 )
                 response = self.error_response(request, fault.status, message, headers)
                 return response(environ, start_response)
+            elif fault.kind == "echo":
+                return self._echo(request, fault.status or 400)(environ, start_response)
             elif fault.kind == "html":
                 status = fault.status or 502
                 html = NGINX_502.format(status=status, reason=REASONS.get(status, "Error"))
@@ -164,6 +168,8 @@ class SimulatorApp:
             self._drop(environ)
         if fault is not None and fault.kind == "truncated":
             response = self._truncate(response)
+        if fault is not None and fault.kind == "drip":
+            response = self._drip(response, fault.ms)
         return response(environ, start_response)
 
     def _guarded(self, request: Request, handler: Callable[[Request], Response]) -> Response:
@@ -205,6 +211,33 @@ class SimulatorApp:
             response.response.close()
         cut = collected[: max(1, len(collected) // 2)] if len(collected) < 16384 else collected[:8192]
         return Response(cut, status=response.status_code, content_type=response.content_type)
+
+    def _echo(self, request: Request, status: int) -> Response:
+        auth = request.headers.get("Authorization", "")
+        raw = auth.encode()
+        message = (
+            f"Bad header {auth} | percent {quote(auth, safe='')} | base64 {base64.b64encode(raw).decode()} | "
+            f"url-safe {base64.urlsafe_b64encode(raw).decode()}"
+        )
+        response = self.error_response(request, status, message)
+        response.set_data(response.get_data().replace(b"/", b"\\/"))  # valid JSON: "\/" is an escaped "/"
+        return response
+
+    @staticmethod
+    def _drip(response: Response, ms: int) -> Response:
+        body = b"".join(response.iter_encoded())
+        if hasattr(response.response, "close"):
+            response.response.close()
+
+        def generate() -> Iterator[bytes]:
+            for i in range(len(body)):
+                if i:
+                    time.sleep(ms / 1000)
+                yield body[i : i + 1]
+
+        dripped = Response(generate(), status=response.status_code, headers=response.headers)
+        dripped.headers["Content-Length"] = str(len(body))
+        return dripped
 
     # -- control surface -------------------------------------------------------------------------------
     def _control(self, request: Request) -> Response:

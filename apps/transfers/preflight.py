@@ -11,6 +11,8 @@ from typing import Any, BinaryIO
 
 import ijson
 
+from apps.providers.jsonguard import GuardedReader, JSONTooDeep
+
 READ_SIZE = 256 * 1024
 # tooljet.md §1: JSON bodies up to 50 MB by default (the instance's MAX_JSON_SIZE raises it); an import body is the file
 TOOLJET_BODY_LIMIT = 50 * 1024 * 1024
@@ -91,7 +93,7 @@ def _drain(reader: _HashingReader) -> None:
 def header_tooljet_version(fileobj) -> str:
     """The ``tooljet_version`` of an export (its first key in practice, so this reads very little); ``""`` when
     the header has none. Raises ijson.JSONError for a body that is not JSON."""
-    for prefix, event, value in ijson.parse(fileobj):
+    for prefix, event, value in ijson.parse(GuardedReader(fileobj)):
         if prefix == "tooljet_version" and event in ("string", "number"):
             return str(value)
         if prefix == "app":  # past the header: stop reading
@@ -129,7 +131,7 @@ def inspect_export(fileobj: BinaryIO, *, sink: BinaryIO | None = None) -> Export
     first = True
     app_is_array = None
     try:
-        for prefix, event, value in ijson.parse(reader):
+        for prefix, event, value in ijson.parse(GuardedReader(reader)):
             if first:
                 first = False
                 if event != "start_map":
@@ -161,6 +163,8 @@ def inspect_export(fileobj: BinaryIO, *, sink: BinaryIO | None = None) -> Export
             elif prefix == "tooljet_database.item.table_name" and event == "string":
                 s.tables.append(value)
         _drain(reader)
+    except JSONTooDeep as exc:
+        raise ExportRejected(exc.message) from None
     except ijson.JSONError as exc:
         raise ExportRejected(
             _json_problem(
@@ -201,7 +205,7 @@ def inspect_json_object(fileobj: BinaryIO, *, sink: BinaryIO | None = None, hint
     first_event = None
     problem = ""
     try:
-        for prefix, event, value in ijson.parse(reader):
+        for prefix, event, value in ijson.parse(GuardedReader(reader)):
             if first_event is None:
                 first_event = event
                 if event != "start_map":
@@ -210,6 +214,8 @@ def inspect_json_object(fileobj: BinaryIO, *, sink: BinaryIO | None = None, hint
                     break
             elif prefix == "" and event == "map_key":
                 s.top_keys.append(value)
+    except JSONTooDeep as exc:
+        problem = exc.message
     except ijson.JSONError as exc:
         problem = _json_problem(exc, reader, started=first_event is not None, hint=hint)
     # every byte, for the hash and the copy; not in a `finally`, where a read error would hide the first one

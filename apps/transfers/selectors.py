@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.http import Http404
 
 from apps.audit.models import AuditEvent
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities, get_provider
 from apps.providers.base import Capabilities, RemoteApp, RemoteWorkspace
 from apps.providers.errors import ProviderError
 from apps.providers.http import fan_out

@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 def bundle_build_task(bundle_id: str, only_failed: bool = False, request_id: str | None = None) -> str:
     """Build (or finish retrying) a bundle; the request id of the page that queued it ties the audit rows together.
     Then tidy up: expired bundle files and day-old staged imports go (``transfers_cleanup``)."""
-    from apps.transfers.services import bundle_build, transfers_cleanup
+    from apps.transfers.services.bundles import bundle_build
+    from apps.transfers.services.cleanup import transfers_cleanup
 
     token = request_meta_var.set(RequestMeta(request_id=request_id or "-"))
     try:

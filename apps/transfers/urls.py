@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from apps.transfers import views
+from apps.transfers import bundle_views, views
 
 app_name = "transfers"
 urlpatterns = [
@@ -21,13 +21,19 @@ urlpatterns = [
     path("connections/<slug:slug>/apps/<str:app_id>/export/", views.app_export, name="app_export"),
     path("connections/<slug:slug>/apps/<str:app_id>/copy/", views.app_copy, name="app_copy"),
     path("connections/<slug:slug>/apps/<str:app_id>/clone/", views.app_clone, name="app_clone"),
-    path("connections/<slug:slug>/bundles/", views.bundle_create, name="bundle_create"),
-    path("connections/<slug:slug>/bundles/upload/", views.bundle_upload, name="bundle_upload"),
-    path("connections/<slug:slug>/bundles/<uuid:bundle_id>/", views.bundle_detail, name="bundle_detail"),
-    path("connections/<slug:slug>/bundles/<uuid:bundle_id>/retry/", views.bundle_retry, name="bundle_retry"),
+    path("connections/<slug:slug>/bundles/", bundle_views.bundle_create, name="bundle_create"),
+    path("connections/<slug:slug>/bundles/upload/", bundle_views.bundle_upload, name="bundle_upload"),
+    path(
+        "connections/<slug:slug>/bundles/<uuid:bundle_id>/", bundle_views.bundle_detail, name="bundle_detail"
+    ),
+    path(
+        "connections/<slug:slug>/bundles/<uuid:bundle_id>/retry/",
+        bundle_views.bundle_retry,
+        name="bundle_retry",
+    ),
     path(
         "connections/<slug:slug>/bundles/<uuid:bundle_id>/download/",
-        views.bundle_download,
+        bundle_views.bundle_download,
         name="bundle_download",
     ),
 ]

@@ -2,26 +2,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat, pluralize
-from django.urls import reverse
+from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
-from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
 from apps.audit.models import AuditEvent
+from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
-from apps.connections.provider import connection_capabilities
-from apps.connections.selectors import connection_get, connection_list
-from apps.core.alerts import alert_response, provider_error_response
+from apps.connections.selectors import connection_for, connection_get, connection_list
+from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest, wants_partial
 from apps.providers.errors import ProviderError
-from apps.transfers import selectors, services
+from apps.transfers import selectors
 from apps.transfers.forms import (
-    BundleForm,
     CloneForm,
     CopyForm,
     ExportOptionsForm,
@@ -31,18 +27,13 @@ from apps.transfers.forms import (
 )
 from apps.transfers.models import Bundle
 from apps.transfers.preflight import ExportRejected
+from apps.transfers.services import common, copies, exports, imports
 
 UPLOAD_SLACK = 1024 * 1024  # multipart overhead allowed on top of the file size limit
 
 
 def _can_transfer(request) -> bool:
     return request.user.has_perm(Perm.TRANSFER_APPS)
-
-
-def _need_capability(connection: Connection, flag: str) -> None:
-    caps = connection_capabilities(connection)
-    if not getattr(caps, flag):
-        raise Http404(caps.reason(flag))
 
 
 # -- inventories ----------------------------------------------------------------------------------------------
@@ -73,15 +64,11 @@ def fleet(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     caps = connection_capabilities(connection)
     q = request.GET.get("q", "").strip()
     workspace_id = request.GET.get("workspace", "").strip() or None
-    try:
-        inventory = selectors.app_inventory(connection, workspace_id=workspace_id, q=q)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    inventory = selectors.app_inventory(connection, workspace_id=workspace_id, q=q)
     folders = inventory.folder_ids
     context = {
         "connection": connection,
@@ -102,17 +89,13 @@ def app_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.VIEW)
     caps = connection_capabilities(connection)
     workspace_id = request.GET.get("workspace", "") or None
-    try:
-        app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
-        folders = []
-        if caps.supports_app_clone and not caps.supports_workspaces:
-            folders = selectors.app_inventory(connection).folder_ids
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    app = selectors.app_find(connection, workspace_id=workspace_id, app_id=app_id)
+    folders = []
+    if caps.supports_app_clone and not caps.supports_workspaces:
+        folders = selectors.app_inventory(connection).folder_ids
     versions = [name for _id, name in app.versions]
     return render(
         request,
@@ -139,24 +122,19 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
 @require_GET
 def app_export(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     """A plain link: GET here → upstream POST export → streamed to the browser as an attachment."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_export")
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_export")
     form = ExportOptionsForm(
         request.GET, versions=[request.GET.get("version", "")] if request.GET.get("version") else []
     )
     if not form.is_valid():
         return alert_response(request, "Choose a workspace and valid export options.", status=400)
-    try:
-        stream = services.app_export_open(
-            connection=connection,
-            actor=request.user,
-            workspace_id=form.cleaned_data["workspace"],
-            app_id=app_id,
-            **form.options(),
-        )
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    stream = exports.app_export_open(
+        connection=connection,
+        actor=request.user,
+        workspace_id=form.cleaned_data["workspace"],
+        app_id=app_id,
+        **form.options(),
+    )
     response = StreamingHttpResponse(stream, content_type="application/json")
     response["Content-Disposition"] = content_disposition_header(True, stream.filename)
     if stream.content_length:
@@ -169,7 +147,8 @@ def app_export(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
 # -- import ---------------------------------------------------------------------------------------------------
 
 
-def _too_large(request) -> int:
+def upload_too_large(request) -> int:
+    """The declared body size when it is over the upload limit (then the body is never read), else 0."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -180,27 +159,22 @@ def _too_large(request) -> int:
 @require_http_methods(["GET", "POST"])
 def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Upload a ToolJet export; the preflight runs before anything is sent upstream."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_import")
-    try:
-        workspaces = selectors.workspace_list(connection)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_import")
+    workspaces = selectors.workspace_list(connection)
     context = {
         "connection": connection,
         "connection_ctx": connection,
         "limit": settings.ADMINUI_IMPORT_MAX_BYTES,
     }
     if request.method == "POST":
-        oversize = _too_large(request)
+        oversize = upload_too_large(request)
         if oversize:
             # Do not read (or spool) the body at all.
             message = (
                 f"The upload is {filesizeformat(oversize)}; the limit is "
                 f"{filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)}. Nothing was sent."
             )
-            services.import_reject(
+            imports.import_reject(
                 connection=connection,
                 actor=request.user,
                 workspace_id="",
@@ -219,7 +193,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                staged = services.import_preflight(
+                staged = imports.import_preflight(
                     connection=connection,
                     actor=request.user,
                     workspace_id=form.cleaned_data["workspace"],
@@ -237,7 +211,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             return redirect("transfers:import_confirm", slug=connection.slug, staged_id=staged.pk)
         upload = request.FILES.get("file")
         if upload is not None and "file" in form.errors:
-            services.import_reject(
+            imports.import_reject(
                 connection=connection,
                 actor=request.user,
                 workspace_id=request.POST.get("workspace", ""),
@@ -263,8 +237,7 @@ def _import_done(request: HtmxHttpRequest, connection: Connection, staged_id):
 def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpResponse:
     """The preflight report (and for a copy, the dry-run preview); POST performs the import and redirects to the
     result page. Once the import is done this URL leads there too (Back, a second submit)."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS)
     try:
         staged = selectors.staged_get(connection, staged_id, user=request.user)
     except Http404:
@@ -287,7 +260,7 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
         data = form.cleaned_data
         try:
             if is_copy:
-                services.app_copy_run(
+                copies.app_copy_run(
                     staged=staged,
                     actor=request.user,
                     app_name=data["app_name"],
@@ -296,14 +269,14 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
                     ticket=data["ticket"],
                 )
             else:
-                services.app_import(
+                imports.app_import(
                     staged=staged,
                     actor=request.user,
                     app_name=data["app_name"],
                     reason=data["reason"],
                     ticket=data["ticket"],
                 )
-        except services.NameTaken as exc:
+        except imports.NameTaken as exc:
             form.add_error(
                 "app_name", f"An app called “{exc.name}” already exists there. Try “{exc.suggested}”."
             )
@@ -318,8 +291,7 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
 @require_GET
 def import_result(request: HtmxHttpRequest, slug: str, staged_id) -> HttpResponse:
     """What a finished import or copy did, read back from its audit row (so Back and reload keep working)."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS)
     event = selectors.import_outcome(connection, staged_id, user=request.user)
     if event is None:
         raise Http404("No finished import here.")
@@ -336,7 +308,7 @@ def import_result(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespons
             "after": after,
             "is_copy": event.action == AuditEvent.Action.APP_COPY,
             "backup": backup,
-            "warning": services.CREDENTIALS_WARNING,
+            "warning": common.CREDENTIALS_WARNING,
         },
     )
 
@@ -347,14 +319,9 @@ def import_result(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     """Pick a target connection/workspace; POST exports app A, preflights it and shows the dry-run preview."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_export")
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_export")
     workspace_id = request.GET.get("workspace") or request.POST.get("workspace", "")
-    try:
-        app = selectors.app_find(connection, workspace_id=workspace_id or None, app_id=app_id)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
+    app = selectors.app_find(connection, workspace_id=workspace_id or None, app_id=app_id)
     versions = [name for _id, name in app.versions]
     source_version = selectors.instance_tooljet_version(
         connection, workspace_id=workspace_id or app.workspace_id
@@ -375,7 +342,7 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
             form.add_error("target", "Pick another workspace or connection than the source.")
             return render(request, "transfers/copy.html", context)
         try:
-            staged = services.app_copy_prepare(
+            staged = copies.app_copy_prepare(
                 source_connection=connection,
                 actor=request.user,
                 source_workspace_id=workspace_id or app.workspace_id,
@@ -401,9 +368,7 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
 
 @require_POST
 def app_clone(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_clone")
+    connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_clone")
     folders = [f for f in request.POST.getlist("folder_id") if f]
     form = CloneForm(request.POST, folders=folders)
     if not form.is_valid():
@@ -413,7 +378,7 @@ def app_clone(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
             {"connection": connection, "connection_ctx": connection, "form": form, "app_id": app_id},
         )
     try:
-        clone = services.app_clone(
+        clone = copies.app_clone(
             connection=connection,
             actor=request.user,
             app_id=app_id,
@@ -444,152 +409,3 @@ def app_clone(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
         )
     messages.success(request, message)
     return redirect("transfers:app_list", slug=connection.slug)
-
-
-# -- bundles --------------------------------------------------------------------------------------------------
-
-
-@require_POST
-def bundle_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    _need_capability(connection, "supports_app_export")
-    workspace_id = request.POST.get("workspace", "")
-    try:
-        inventory = selectors.app_inventory(connection, workspace_id=workspace_id)
-    except ProviderError as exc:
-        return provider_error_response(request, exc)
-    group = next((g for g in inventory.workspaces if g.workspace.id == workspace_id), None)
-    if group is None:
-        raise Http404("No such workspace")
-    form = BundleForm(request.POST, apps=group.apps)
-    if not form.is_valid():
-        messages.error(request, " ".join(" ".join(e) for e in form.errors.values()))
-        return redirect(f"{reverse('transfers:app_list', kwargs={'slug': slug})}?workspace={workspace_id}")
-    chosen = set(form.cleaned_data["apps"])
-    apps = [a for a in group.apps if not chosen or a.id in chosen]
-    if not apps:
-        messages.error(request, "This workspace has no apps to bundle.")
-        return redirect("transfers:app_list", slug=slug)
-    bundle = services.bundle_create(
-        connection=connection,
-        actor=request.user,
-        workspace_id=workspace_id,
-        workspace_name=group.workspace.slug or group.workspace.name,
-        apps=apps,
-        export_tjdb=form.cleaned_data.get("tjdb", "1") != "0",
-        all_versions=form.cleaned_data["all_versions"],
-        reason=form.cleaned_data["reason"],
-        ticket=form.cleaned_data["ticket"],
-    )
-    return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
-
-
-@require_POST
-def bundle_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """Store export files made in the vendor's own UI as a bundle with a manifest (no upstream call)."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    oversize = _too_large(request)
-    if oversize:
-        # Do not read (or spool) the body at all.
-        message = (
-            f"The upload is {filesizeformat(oversize)}, over the "
-            f"{filesizeformat(settings.ADMINUI_IMPORT_MAX_BYTES)} limit. Nothing was stored."
-        )
-        services.bundle_upload_reject(connection=connection, actor=request.user, files=[], message=message)
-        messages.error(request, message)
-        return redirect("transfers:app_list", slug=slug)
-    form = UploadBundleForm(request.POST, request.FILES)
-    if not form.is_valid():
-        message = " ".join(" ".join(e) for e in form.errors.values())
-        uploads = request.FILES.getlist("files")
-        if uploads and "files" in form.errors:
-            services.bundle_upload_reject(
-                connection=connection,
-                actor=request.user,
-                files=[{"file_name": services.upload_name(f), "size": f.size} for f in uploads],
-                message=message,
-                reason=request.POST.get("reason", "")[:500],
-                ticket=request.POST.get("ticket", "")[:64],
-            )
-        messages.error(request, message)
-        return redirect("transfers:app_list", slug=slug)
-    try:
-        bundle = services.bundle_from_uploads(
-            connection=connection,
-            actor=request.user,
-            files=form.cleaned_data["files"],
-            reason=form.cleaned_data["reason"],
-            ticket=form.cleaned_data["ticket"],
-        )
-    except services.UploadRejected as exc:
-        count, refused = len(form.cleaned_data["files"]), len(exc.problems)
-        messages.error(
-            request,
-            f"Nothing was stored: {refused} of {count} file{pluralize(count)} "
-            f"{pluralize(refused, 'was,were')} refused.",
-        )
-        for name, problem in exc.problems:
-            messages.error(request, f"“{Truncator(name).chars(80)}”: {problem}")
-        return redirect("transfers:app_list", slug=slug)
-    return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
-
-
-def _bundle_for(request: HtmxHttpRequest, slug: str, bundle_id) -> tuple[Connection, Bundle]:
-    """The bundle of this connection (404 otherwise) for an operator who may transfer apps."""
-    require(request.user, Perm.TRANSFER_APPS)
-    connection = connection_get(slug)
-    return connection, selectors.bundle_get(connection, bundle_id)
-
-
-def _bundle_context(connection: Connection, bundle: Bundle) -> dict:
-    return {
-        "connection": connection,
-        "connection_ctx": connection,
-        "bundle": bundle,
-        "items": list(bundle.items.all()),
-        "counts": bundle.counts(),
-    }
-
-
-@require_GET
-def bundle_detail(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
-    """The bundle page; htmx polls its ``status`` partial every second and stops (286) when it is finished."""
-    connection, bundle = _bundle_for(request, slug, bundle_id)
-    context = _bundle_context(connection, bundle)
-    if wants_partial(request):
-        response = render(request, "transfers/bundle_detail.html#status", context)
-        if bundle.is_finished:
-            return HttpResponseStopPolling(response.content, content_type=response["Content-Type"])
-        return response
-    return render(request, "transfers/bundle_detail.html", context)
-
-
-@require_POST
-def bundle_retry(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
-    connection, bundle = _bundle_for(request, slug, bundle_id)
-    if not services.bundle_retry_failed(bundle=bundle, actor=request.user):
-        messages.info(request, "Nothing to retry.")
-    if wants_partial(request):
-        bundle.refresh_from_db()
-        return render(request, "transfers/bundle_detail.html#status", _bundle_context(connection, bundle))
-    return redirect("transfers:bundle_detail", slug=slug, bundle_id=bundle.pk)
-
-
-@require_GET
-def bundle_download(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpResponse:
-    _connection, bundle = _bundle_for(request, slug, bundle_id)
-    if not bundle.downloadable and not bundle.is_expired:
-        return alert_response(request, "This bundle is not ready.", status=409)
-    try:
-        fh = services.bundle_download_open(bundle=bundle, actor=request.user)
-    except FileNotFoundError:
-        message = (
-            "This download link has expired; build the bundle again."
-            if bundle.is_expired
-            else "The file is gone (expired or cleaned up); build the bundle again."
-        )
-        return alert_response(request, message, status=410)
-    content_type = "application/json" if bundle.kind == Bundle.Kind.BACKUP else "application/zip"
-    return FileResponse(fh, as_attachment=True, filename=bundle.file_name, content_type=content_type)

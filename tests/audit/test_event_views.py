@@ -136,14 +136,25 @@ def test_it_has_live_filters_and_real_links(viewer_client, events):
     assert f'href="/audit/{events["role"].sequence}/"' in text
 
 
-def test_it_paginates_with_querystring(viewer_client, record):
-    for _ in range(55):
-        record(action="directory.sync")
+def test_it_pages_by_position_older_and_newer_with_the_filters_kept(viewer_client, record):
+    synced = [record(action="directory.sync").sequence for _ in range(55)]
+    record(action="user.role")
     first = viewer_client.get(f"{LIST}?action=directory.sync")
-    assert len(first.context["page"].object_list) == 50
-    assert "?action=directory.sync&amp;page=2" in first.text
-    second = viewer_client.get(f"{LIST}?action=directory.sync&page=2")
-    assert len(second.context["page"].object_list) == 5
+    assert [e.sequence for e in first.context["page"].object_list] == synced[::-1][:50]
+    assert f"?action=directory.sync&amp;before={synced[5]}" in first.text and "after=" not in first.text
+    second = viewer_client.get(f"{LIST}?action=directory.sync&before={synced[5]}")
+    assert [e.sequence for e in second.context["page"].object_list] == synced[4::-1]
+    assert f"?action=directory.sync&amp;after={synced[4]}" in second.text and "before=" not in second.text
+    back = viewer_client.get(f"{LIST}?action=directory.sync&after={synced[4]}")
+    assert [e.sequence for e in back.context["page"].object_list] == synced[::-1][:50]
+    assert "after=" not in back.text  # the newest page again
+    assert (
+        viewer_client.get(f"{LIST}?action=directory.sync&before=not-a-number")
+        .context["page"]
+        .object_list[0]
+        .sequence
+        == synced[-1]
+    )  # a bad position is the newest page, not an error
 
 
 def test_it_shows_the_last_verification(viewer_client, events):

@@ -1,10 +1,12 @@
-"""Benchmark the directory: global search p95 (10 instances × 20k users, vs a naive fetch-everything baseline),
-sync of a 50k-user ToolJet simulator (time, peak memory growth), live user detail overhead over raw upstream calls.
+"""Benchmark the directory: global search p95 (10 instances × 20k users, vs a naive fetch-everything baseline) and
+the person page, sync of a 100k-user ToolJet simulator (time, peak memory growth, then re-syncs with 0 % and 1 %
+of the rows changed: rows written and time against the first, full write), live user detail overhead over raw
+upstream calls.
 
-    .venv/bin/python tests/benchmarks/bench_directory.py [--instances 10] [--users 20000] [--sync-users 50000]
+    .venv/bin/python tests/benchmarks/bench_directory.py [--instances 10] [--users 20000] [--sync-users 100000]
 
 Runs in a child process on a throwaway SQLite database (never var/); with ``DATABASE_URL=postgres://…`` it runs on
-a throwaway database created on that server (and dropped afterwards) instead. The 50k simulator runs in its own
+a throwaway database created on that server (and dropped afterwards) instead. The sync's simulator runs in its own
 process so the memory figure is the console's alone. Not collected by pytest.
 """
 
@@ -34,12 +36,29 @@ QUERIES = [
     "søren",
     "lu",
     "mateo.k",
+    # several words in any order, punctuation and apostrophes folded; single letters
+    "raman priya",
+    "Raman, Priya",
+    "p raman",
+    "zoe obrien",
+    "o’brien",
+    "mateo okafor 173",
+    "a",
+    "z",
 ]
+# The naive baseline fetches every user of every instance per query: measured up to this many index rows.
+NAIVE_UP_TO = 200_000
 
 
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _cpu_s() -> float:
+    """This process's CPU time: on a shared machine the wall time of a sync also counts other people's work."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _pct(values, p):
@@ -102,6 +121,7 @@ def _client():
 
 
 def bench_sync(users: int) -> dict:
+    from apps.directory.models import DirectoryUser
     from apps.directory.services import directory_sync
 
     proc = subprocess.Popen(  # noqa: S603
@@ -114,37 +134,80 @@ def bench_sync(users: int) -> dict:
     try:
         line = proc.stdout.readline()
         url = line.strip().rsplit(" ", 1)[-1]
-        connection = _connection("sync50k", url)
+        connection = _connection("sync", url)
         base = _rss_mb()
-        start = time.perf_counter()
-        sync = directory_sync(connection=connection)
-        took = time.perf_counter() - start
+        runs = {}
+        for label in ("first", "0 %", "1 %"):
+            if label == "1 %":
+                # 1 % of the index rows made to differ from upstream: the sync must find and rewrite exactly those.
+                ids = list(DirectoryUser.objects.filter(connection=connection).values_list("id", flat=True))[
+                    ::100
+                ]
+                for i in range(0, len(ids), 500):
+                    DirectoryUser.objects.filter(id__in=ids[i : i + 500]).update(digest="changed")
+            cpu = _cpu_s()
+            start = time.perf_counter()
+            sync = directory_sync(connection=connection)
+            runs[label] = {
+                "status": sync.status,
+                "count": sync.count,
+                "written": sync.written,
+                "seconds": time.perf_counter() - start,
+                "cpu_s": _cpu_s() - cpu,
+            }
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        return {
-            "status": sync.status,
-            "count": sync.count,
-            "seconds": took,
-            "rss_growth_mb": max(0.0, peak - base),
-        }
+        return {"runs": runs, "rss_growth_mb": max(0.0, peak - base)}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
+def _index_build_seconds() -> dict[str, float]:
+    """Each search index rebuilt from scratch over the loaded rows (what a bulk load or a restore pays)."""
+    from django.db import connection
+
+    took = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = [
+                "directory_user_search_trgm",
+                "directory_user_search_bigrams",
+                "directory_user_email_search",
+            ]
+        else:
+            names = ["directory_user_fts", "directory_user_email_search", "directory_user_id_email"]
+        reindex = "REINDEX INDEX" if connection.vendor == "postgresql" else "REINDEX"
+        for name in names:
+            start = time.perf_counter()
+            if name == "directory_user_fts":
+                cursor.execute("INSERT INTO directory_user_fts(directory_user_fts) VALUES ('rebuild')")
+            else:
+                cursor.execute(f"{reindex} {name}")
+            took[name] = time.perf_counter() - start
+    return took
+
+
 def bench_search(instances: int, users: int) -> dict:
-    from apps.connections.provider import get_provider
+    from apps.connections.clients import get_provider
     from apps.directory.models import normalize
     from apps.directory.services import directory_sync
     from apps.simulators import start_simulator
 
+    naive_wanted = instances * users <= NAIVE_UP_TO
     sims, conns = [], []
     t0 = time.perf_counter()
+    sync_s = 0.0
     for i in range(instances):
         sim = start_simulator("tooljet", users=users, seed=i + 1)
-        sims.append(sim)
         conn = _connection(f"tj{i}", sim.url)
+        began = time.perf_counter()
         directory_sync(connection=conn)
+        sync_s += time.perf_counter() - began
         conns.append(conn)
+        if naive_wanted:
+            sims.append(sim)
+        else:
+            sim.stop()  # 20 × 100k simulated users would not fit in memory at once
     setup = time.perf_counter() - t0
     from django.db import connection
 
@@ -152,6 +215,7 @@ def bench_search(instances: int, users: int) -> dict:
         # What autovacuum does soon after a bulk load: visibility map (index-only scans) and fresh statistics.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE directory_directoryuser")
+    build = _index_build_seconds()
     client = _client()
     headers = {"HX-Request": "true"}
     for q in QUERIES:  # warm-up
@@ -170,9 +234,17 @@ def bench_search(instances: int, users: int) -> dict:
         start = time.perf_counter()
         client.get("/", {"q": q})
         full.append((time.perf_counter() - start) * 1000)
+    # The person page of someone on every instance, from the index.
+    person = []
+    for n in range(25):
+        start = time.perf_counter()
+        response = client.get("/people/priya.raman@example.com/")
+        if n >= 5:
+            person.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200 and response.content.count(b"/connections/tj") >= instances
     # naive baseline: fetch every instance's users for each query and filter in Python
     naive = []
-    for q in QUERIES[:3]:
+    for q in QUERIES[:3] if naive_wanted else ():
         needle = normalize(q)
         start = time.perf_counter()
         hits = 0
@@ -184,17 +256,20 @@ def bench_search(instances: int, users: int) -> dict:
         sim.stop()
     return {
         "setup_s": setup,
+        "sync_s": sync_s,
+        "build_s": build,
         "p50_ms": statistics.median(times),
         "p95_ms": _pct(times, 95),
         "full_page_p50_ms": statistics.median(full),
-        "naive_p50_ms": statistics.median(naive),
+        "person_p50_ms": statistics.median(person),
+        "naive_p50_ms": statistics.median(naive) if naive else None,
         "rows": instances * users,
         "per_query": {q: statistics.median(v) for q, v in per_query.items()},
     }
 
 
 def bench_detail() -> dict:
-    from apps.connections.provider import get_provider
+    from apps.connections.clients import get_provider
     from apps.directory.models import DirectoryUser
     from apps.directory.services import directory_sync
     from apps.simulators import start_simulator
@@ -242,23 +317,46 @@ def run(args) -> int:
         ok = True
         if "sync" in wanted:
             sync = bench_sync(args.sync_users)
+            first = sync["runs"]["first"]
             print(
-                f"sync {sync['count']} ToolJet users: {sync['seconds']:.1f} s, peak RSS growth "
-                f"{sync['rss_growth_mb']:.0f} MB (target ≤ 15 s, ≤ 150 MB) status={sync['status']}"
+                f"sync {first['count']} ToolJet users: {first['seconds']:.1f} s (console CPU {first['cpu_s']:.1f} s; "
+                f"{first['written']} rows written), "
+                f"peak RSS growth {sync['rss_growth_mb']:.0f} MB over the three syncs (target ≤ 15 s, ≤ 150 MB) "
+                f"status={first['status']}"
             )
-            ok &= sync["status"] == "ok" and sync["seconds"] <= 15 and sync["rss_growth_mb"] <= 150
+            for label in ("0 %", "1 %"):
+                run_ = sync["runs"][label]
+                print(
+                    f"  re-sync, {label} changed: {run_['seconds']:.1f} s (CPU {run_['cpu_s']:.1f} s), "
+                    f"{run_['written']} rows written "
+                    f"({run_['seconds'] / first['seconds']:.0%} of the full write's time)"
+                )
+            ok &= all(r["status"] == "ok" for r in sync["runs"].values())
+            ok &= first["seconds"] <= 15 and sync["rss_growth_mb"] <= 150
+            ok &= sync["runs"]["0 %"]["written"] == 0
         if "search" in wanted:
             search = bench_search(args.instances, args.users)
+            naive = (
+                f"naive fetch-everything p50 {search['naive_p50_ms']:.0f} ms → "
+                f"{search['naive_p50_ms'] / search['p95_ms']:.0f}× faster at p95"
+                if search["naive_p50_ms"] is not None
+                else f"naive baseline not run above {NAIVE_UP_TO:,} rows"
+            )
             print(
-                f"search over {search['rows']} index rows ({args.instances} instances; setup {search['setup_s']:.0f} s): "
-                f"htmx p50 {search['p50_ms']:.1f} ms, p95 {search['p95_ms']:.1f} ms (target ≤ 50 ms); full page p50 "
-                f"{search['full_page_p50_ms']:.1f} ms; naive fetch-everything p50 {search['naive_p50_ms']:.0f} ms "
-                f"→ {search['naive_p50_ms'] / search['p95_ms']:.0f}× faster at p95"
+                f"search over {search['rows']} index rows ({args.instances} instances; setup {search['setup_s']:.0f} s, "
+                f"of which sync {search['sync_s']:.0f} s): htmx p50 {search['p50_ms']:.1f} ms, p95 "
+                f"{search['p95_ms']:.1f} ms (target ≤ 50 ms); full page p50 {search['full_page_p50_ms']:.1f} ms; "
+                f"{naive}"
+            )
+            print("  index rebuild (s): " + ", ".join(f"{k} {v:.1f}" for k, v in search["build_s"].items()))
+            print(
+                f"  person page (someone on all {args.instances} instances): p50 {search['person_p50_ms']:.1f} ms "
+                "(target ≤ 50 ms)"
             )
             print(
                 "  per query p50 (ms): " + ", ".join(f"{q} {ms:.0f}" for q, ms in search["per_query"].items())
             )
-            ok &= search["p95_ms"] <= 50
+            ok &= search["p95_ms"] <= 50 and search["person_p50_ms"] <= 50
         if "detail" in wanted:
             detail = bench_detail()
             print(
@@ -291,7 +389,7 @@ if __name__ == "__main__":
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--instances", type=int, default=10)
     parser.add_argument("--users", type=int, default=20000)
-    parser.add_argument("--sync-users", type=int, default=50000)
+    parser.add_argument("--sync-users", type=int, default=100000)
     parser.add_argument("--only", choices=("sync", "search", "detail"), action="append")
     parsed = parser.parse_args()
     sys.exit(run(parsed) if parsed.child else main())

@@ -117,7 +117,7 @@ def _child_setup(sim_url: str) -> None:
     user.groups.add(Group.objects.get(name="admin"))
     client = Client()
     client.force_login(user)
-    from apps.connections.provider import get_provider
+    from apps.connections.clients import get_provider
 
     provider = get_provider(connection)
     app = next(a for a in provider.iter_apps() if a.name == "Archive Browser")

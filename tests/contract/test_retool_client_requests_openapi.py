@@ -54,7 +54,6 @@ def exercise(p: RetoolProvider) -> None:
     )
     p.update_user_profile(user.id, first_name="Specced", last_name="Checked", user_type="default")
     p.set_user_status(user.id, "disabled")
-    p.replace_user_metadata(user.id, {})
     attribute = p.list_user_attributes()[0]
     p.set_user_attribute(user.id, attribute.name, "x")
     p.set_user_attribute(user.id, attribute.name, None)
@@ -70,7 +69,6 @@ def exercise(p: RetoolProvider) -> None:
     apps = list(p.iter_apps(name_contains="a"))
     p.get_app(apps[0].id)
     p.clone_app(apps[0].id, "Spec clone")
-    p.list_spaces()
     folders = p.list_folders("app")
     folder = p.create_folder("Spec folder", parent_id=folders[0].id)
     p.rename_folder(folder.id, "Spec folder 2")

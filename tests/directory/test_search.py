@@ -118,9 +118,20 @@ def test_it_pages_the_same_people_on_either_search_path(synced, monkeypatch, den
     monkeypatch.setattr(selectors, "DENSE_AT", dense_at)
     rows = list(DirectoryUser.objects.values_list("email", "name"))
     monkeypatch.setattr(selectors, "COUNT_CAP", 10**6)
-    for q in ("PRIYA", "example.com", "an", "zo", "lu", "o'", "Ë", "o'brien", "a%b", "_", "%_", "xyz-nobody"):
-        needle = normalize(q)
-        expected = sorted({e for e, n in rows if needle in normalize(f"{e} {n}")})
+    queries = ("PRIYA", "example.com", "an", "zo", "lu", "o'", "Ë", "o'brien", "a%b", "_", "%_", "xyz-nobody")
+    words = (
+        "raman priya",
+        "p raman",
+        "a z",
+        "an zo",
+        "o’brien zo",
+        "lu a",
+        "priya xyz-nobody",
+        "e an example",
+    )
+    for q in queries + words:
+        needle = normalize(q).split()
+        expected = sorted({e for e, n in rows if all(w in normalize(f"{e} {n}") for w in needle)})
         got, page = [], 1
         while True:
             result = selectors.user_search(q=q, page=page, per_page=7)
@@ -218,3 +229,41 @@ def test_a_connections_user_list_offers_only_its_products_roles(viewer_client, s
     assert '<option value="builder">' in html and '<option value="member">' not in html
     html = viewer_client.get("/").content.decode()
     assert '<option value="member">' in html  # the fleet-wide search keeps every product's roles
+
+
+@pytest.mark.parametrize(
+    ("q", "email"),
+    [
+        ("raman priya", "priya.raman@example.com"),
+        ("Raman, Priya", "priya.raman@example.com"),
+        ("p raman", "priya.raman@example.com"),
+        ("zoe obrien", "zoe.obrien@example.com"),
+        ("o’brien", "zoe.obrien@example.com"),
+        ("mateo okafor 173", "mateo.okafor.173@example.com"),
+    ],
+)
+def test_it_matches_every_word_in_any_order_ignoring_punctuation(
+    viewer_client, synced, htmx_headers, q, email
+):
+    synced("tooljet", "latest", users=200)
+    html = viewer_client.get("/", {"q": q}, headers=htmx_headers).content.decode()
+    assert email in html
+
+
+def test_it_finds_nobody_when_one_word_matches_nobody(viewer_client, synced, htmx_headers):
+    synced("tooljet", "latest", users=200)
+    for q in ("priya raman", "O'Brien", "mateo okafor"):
+        assert "Nobody matches" not in viewer_client.get("/", {"q": q}, headers=htmx_headers).content.decode()
+    for q in ("priya nobody-at-all", "okafor 173 z", "raman, q"):
+        html = viewer_client.get("/", {"q": q}, headers=htmx_headers).content.decode()
+        assert "Nobody matches" in html, q
+
+
+def test_it_folds_apostrophes_accents_and_punctuation_the_same_way_in_the_index_and_the_query():
+    from apps.directory.models import normalize
+
+    assert normalize("Zoë O'Brien") == normalize("zoe o’brien") == "zoe obrien"
+    assert normalize("Raman, Priya;") == "raman priya"
+    assert normalize("Søren Ångström") == "soren angstrom"
+    assert normalize("mateo.k@example.com") == "mateo.k@example.com"
+    assert normalize("  “Łukasz”  D'Angelo ") == "lukasz dangelo"

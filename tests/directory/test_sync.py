@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from apps.directory.models import DirectorySync, DirectoryUser
-from apps.directory.services import directory_sync, index_remove_user, index_upsert_user
+from apps.directory.services import directory_sync, index_upsert_user
 from apps.providers.base import RemoteUser
 
 from .conftest import PROFILES
@@ -54,6 +54,45 @@ def test_it_drops_users_gone_upstream_and_updates_changed_ones(synced):
     assert DirectoryUser.objects.get(connection=connection, remote_id=zoe["id"]).name.startswith("Zoey")
 
 
+def test_it_writes_only_the_rows_that_changed(synced):
+    sim, connection = synced("tooljet", "latest")
+    total = DirectoryUser.objects.filter(connection=connection).count()
+    assert DirectorySync.objects.get(connection=connection).written == total
+    before = dict(DirectoryUser.objects.filter(connection=connection).values_list("remote_id", "seen_at"))
+
+    sync = directory_sync(connection=connection)
+    assert (sync.status, sync.count, sync.written) == ("ok", total, 0)
+    assert (
+        dict(DirectoryUser.objects.filter(connection=connection).values_list("remote_id", "seen_at"))
+        == before
+    )
+
+    zoe = sim.state.users[sim.state.emails["zoe.obrien@example.com"]]
+    zoe["lastName"] = "O’Neill"
+    uid = sim.state.emails.pop("jose.alvarez@example.com")
+    del sim.state.users[uid]
+    sim.state.memberships.pop(uid, None)
+    sync = directory_sync(connection=connection)
+    assert (sync.count, sync.written) == (total - 1, 2)  # one update, one delete
+    row = DirectoryUser.objects.get(connection=connection, remote_id=zoe["id"])
+    assert row.name.endswith("O’Neill") and "oneill" in row.search and row.seen_at > before[zoe["id"]]
+    unchanged = DirectoryUser.objects.exclude(remote_id=zoe["id"]).filter(connection=connection)
+    assert all(r.seen_at == before[r.remote_id] for r in unchanged)
+
+
+def test_a_row_changed_in_the_index_alone_is_rewritten_by_the_next_sync(synced):
+    _sim, connection = synced("tooljet", "latest")
+    row = DirectoryUser.objects.get(connection=connection, email="priya.raman@example.com")
+    index_upsert_user(
+        connection=connection,
+        user=RemoteUser(id=row.remote_id, email=row.email, name="Stale Name", role="builder"),
+    )
+    assert DirectoryUser.objects.get(pk=row.pk).digest != row.digest
+    sync = directory_sync(connection=connection)
+    assert sync.written == 1
+    assert DirectoryUser.objects.get(pk=row.pk).name == row.name
+
+
 def test_it_records_failure_with_message(fleet_connection):
     sim, connection = fleet_connection("tooljet", "latest")
     sim.faults.add(kind="status", status=503, path="/api/ext/users", times=None)
@@ -62,7 +101,7 @@ def test_it_records_failure_with_message(fleet_connection):
     assert "503" in sync.message or "internal" in sync.message.lower()
 
 
-def test_index_upsert_and_remove(fleet_connection):
+def test_it_upserts_one_person_into_the_index(fleet_connection):
     _sim, connection = fleet_connection("retool", "enterprise")
     user = RemoteUser(
         id="user_x", email="New.Person@Example.com", name="Nëw Person", is_admin=False, role="member"
@@ -71,8 +110,7 @@ def test_index_upsert_and_remove(fleet_connection):
     assert row.email == "new.person@example.com"
     assert row.search == "new.person@example.com new person"
     assert row.roles == "|member|"
-    index_remove_user(connection=connection, remote_id="user_x")
-    assert not DirectoryUser.objects.filter(connection=connection).exists()
+    assert DirectoryUser.objects.filter(connection=connection, remote_id="user_x").count() == 1
 
 
 def test_command_syncs_one_connection(fleet_connection, capsys):

@@ -137,6 +137,9 @@ def drill_env(base: Path, database_url: str, **extra: str) -> dict[str, str]:
         ADMINUI_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
+        # the simulators answer plain http on loopback, which the outbound policy refuses in production
+        ADMINUI_OUTBOUND_ALLOW="127.0.0.1",
+        ADMINUI_ALLOW_HTTP="1",
         DATABASE_URL=database_url,
         ADMINUI_VAR_DIR=str(base / "var"),
         ADMINUI_EXPORTS_DIR=str(base / "exports"),

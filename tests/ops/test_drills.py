@@ -68,11 +68,12 @@ def _bundle(drill, sim, apps: int) -> str:
     workspace = next(w["id"] for w in sim.app.state.workspaces.values() if w["slug"] == "acme-production")
     code = f"""
 from apps.connections.models import Connection
-from apps.transfers import selectors, services
+from apps.transfers import selectors
+from apps.transfers.services.bundles import bundle_create
 c = Connection.objects.get(slug="tj")
 inventory = selectors.app_inventory(c, workspace_id={workspace!r})
 group = next(g for g in inventory.workspaces if g.workspace.id == {workspace!r})
-bundle = services.bundle_create(connection=c, actor=None, workspace_id={workspace!r}, workspace_name="acme",
+bundle = bundle_create(connection=c, actor=None, workspace_id={workspace!r}, workspace_name="acme",
                                 apps=group.apps[:{apps}], reason="drill")
 print(bundle.pk)
 """
@@ -107,7 +108,7 @@ def test_kill_9_of_a_worker_mid_bundle_is_reaped_and_the_retry_completes(drill, 
 
     sim.faults.clear()
     retried = drill.shell(
-        "from apps.transfers.models import Bundle; from apps.transfers.services import bundle_retry_failed;"
+        "from apps.transfers.models import Bundle; from apps.transfers.services.bundles import bundle_retry_failed;"
         f"print(bundle_retry_failed(bundle=Bundle.objects.get(pk={bundle_id!r}), actor=None))"
     )
     assert retried.endswith("True")

@@ -77,7 +77,7 @@ def drill(tmp_path, cluster, django_db_blocker):
 
 def _request_sync(drill, connection_id: int) -> None:
     drill.shell(
-        "from apps.connections.models import Connection; from apps.directory.tasks import sync_request;"
+        "from apps.connections.models import Connection; from apps.directory.services import sync_request;"
         f"sync_request(connection=Connection.objects.get(pk={connection_id}))"
     )
 

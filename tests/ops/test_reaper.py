@@ -90,7 +90,7 @@ def test_work_under_a_live_worker_is_left_alone(
 
 
 def test_a_sync_left_by_a_dead_worker_stops_saying_running(tooljet_connection, admin_client):
-    from apps.directory.tasks import sync_request
+    from apps.directory.services import sync_request
 
     _sim, connection = tooljet_connection("tj")
     sync_request(connection=connection)
@@ -104,7 +104,7 @@ def test_a_sync_left_by_a_dead_worker_stops_saying_running(tooljet_connection, a
 
 
 def test_work_of_a_worker_without_heartbeats_gets_the_old_hour(tooljet_connection, settings):
-    from apps.directory.tasks import sync_request
+    from apps.directory.services import sync_request
 
     _sim, connection = tooljet_connection("tj")
     sync_request(connection=connection)
@@ -115,7 +115,7 @@ def test_work_of_a_worker_without_heartbeats_gets_the_old_hour(tooljet_connectio
 
 
 def test_a_worker_that_lost_the_database_fails_its_own_running_task(tooljet_connection):
-    from apps.directory.tasks import sync_request
+    from apps.directory.services import sync_request
 
     _sim, connection = tooljet_connection("tj")
     sync_request(connection=connection)

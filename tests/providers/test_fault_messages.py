@@ -1,4 +1,4 @@
-"""Hardening pass (issue 4): every failure an operator can meet → the right error with a message that says what to
+"""Every failure an operator can meet → the right error with a message that says what to
 do, checked against the simulators' faults over real HTTP; retries only where safe (asserted on the request log);
 no 200-with-HTML counted as success; the token never in exceptions or logs."""
 
@@ -236,10 +236,10 @@ def test_it_fails_the_tooljet_probe_when_workspaces_is_html_or_foreign_json(tool
 
 def test_it_does_not_count_a_retool_route_answering_html_or_foreign_json_as_supported(retool):
     retool.faults.add(kind="html", status=200, path="/api/v2/groups", times=1)
-    retool.faults.add(kind="html", status=200, path="/api/v2/spaces", times=1)
+    retool.faults.add(kind="html", status=200, path="/api/v2/apps", times=1)
     result = rt(retool).probe()
     assert result.ok and result.capabilities.supports_users
-    assert not result.capabilities.supports_groups and not result.capabilities.supports_spaces
+    assert not result.capabilities.supports_groups and not result.capabilities.supports_app_list
 
 
 def test_it_refuses_an_export_that_is_an_html_page(tooljet):
@@ -333,13 +333,13 @@ def test_it_never_shows_the_token_in_errors_or_logs_at_debug(simulator, caplog):
 
 def test_it_treats_only_a_json_404_on_retool_delete_as_already_gone(retool):
     p = rt(retool)
-    p.disable_user("user_" + "0" * 32)  # Retool's own 404: already gone
-    retool.faults.add(kind="html", status=404, path="/api/v2/users/", method="DELETE", times=1)
-    user = next(iter(p.iter_users()))
+    p.delete_group("999999")  # Retool's own 404: already gone
+    group = p.create_group("Kept")
+    retool.faults.add(kind="html", status=404, path="/api/v2/groups/", method="DELETE", times=1)
     with pytest.raises(ProviderError) as err:
-        p.disable_user(user.id)
+        p.delete_group(group.id)
     assert "HTML" in err.value.message
-    assert p.get_user(user.id).active
+    assert p.get_group(group.id).name == "Kept"
 
 
 def test_a_large_export_streams_without_parsing_the_whole_document(simulator):

@@ -56,26 +56,25 @@ def test_it_still_accepts_a_retool_with_a_narrow_token(simulator):
     result = retool_at(business.url).probe()
     assert result.ok and "Connected to Retool" in result.message
     assert (
-        "Not available for this token or plan: users, groups, spaces, folders, access permissions."
-        in result.message
+        "Not available for this token or plan: users, groups, folders, access permissions." in result.message
     )
     assert "user_attributes" not in result.message
 
 
 def test_it_says_too_old_only_for_retools_own_404(simulator):
     retool = simulator("retool", users=3)
-    retool.faults.add(kind="status", status=404, path="/api/v2/spaces", times=1)
+    retool.faults.add(kind="status", status=404, path="/api/v2/user_attributes", times=1)
     result = retool_at(retool.url).probe()
     assert result.ok
     assert (
-        result.capabilities.reasons["supports_spaces"]
-        == "This Retool version has no spaces API (too old for it)."
+        result.capabilities.reasons["supports_user_attributes"]
+        == "This Retool version has no user attributes API (too old for it)."
     )
 
-    retool.faults.add(kind="html", status=404, path="/api/v2/spaces", times=1)
+    retool.faults.add(kind="html", status=404, path="/api/v2/user_attributes", times=1)
     result = retool_at(retool.url).probe()
-    assert result.ok and not result.capabilities.supports_spaces
-    reason = result.capabilities.reasons["supports_spaces"]
+    assert result.ok and not result.capabilities.supports_user_attributes
+    reason = result.capabilities.reasons["supports_user_attributes"]
     assert "too old" not in reason and "HTML page" in reason and "proxy" in reason
 
 

@@ -1,5 +1,5 @@
 """A ToolJet build without a route answers ``404 Cannot METHOD path``: the client turns that (and only that) into
-Unsupported for the matching capability; a 404 about a missing record stays NotFoundError (issue 4)."""
+Unsupported for the matching capability; a 404 about a missing record stays NotFoundError."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ def provider(message: str) -> ToolJetProvider:
 CALLS = {
     "supports_app_import": lambda p: p.import_app(WS, {"app": {}, "tooljet_version": "3"}, app_name="Copy"),
     "supports_app_export": lambda p: p.export_app("app-1", workspace_id=WS).__enter__(),
-    "supports_v2_users": lambda p: p.get_user_v2("ana@example.com"),
     "supports_metadata": lambda p: p.get_user_metadata(WS, "ana@example.com"),
 }
 

@@ -1,4 +1,4 @@
-"""Fidelity review (issue 3 hardening): gaps between the simulators and the contracts, one test per gap."""
+"""Fidelity review: gaps between the simulators and the contracts, one test per gap."""
 
 from __future__ import annotations
 

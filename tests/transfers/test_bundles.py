@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.transfers import services
 from apps.transfers.models import Bundle, BundleItem
+from apps.transfers.services import bundles
 from tests.transfers.conftest import app_id, workspace_id
 
 
@@ -39,7 +39,7 @@ def test_it_builds_a_zip_with_a_manifest(
     assert bundle.items.count() == 5
     page = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/", headers=htmx_headers)
     assert page.status_code == 200 and 'hx-trigger="every 1s"' in page.content.decode()
-    services.bundle_build(bundle_id=bundle.pk)  # the task body, run synchronously
+    bundles.bundle_build(bundle_id=bundle.pk)  # the task body, run synchronously
     bundle.refresh_from_db()
     assert bundle.status == Bundle.Status.DONE
     final = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/", headers=htmx_headers)
@@ -66,7 +66,7 @@ def test_it_builds_a_zip_with_a_manifest(
 def test_it_bundles_a_selection(admin_client, tooljet):
     sim, connection = tooljet
     bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Refund Approvals")], all_versions="on")
-    services.bundle_build(bundle_id=bundle.pk)
+    bundles.bundle_build(bundle_id=bundle.pk)
     manifest = json.loads(_zip(admin_client, connection, bundle).read("manifest.json"))
     assert [a["name"] for a in manifest["apps"]] == ["Refund Approvals"]
     assert manifest["options"]["all_versions"] is True
@@ -82,7 +82,7 @@ def test_it_retries_only_the_failed_apps(admin_client, tooljet, htmx_headers):
         times=1,
     )
     bundle = _create(admin_client, connection, sim)
-    services.bundle_build(bundle_id=bundle.pk)
+    bundles.bundle_build(bundle_id=bundle.pk)
     bundle.refresh_from_db()
     assert bundle.status == Bundle.Status.PARTIAL
     failed = bundle.items.get(status=BundleItem.Status.FAILED)
@@ -97,7 +97,7 @@ def test_it_retries_only_the_failed_apps(admin_client, tooljet, htmx_headers):
         f"/connections/{connection.slug}/bundles/{bundle.pk}/retry/", headers=htmx_headers
     )
     assert response.status_code == 200 and "every 1s" in response.content.decode()
-    services.bundle_build(bundle_id=bundle.pk, only_failed=True)
+    bundles.bundle_build(bundle_id=bundle.pk, only_failed=True)
     bundle.refresh_from_db()
     assert bundle.status == Bundle.Status.DONE
     assert len([r for r in sim.requests if "/export/" in r[1]]) == exports_before + 1  # only the failed one
@@ -113,7 +113,7 @@ def test_it_retries_only_the_failed_apps(admin_client, tooljet, htmx_headers):
 def test_it_expires_the_download_link(admin_client, tooljet):
     sim, connection = tooljet
     bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Archive Browser")])
-    services.bundle_build(bundle_id=bundle.pk)
+    bundles.bundle_build(bundle_id=bundle.pk)
     bundle.refresh_from_db()
     assert bundle.path.exists()
     Bundle.objects.filter(pk=bundle.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -131,7 +131,7 @@ def test_it_is_for_admins_only(helpdesk_client, viewer_client, admin_client, too
     )
     assert response.status_code == 403
     bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Archive Browser")])
-    services.bundle_build(bundle_id=bundle.pk)
+    bundles.bundle_build(bundle_id=bundle.pk)
     assert (
         viewer_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/download/").status_code == 403
     )
@@ -186,7 +186,7 @@ def test_a_finished_bundle_reads_done(admin_client, tooljet, django_capture_on_c
     apps = [app_id(sim, "Sales Dashboard"), app_id(sim, "Customer 360")]
     with django_capture_on_commit_callbacks(execute=False):
         bundle = _create(admin_client, connection, sim, apps=apps)
-    services.bundle_build(bundle_id=bundle.pk)
+    bundles.bundle_build(bundle_id=bundle.pk)
     html = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/").content.decode()
     assert '<span class="badge bundle-done">Done</span>' in html
     assert "2 of 2 done" in html and "Waiting for the background worker" not in html and "Ready" not in html
@@ -204,7 +204,7 @@ def test_a_retried_bundle_measures_its_wait_from_the_retry(
     bundle.items.update(status=BundleItem.Status.FAILED)
     bundle.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=False):
-        services.bundle_retry_failed(bundle=bundle, actor=None)
+        bundles.bundle_retry_failed(bundle=bundle, actor=None)
     bundle.refresh_from_db()
     assert bundle.status == Bundle.Status.PENDING and not bundle.waiting_too_long
 
@@ -222,7 +222,7 @@ def test_it_refuses_to_download_a_bundle_that_is_not_built_yet(admin_client, too
 def test_it_has_nothing_to_retry_when_every_app_worked(admin_client, tooljet):
     sim, connection = tooljet
     bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Archive Browser")])
-    services.bundle_build(bundle_id=bundle.pk)
+    bundles.bundle_build(bundle_id=bundle.pk)
     response = admin_client.post(f"/connections/{connection.slug}/bundles/{bundle.pk}/retry/", follow=True)
     assert "Nothing to retry." in response.content.decode()
     bundle.refresh_from_db()

@@ -10,8 +10,8 @@ from io import StringIO
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.transfers import services
 from apps.transfers.models import Bundle, StagedImport, exports_dir
+from apps.transfers.services import cleanup
 from apps.transfers.tasks import bundle_build_task
 
 
@@ -41,12 +41,12 @@ def _staged(connection, *, age: timedelta) -> StagedImport:
 def test_it_removes_expired_bundle_files_and_keeps_the_rows(db):
     expired = _bundle(expires_in=timedelta(seconds=-1))
     live = _bundle(expires_in=timedelta(hours=1))
-    result = services.transfers_cleanup()
+    result = cleanup.transfers_cleanup()
     assert result.bundles == 1
     assert not expired.path.exists() and not expired.directory.exists()
     assert live.path.exists() and live.directory.exists()
     assert Bundle.objects.filter(pk=expired.pk).exists()  # kept for the record
-    assert services.transfers_cleanup().bundles == 0  # nothing left to do the second time
+    assert cleanup.transfers_cleanup().bundles == 0  # nothing left to do the second time
 
 
 def test_it_removes_staged_imports_older_than_a_day(tooljet):
@@ -54,7 +54,7 @@ def test_it_removes_staged_imports_older_than_a_day(tooljet):
     old = _staged(connection, age=timedelta(days=1, minutes=1))
     fresh = _staged(connection, age=timedelta(hours=23))
     old_path = old.path
-    result = services.transfers_cleanup()
+    result = cleanup.transfers_cleanup()
     assert result.staged == 1
     assert not StagedImport.objects.filter(pk=old.pk).exists() and not old_path.exists()
     assert StagedImport.objects.filter(pk=fresh.pk).exists() and fresh.path.exists()
@@ -68,7 +68,7 @@ def test_it_removes_day_old_orphaned_staging_files_only(db):
     recent.write_text("{}")
     two_days_ago = time.time() - 2 * 86400
     os.utime(orphan, (two_days_ago, two_days_ago))
-    assert services.transfers_cleanup().orphans == 1
+    assert cleanup.transfers_cleanup().orphans == 1
     assert not orphan.exists() and recent.exists()
 
 

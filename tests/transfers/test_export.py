@@ -10,7 +10,7 @@ from django.db import connection as db_connection
 from apps.audit.models import AuditEvent
 from apps.providers.http import READ_SIZE
 from apps.transfers.digest import OverlappedSha256
-from apps.transfers.services import OUT_CHUNK
+from apps.transfers.services.common import OUT_CHUNK
 from tests.transfers.conftest import app_id, workspace_id
 
 
@@ -122,4 +122,4 @@ def test_it_is_not_offered_where_the_api_has_no_export(admin_client, retool):
     sim, connection = retool
     some_app = next(iter(sim.app.state.apps))
     response = admin_client.get(f"/connections/{connection.slug}/apps/{some_app}/export/", {"workspace": "x"})
-    assert response.status_code == 404
+    assert response.status_code == 409

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.transfers import services
 from apps.transfers.models import StagedImport
+from apps.transfers.services import imports as import_services
 from tests.transfers.conftest import app_names, export_body, imports, upload, workspace_id
 
 
@@ -153,7 +153,7 @@ def test_it_learns_the_target_version_from_an_export_when_the_probe_has_none(too
 
 def test_it_warns_before_sending_a_file_over_tooljets_default_limit(admin_client, tooljet, monkeypatch):
     sim, connection = tooljet
-    monkeypatch.setattr(services, "TOOLJET_BODY_LIMIT", 1024)
+    monkeypatch.setattr(import_services, "TOOLJET_BODY_LIMIT", 1024)
     response = _upload(admin_client, connection, sim, export_body(padding="x" * 2000))
     page = admin_client.get(response["Location"]).content.decode()
     assert "Larger than ToolJet accepts by default" in page and "MAX_JSON_SIZE" in page
@@ -222,9 +222,9 @@ def test_it_refuses_an_overlong_name_at_confirm_without_sending(admin_client, to
 
 
 def test_suggest_name_shortens_and_numbers_within_the_limit():
-    assert services.suggest_name("a" * 250, []) == "a" * 200
-    assert services.suggest_name("a" * 250, ["a" * 200]) == "a" * 196 + " (2)"
-    assert services.suggest_name("Tool", ["tool", "Tool (2)"]) == "Tool (3)"
+    assert import_services.suggest_name("a" * 250, []) == "a" * 200
+    assert import_services.suggest_name("a" * 250, ["a" * 200]) == "a" * 196 + " (2)"
+    assert import_services.suggest_name("Tool", ["tool", "Tool (2)"]) == "Tool (3)"
 
 
 # -- the reason travels with the staged import --------------------------------------------------------------------

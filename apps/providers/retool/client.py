@@ -41,6 +41,8 @@ from apps.providers.errors import (
 )
 from apps.providers.http import Limiter, RetryPolicy, Session, seg
 from apps.providers.retool import mapping
+from apps.providers.retool.probe import probe
+from apps.providers.retool.vocabulary import ADMIN_GROUP, ROLES
 
 __all__ = ["DEFAULT_REQUESTS_PER_MINUTE", "ROLES", "RetoolProvider"]
 
@@ -50,8 +52,6 @@ PREFIX = "/api/v2"
 PAGE_LIMIT = 100
 PAGE_CAP = 100
 DEFAULT_REQUESTS_PER_MINUTE = 45  # retool.md §4; the connections app applies it when the field is left empty
-ROLES = ("admin", "member")
-ADMIN_GROUP = "admin"
 _GROUP_ID = re.compile(r"^\d+$")
 
 
@@ -244,14 +244,6 @@ class RetoolProvider:
             raise ValueError("status must be active or disabled")
         return self._patch_user(user_id, [{"op": "replace", "path": "/active", "value": status == "active"}])
 
-    def replace_user_metadata(self, user_id: str, metadata: Mapping[str, Any]) -> RemoteUser:
-        """Advanced: replace **every** metadata key (attributes included); ``{}`` clears it."""
-        return self._patch_user(user_id, [{"op": "replace", "path": "/metadata", "value": dict(metadata)}])
-
-    def disable_user(self, user_id: str) -> None:
-        """``DELETE /users/{id}`` → 204; Retool disables, never deletes. 404 counts as already gone."""
-        self._delete_gone_ok(f"/users/{seg(user_id)}")
-
     def _admin_group(self) -> RemoteGroup:
         for group in self.iter_groups():
             if group.name == ADMIN_GROUP:
@@ -391,7 +383,7 @@ class RetoolProvider:
     def set_group_admin(self, group_id: str, user_id: str, is_group_admin: bool) -> RemoteGroup:
         return self.add_group_members(group_id, [user_id], is_group_admin=is_group_admin)
 
-    # -- apps and spaces --------------------------------------------------------------------------------------------
+    # -- apps --------------------------------------------------------------------------------------------------
 
     def iter_apps(
         self, workspace_id: str | None = None, *, name_contains: str | None = None
@@ -423,9 +415,6 @@ class RetoolProvider:
             "Retool's public API has no app import: use Create new → From JSON/ZIP in Retool.",
             capability="supports_app_import",
         )
-
-    def list_spaces(self) -> list[RemoteWorkspace]:
-        return [mapping.space_from_wire(s) for s in self._data("GET", "/spaces") or ()]
 
     # -- folders (retool.md §9a) ------------------------------------------------------------------------------------
 
@@ -650,6 +639,4 @@ class RetoolProvider:
 
     def probe(self, *, thorough: bool = False) -> ProbeResult:
         """Capability probe without side effects (retool.md §10); fails when the base URL is not a Retool API."""
-        from apps.providers.retool.probe import probe
-
         return probe(self, thorough=thorough)

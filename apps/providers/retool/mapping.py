@@ -17,24 +17,11 @@ from apps.providers.base import (
     RemoteInvite,
     RemoteMember,
     RemoteUser,
-    RemoteWorkspace,
 )
+from apps.providers.retool.vocabulary import ACCESS_LEVELS, BUILTIN_GROUPS, FLAGS
 
-BUILTIN_GROUPS = frozenset({"admin", "editor", "viewer", "All Users"})
-ACCESS_FIELDS = (
-    "universal_app_access",
-    "universal_resource_access",
-    "universal_workflow_access",
-    "universal_query_library_access",
-)
-FLAG_FIELDS = (
-    "user_list_access",
-    "audit_log_access",
-    "unpublished_release_access",
-    "usage_analytics_access",
-    "theme_access",
-    "account_details_access",
-)
+ACCESS_FIELDS = tuple(key for key, _label, _levels in ACCESS_LEVELS)
+FLAG_FIELDS = tuple(key for key, _label in FLAGS)
 GROUP_PUT_FIELDS = (*ACCESS_FIELDS, *FLAG_FIELDS, "landing_page_app_id")
 PATCHABLE_USER_PATHS = ("/first_name", "/last_name", "/active", "/metadata", "/user_type")
 
@@ -125,12 +112,6 @@ def app_from_wire(raw: Mapping[str, Any]) -> RemoteApp:
         folder_id=raw.get("folder_id"),
         updated_at=raw.get("updated_at"),
         raw=dict(raw),
-    )
-
-
-def space_from_wire(raw: Mapping[str, Any]) -> RemoteWorkspace:
-    return RemoteWorkspace(
-        id=_id(raw.get("id")), name=str(raw.get("name") or ""), domain=raw.get("domain"), raw=dict(raw)
     )
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Protocol
 
-from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
+from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ConnectionConfig, ProbeCheck, ProbeResult
 from apps.providers.errors import (
     AuthError,
     ForbiddenError,
@@ -21,16 +22,24 @@ from apps.providers.errors import (
     ProviderStatusError,
     UpstreamBroken,
     describe_answer,
+    token_rejected_message,
 )
-from apps.providers.http import seg
-from apps.providers.retool.client import ROLES, RetoolProvider
+from apps.providers.http import Session, seg
+from apps.providers.retool.vocabulary import ROLES
+
+
+class Probed(Protocol):
+    """What the probe uses of a provider: the client calls the probe, never the other way round."""
+
+    session: Session
+    config: ConnectionConfig
+
 
 # the capability routes probed after the users call, with their plain names (also used in the headline)
 ROUTES = (
     ("groups", "/groups", None, "groups"),
     ("user_attributes", "/user_attributes", None, "user attributes"),
     ("apps", "/apps", {"limit": 1}, "apps"),
-    ("spaces", "/spaces", None, "spaces"),
     ("folders", "/folders", None, "folders"),
     ("invites", "/user_invites", None, "user invites"),
 )
@@ -52,8 +61,8 @@ def not_retool_message(path: str, status: int | None, what: str, kind: str) -> s
     return message
 
 
-def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
-    """Version, proof that this is Retool's API, then which of users/groups/attributes/apps/spaces answer."""
+def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
+    """Version, proof that this is Retool's API, then which of users/groups/attributes/apps answer."""
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[ProbeCheck] = []
     t0 = time.monotonic()
@@ -104,11 +113,15 @@ def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
         body = provider.session.json("GET", "/users", params={"limit": 1})
     except AuthError as exc:
         kind, what = describe_answer(exc.body, expected="Retool")
-        if kind in ("json", "tooljet", "text"):
+        if kind == "tooljet":
             return failed(exc, not_retool_message(path, exc.status_code, what, kind))
+        if kind in ("json", "text", "empty"):
+            return failed(exc, token_rejected_message(exc.status_code, what, kind, "Retool"))
         return failed(exc)  # Retool's 401, or a proxy's login page (its own message says so)
     except ForbiddenError as exc:
         kind, what = describe_answer(exc.body, expected="Retool")
+        if kind in ("json", "text", "empty"):
+            return failed(exc, token_rejected_message(exc.status_code, what, kind, "Retool"))
         if kind != "retool":
             return failed(exc, not_retool_message(path, exc.status_code, what, kind))
         users = (False, exc.message)  # Retool's missing-scope answer: Business plan, or a narrow token
@@ -214,7 +227,6 @@ def probe(provider: RetoolProvider, *, thorough: bool = False) -> ProbeResult:
     grant("supports_user_attributes", "user_attributes")
     grant("supports_app_list", "apps")
     grant("supports_app_clone", "apps")
-    grant("supports_spaces", "spaces")
     grant("supports_folders", "folders")
     grant("supports_access", "permissions")
     grant("supports_access_grant", "permissions")  # permissions:write cannot be probed without a write

@@ -47,12 +47,12 @@ from apps.providers.streams import (
 )
 from apps.providers.tooljet import mapping
 from apps.providers.tooljet.mapping import looks_like_uuid
+from apps.providers.tooljet.probe import probe
+from apps.providers.tooljet.vocabulary import ROLES, USER_STATUSES
 
 __all__ = ["ToolJetProvider", "looks_like_uuid"]
 
 PREFIX = "/api/ext"
-V2_PREFIX = "/api/v2/ext"
-USER_STATUSES = ("invited", "verified", "active", "archived")
 
 
 @contextlib.contextmanager
@@ -241,8 +241,8 @@ class ToolJetProvider:
         self, user_id: str, role: str, *, workspace_id: str | None = None, email: str | None = None
     ) -> None:
         """``PUT /update-user-role/workspace/:ws`` with ``newRole`` and ``userId`` (or ``email``)."""
-        if role not in mapping.ROLES:
-            raise ValueError(f"role must be one of {', '.join(mapping.ROLES)}")
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if not workspace_id:
             raise ValueError("ToolJet roles are per workspace: workspace_id is required")
         body: dict[str, Any] = {"newRole": role}
@@ -327,61 +327,6 @@ class ToolJetProvider:
             what="user metadata",
         )
         return mapping.metadata_from_wire(raw or {})
-
-    # -- optional v2 users API (Capabilities.supports_v2_users; tooljet.md §8) -----------------------------------
-
-    def _v2(self, method: str, path: str, **kw: Any) -> Any:
-        with _unsupported_if_route_absent(
-            "supports_v2_users", "This ToolJet instance has no v2 users API; use the v1 user list."
-        ):
-            return self.session.json(method, path, prefix=V2_PREFIX, **kw)
-
-    def search_users_v2(
-        self, *, search: str | None = None, status: str | None = None, page: int = 1, per_page: int = 20
-    ) -> Page[RemoteUser]:
-        """``GET /api/v2/ext/users`` — server-side search (names and e-mail, case-insensitive) and paging."""
-        if not 1 <= per_page <= 100:
-            raise ValueError("per_page must be between 1 and 100")
-        if page < 1:
-            raise ValueError("page must be 1 or more")
-        if status is not None and status not in USER_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(USER_STATUSES)}")
-        params: dict[str, Any] = {"page": page, "per_page": per_page}
-        if search and search.strip():
-            params["search"] = search.strip()
-        if status:
-            params["status"] = status
-        raw = self._v2("GET", "/users", params=params)
-        if not isinstance(raw, dict) or not isinstance(raw.get("data"), list):
-            raise UpstreamBroken(
-                "ToolJet's v2 users API answered without {data, pagination}.",
-                status_code=200,
-                request_id=self.config.request_id,
-            )
-        items = tuple(mapping.user_from_wire(u) for u in raw["data"] if isinstance(u, Mapping))
-        total = (raw.get("pagination") or {}).get("total_count")
-        has_more = total is not None and page * per_page < int(total) and bool(items)
-        return Page(items=items, total=total, next=str(page + 1) if has_more else None)
-
-    def iter_users_v2(self, *, search: str | None = None, status: str | None = None) -> Iterator[RemoteUser]:
-        page = 1
-        for _ in range(10_000):
-            result = self.search_users_v2(search=search, status=status, page=page, per_page=100)
-            yield from result.items
-            if result.next is None:
-                return
-            page += 1
-
-    def get_user_v2(self, id_or_email: str) -> RemoteUser:
-        return mapping.user_from_wire(self._v2("GET", f"/users/{seg(id_or_email)}") or {})
-
-    def archive_user_v2(self, id_or_email: str) -> None:
-        """``POST /users/:id/archive`` (201; every membership archived). Repeating it → :class:`ConflictError` (409)."""
-        self._v2("POST", f"/users/{seg(id_or_email)}/archive", retry=False)
-
-    def unarchive_user_v2(self, id_or_email: str) -> None:
-        """``POST /users/:id/unarchive`` (201). On a user who is not archived → :class:`ConflictError` (409)."""
-        self._v2("POST", f"/users/{seg(id_or_email)}/unarchive", retry=False)
 
     # -- groups ----------------------------------------------------------------------------------------------------
 
@@ -750,9 +695,6 @@ class ToolJetProvider:
             capability="supports_user_attributes",
         )
 
-    def list_spaces(self) -> list[RemoteWorkspace]:
-        raise Unsupported("ToolJet has workspaces, not spaces.", capability="supports_spaces")
-
     def list_folders(self, folder_type: str | None = None) -> list[Folder]:
         raise Unsupported("ToolJet folders are not in its external API.", capability="supports_folders")
 
@@ -774,6 +716,4 @@ class ToolJetProvider:
 
     def probe(self, *, thorough: bool = False) -> ProbeResult:
         """Capability probe without side effects (tooljet.md §9). ``thorough`` also checks the status filter."""
-        from apps.providers.tooljet.probe import probe
-
         return probe(self, thorough=thorough)

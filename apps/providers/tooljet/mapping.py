@@ -23,9 +23,7 @@ from apps.providers.base import (
     RemoteWorkspace,
     WorkspaceAssignment,
 )
-
-ROLES = ("admin", "builder", "end-user")
-ROLE_GROUP_NAMES = frozenset({*ROLES, "all_users"})
+from apps.providers.tooljet.vocabulary import ROLE_GROUP_NAMES, ROLES
 
 SNAKE_TO_CAMEL = {
     "apps_create": "appCreate",

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 
-from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ProbeCheck, ProbeResult
+from apps.providers import jsonguard
+from apps.providers.base import CAPABILITY_FLAGS, Capabilities, ConnectionConfig, ProbeCheck, ProbeResult
 from apps.providers.errors import (
     AuthError,
     ForbiddenError,
@@ -19,12 +19,18 @@ from apps.providers.errors import (
     RejectedError,
     UpstreamBroken,
     describe_answer,
+    token_rejected_message,
 )
-from apps.providers.http import seg
-from apps.providers.tooljet import mapping
+from apps.providers.http import Session, seg
+from apps.providers.tooljet.vocabulary import ROLES
 
-if TYPE_CHECKING:
-    from apps.providers.tooljet.client import ToolJetProvider
+
+class Probed(Protocol):
+    """What the probe uses of a provider: the client calls the probe, never the other way round."""
+
+    session: Session
+    config: ConnectionConfig
+
 
 PROBE_EMAIL = "adminui-probe@invalid.example"
 CREATE_STATUSES = ("invited", "active", "archived")  # 3.x: `invited` is the default
@@ -63,10 +69,15 @@ def _first_call_message(exc: ProviderError) -> str:
                 "is the Community Edition, which has no external API."
             )
         return not_tooljet_message(status, what, kind)
-    if isinstance(exc, AuthError) and status == 401 and kind != "html":  # ToolJet never answers 401
+    if isinstance(exc, AuthError | ForbiddenError) and status in (401, 403) and kind == "retool":
         return not_tooljet_message(status, what, kind)
+    if isinstance(exc, AuthError) and status == 401 and kind != "html":
+        # ToolJet itself answers 403, but a 401 from a gateway in front of it means the same: wrong token
+        return token_rejected_message(status, what, kind, "ToolJet")
     if isinstance(exc, AuthError | ForbiddenError) and status == 403 and kind != "tooljet":
-        return not_tooljet_message(status, what, kind)
+        return token_rejected_message(status, what, kind, "ToolJet")
+    if isinstance(exc, ForbiddenError) and exc.reason == "other":  # not one of ToolJet's known refusals
+        return token_rejected_message(status, what, kind, "ToolJet")
     if isinstance(exc, UpstreamBroken) and status == 200 and kind == "html":
         return not_tooljet_message(status, what, kind)
     return exc.message
@@ -88,7 +99,7 @@ def _json_body(response: Any, *, full: bool) -> Any:
     if "html" in ctype:
         raise ValueError(ctype)
     if full:
-        return json.loads(response.read())
+        return jsonguard.loads(response.read())
     head = b""
     for chunk in response.iter_bytes(1024):
         head += chunk
@@ -100,7 +111,7 @@ def _json_body(response: Any, *, full: bool) -> Any:
 
 
 def _route(
-    provider: ToolJetProvider,
+    provider: Probed,
     path: str,
     *,
     prefix: str | None = None,
@@ -168,7 +179,7 @@ def _absent_reason(outcome: str, detail: str, absent: str, what: str) -> str:
     return f"The {what} check failed: {detail}"
 
 
-def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
+def probe(provider: Probed, *, thorough: bool = False) -> ProbeResult:
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[ProbeCheck] = []
     flags: dict[str, bool] = dict.fromkeys(CAPABILITY_FLAGS, False)
@@ -327,7 +338,6 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     )
     reasons["supports_user_attributes"] = "Retool only; ToolJet uses per-workspace user metadata."
     reasons["supports_app_clone"] = "ToolJet has no clone API; use export and import."
-    reasons["supports_spaces"] = "Retool only; ToolJet has workspaces."
     # app access is read from custom groups' granular permissions, so it comes with the groups API
     flags["supports_access"] = flags["supports_groups"]
     if not flags["supports_access"]:
@@ -339,7 +349,7 @@ def probe(provider: ToolJetProvider, *, thorough: bool = False) -> ProbeResult:
     reasons["supports_invites"] = "ToolJet invites are workspace memberships with status invited."
     caps = Capabilities(
         **flags,
-        roles=mapping.ROLES,
+        roles=ROLES,
         create_statuses=create_statuses,
         reasons={k: v for k, v in reasons.items() if not flags.get(k)},
         probed_at=probed_at,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from apps.transfers.services import transfers_cleanup
+from apps.transfers.services.cleanup import transfers_cleanup
 
 
 class Command(BaseCommand):

@@ -1,0 +1,211 @@
+"""What the user detail page shows: one row per workspace or attribute with its change forms, and the forms
+about the person, each either blank or the bound one the last POST left (invalid input, a refusal, a conflict)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+
+from apps.accounts.roles import Perm
+from apps.audit.selectors import history_url
+from apps.connections.models import Connection
+from apps.core.http import HtmxHttpRequest
+from apps.people import forms, services
+from apps.people.selectors import UserDetail
+
+DETAIL = "people/user_detail.html"
+
+
+@dataclass
+class Bound:
+    """A form to show instead of the blank one: invalid input, an upstream refusal or a conflict."""
+
+    kind: str
+    form: Any
+    key: str = ""  # workspace id or attribute name
+    conflict: dict | None = None
+
+
+def ws_groups(detail: UserDetail, workspace_id: str):
+    ws = next((w for w in detail.workspaces if w.id == workspace_id), None)
+    return ws.groups if ws else ()
+
+
+# The change endpoints the detail page posts to, reversed once per render (not once per form).
+_CHANGE_URLS = (
+    "attribute_update",
+    "metadata_update",
+    "profile_update",
+    "role_change",
+    "status_change",
+    "workspace_add",
+    "workspace_groups",
+    "workspace_remove",
+)
+
+
+def _pick(bound: Bound | None, kind: str, key: str, blank):
+    """The bound form for this kind and key when the last POST was about it, else the blank one."""
+    if bound and bound.kind == kind and bound.key == key:
+        return bound.form
+    return blank
+
+
+def _workspace_rows(detail: UserDetail, bound: Bound | None, ms_fp: str) -> list[dict[str, Any]]:
+    """One row per workspace the person is in (ToolJet): role, groups, status, removal and metadata forms."""
+    person, caps = detail.user, detail.caps
+    rows = []
+    for m in person.workspaces:
+        ws = m.workspace_id
+        metadata = dict(person.metadata.get(ws) or {})
+        items = [(str(k), "" if v is None else str(v)) for k, v in metadata.items()]
+        metadata_form = _pick(
+            bound,
+            "metadata",
+            ws,
+            forms.MetadataForm(
+                initial={"workspace_id": ws, "fingerprint": services.fingerprint(metadata)},
+                auto_id=f"id_md_{ws}_%s",
+            ),
+        )
+        bound_here = bound is not None and bound.key == ws
+        rows.append(
+            {
+                "m": m,
+                "role_form": _pick(
+                    bound,
+                    "role",
+                    ws,
+                    forms.RoleForm(
+                        initial={"role": m.role, "workspace_id": ws},
+                        roles=caps.roles,
+                        auto_id=f"id_role_{ws}_%s",
+                    ),
+                ),
+                "groups_form": _pick(
+                    bound,
+                    "groups",
+                    ws,
+                    forms.WorkspaceGroupsForm(
+                        initial={"workspace_id": ws, "groups": [g.id for g in m.groups]},
+                        groups=ws_groups(detail, ws),
+                        auto_id=f"id_groups_{ws}_%s",
+                    ),
+                ),
+                "status_form": _pick(
+                    bound,
+                    "status",
+                    ws,
+                    forms.StatusForm(initial={"workspace_id": ws}, auto_id=f"id_wsst_{ws}_%s"),
+                ),
+                "remove_form": _pick(
+                    bound,
+                    "remove",
+                    ws,
+                    forms.WorkspaceRemoveForm(
+                        initial={"workspace_id": ws, "fingerprint": ms_fp}, auto_id=f"id_rm_{ws}_%s"
+                    ),
+                ),
+                "metadata_items": items,
+                "metadata_form": metadata_form,
+                "metadata_rows": metadata_form.rows() if bound_here and bound.kind == "metadata" else items,
+                "conflict": bound.conflict if bound_here else None,
+                "group_choices": ws_groups(detail, ws),
+            }
+        )
+    return rows
+
+
+def _attribute_rows(detail: UserDetail, bound: Bound | None) -> list[dict[str, Any]]:
+    """Retool: one row per declared user attribute, with its edit form."""
+    metadata = detail.user.metadata
+    return [
+        {
+            "a": a,
+            "value": metadata.get(a.name),
+            "form": _pick(
+                bound,
+                "attribute",
+                a.name,
+                forms.AttributeForm(
+                    initial={"name": a.name, "value": metadata.get(a.name) or ""},
+                    attributes=detail.attributes,
+                    auto_id=f"id_attr_{a.name}_%s",
+                ),
+            ),
+        }
+        for a in detail.attributes
+    ]
+
+
+def _person_forms(detail: UserDetail, bound: Bound | None, ms_fp: str) -> dict[str, Any]:
+    """The forms about the person as a whole: add to a workspace, instance role, status and profile."""
+    person, caps = detail.user, detail.caps
+    return {
+        "add_form": _pick(
+            bound,
+            "add",
+            "",
+            forms.WorkspaceAddForm(
+                initial={"fingerprint": ms_fp},
+                workspaces=detail.addable_workspaces,
+                roles=caps.roles,
+                auto_id="id_add_%s",
+            ),
+        ),
+        "role_form": _pick(
+            bound,
+            "role",
+            "",
+            forms.RoleForm(
+                initial={"role": "admin" if person.is_admin else "member"},
+                roles=caps.roles,
+                auto_id="id_role_%s",
+            ),
+        ),
+        "status_form": _pick(bound, "status", "", forms.StatusForm(auto_id="id_status_%s")),
+        "profile_form": _pick(
+            bound,
+            "profile",
+            "",
+            forms.ProfileForm(
+                initial={
+                    "first_name": person.first_name,
+                    "last_name": person.last_name,
+                    "email": person.email,
+                },
+                email_editable=caps.supports_workspaces,
+                auto_id="id_profile_%s",
+            ),
+        ),
+    }
+
+
+def detail_context(
+    request: HtmxHttpRequest, connection: Connection, detail: UserDetail, bound: Bound | None = None
+) -> dict[str, Any]:
+    person = detail.user
+    ms_fp = services.memberships_fingerprint(person)
+    declared = {a.name for a in detail.attributes}
+    args = (connection.slug, person.id)
+    return {
+        "urls": {name: reverse(f"people:user_{name}", args=args) for name in _CHANGE_URLS},
+        "connection": connection,
+        "connection_ctx": connection,
+        "detail": detail,
+        "person": person,
+        "caps": detail.caps,
+        "can_change": request.user.has_perm(Perm.CHANGE_PEOPLE),
+        "can_grant": request.user.has_perm(Perm.GRANT_ADMIN),
+        "workspace_rows": _workspace_rows(detail, bound, ms_fp),
+        "addable": detail.addable_workspaces,
+        **_person_forms(detail, bound, ms_fp),
+        "attributes": _attribute_rows(detail, bound),
+        "raw_metadata": {k: v for k, v in person.metadata.items() if k not in declared}
+        if not person.workspaces
+        else {},
+        "history_url": history_url(target_type="user", target_id=person.id, connection=connection),
+        "bound": bound,
+    }

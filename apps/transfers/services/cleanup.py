@@ -1,0 +1,54 @@
+"""Tidy-up of transfer files: expired bundles, day-old staged imports and orphaned staging files."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.transfers.models import Bundle, StagedImport, exports_dir
+from apps.transfers.services.bundles import bundle_expire
+from apps.transfers.services.imports import staged_discard
+
+logger = logging.getLogger(__name__)
+
+Action = AuditEvent.Action
+
+STAGED_IMPORT_MAX_AGE = timedelta(days=1)
+
+
+@dataclass
+class CleanupResult:
+    bundles: int = 0  # expired bundles whose files were removed
+    staged: int = 0  # staged imports (row and file) older than a day
+    orphans: int = 0  # staging files older than a day with no row
+
+
+def transfers_cleanup(*, now=None) -> CleanupResult:
+    """Remove the files of expired bundles (rows stay for the record) and staged imports older than a day.
+
+    Idempotent and cheap when there is nothing to do; ``manage.py transfers_cleanup`` and the end of every
+    bundle task call it."""
+    now = now or timezone.now()
+    result = CleanupResult()
+    for bundle in Bundle.objects.filter(expires_at__lte=now):
+        if bundle.path.exists() or bundle.directory.exists():
+            bundle_expire(bundle)
+            result.bundles += 1
+    cutoff = now - STAGED_IMPORT_MAX_AGE
+    for staged in StagedImport.objects.filter(created_at__lt=cutoff):
+        staged_discard(staged)
+        result.staged += 1
+    staging = exports_dir() / "staging"
+    if staging.is_dir():
+        known = {f"{pk}.json" for pk in StagedImport.objects.values_list("pk", flat=True)}
+        for path in staging.iterdir():
+            if path.name in known or not path.is_file():
+                continue
+            if path.stat().st_mtime < cutoff.timestamp():
+                path.unlink(missing_ok=True)
+                result.orphans += 1
+    return result
