@@ -340,7 +340,7 @@ ADMINUI_PLAN_APPROVAL_RULES = env.list(
     default=["grant_admin", "protected_target", "production_offboarding", "group_delete"],
 )
 ADMINUI_PLAN_APPROVAL_TTL = env.int("ADMINUI_PLAN_APPROVAL_TTL", default=24 * 3600)  # seconds a request waits
-ADMINUI_PLAN_PARALLEL = env.int("ADMINUI_PLAN_PARALLEL", default=4)  # instances read and written at once
+ADMINUI_PLAN_PARALLEL = env.int("ADMINUI_PLAN_PARALLEL", default=32)  # instances read and written at once (threads waiting on upstreams)
 
 # ---------------------------------------------------------------------------
 # Sign-in: single sign-on (OpenID Connect), local passwords, re-authentication

@@ -52,6 +52,11 @@ def user_state(user: RemoteUser) -> dict[str, Any]:
     }
 
 
+def _everyone(name: str) -> bool:
+    """The built-in group every user is in (Retool's All Users): membership follows from having an account."""
+    return name.strip().lower() == "all users"
+
+
 def _where(snapshot: dict[str, Any], params: dict[str, Any]) -> str:
     ws = params.get("workspace_id")
     if not ws:
@@ -246,35 +251,57 @@ class _GroupMember(PlanAction):
         state = user_state(user)
         params = op.params
         ws = params.get("workspace_id")
+        name = params.get("group_name", "")
         if ws:
             membership = state["workspaces"].get(ws)
             groups = membership["groups"] if membership else {}
-            group_id = params.get("group_id") or next(
-                (gid for gid, name in groups.items() if name == params.get("group_name")), ""
-            )
+            group_id = params.get("group_id") or next((g for g, n in groups.items() if n == name), "")
+            if not group_id and membership is not None:
+                group_id = self._by_name(provider, name, ws).get("id", "")
             state["group"] = {
                 "id": group_id,
-                "name": groups.get(group_id) or params.get("group_name", ""),
+                "name": groups.get(group_id) or name,
                 "member": group_id in groups,
                 "builtin": False,
                 "in_workspace": membership is not None,
+                "exists": bool(group_id),
             }
             return state, user
-        group = provider.get_group(params["group_id"])
+        group_id = params.get("group_id") or self._by_name(provider, name, None).get("id", "")
+        if not group_id:
+            state["group"] = {"id": "", "name": name, "member": False, "in_workspace": True, "exists": False}
+            return state, user
+        group = provider.get_group(group_id)
         state["group"] = {
             "id": group.id,
             "name": group.name,
             "member": any(m.id == op.target_id for m in group.members),
             "builtin": group.is_builtin,
             "in_workspace": True,
+            "exists": True,
         }
         return state, user
+
+    @staticmethod
+    def _by_name(provider, name: str, workspace_id: str | None) -> dict[str, str]:
+        """The group named ``name`` (exactly, then case-insensitively) in the workspace or organisation: a group
+        given by name (a CSV row, a selection) is looked up when the target is read."""
+        if not name:
+            return {}
+        found = [g for g in provider.iter_groups(workspace_id, search=name) if g.name.lower() == name.lower()]
+        best = next((g for g in found if g.name == name), found[0] if found else None)
+        return {"id": best.id, "name": best.name} if best else {}
 
     def skip_reason(self, snapshot, params) -> str:
         group = snapshot.get("group") or {}
         if not group.get("in_workspace"):
             return "Not a member of that workspace any more."
-        if group.get("builtin"):
+        if not group.get("exists", True):
+            where = _where(snapshot, params) or " here"
+            return f"There is no group named {group.get('name') or params.get('group_name')}{where}."
+        # a built-in group's members are not taken away one by one (deactivating is what ends access); adding is a
+        # grant like any other (Retool's editor and viewer), except to the group everyone is in
+        if group.get("builtin") and (not self.adding or _everyone(group.get("name", ""))):
             return f"{group.get('name')} is a built-in group."
         if self.adding and group.get("member"):
             return f"Already in {group.get('name')}."
@@ -450,9 +477,62 @@ class InviteRevoke(PlanAction):
         )
 
 
+class UserAttribute(PlanAction):
+    """Set (or, with ``value`` None, remove) one user attribute on an instance without workspaces (Retool's
+    ``user_attributes``, declared for the organisation). Params: ``name``, ``value``."""
+
+    name = "user.attribute"
+    label = "Attribute"
+    capability = "supports_user_attributes"
+    policy_action = Change.USER_METADATA
+    audit_action = "user.attribute"
+
+    def read(self, provider, op: OpInput) -> tuple[dict[str, Any], RemoteUser]:
+        user = provider.get_user(op.target_id)
+        state = user_state(user)
+        value = (user.metadata or {}).get(op.params["name"])
+        state["attribute"] = {"name": op.params["name"], "value": None if value is None else str(value)}
+        return state, user
+
+    def _current(self, snapshot) -> str | None:
+        return (snapshot.get("attribute") or {}).get("value")
+
+    def skip_reason(self, snapshot, params) -> str:
+        return "Already so." if self._current(snapshot) == params.get("value") else ""
+
+    def describe(self, snapshot, params) -> tuple[str, str]:
+        def text(value) -> str:
+            return f"{params['name']}={value}" if value is not None else f"no {params['name']}"
+
+        return text(self._current(snapshot)), text(params.get("value"))
+
+    def fingerprint(self, snapshot, params) -> Any:
+        return self._current(snapshot)
+
+    def apply(self, provider, op: OpInput) -> None:
+        value = op.params.get("value")
+        if value is None:
+            provider.delete_user_attribute(op.target_id, op.params["name"])
+        else:
+            provider.set_user_attribute(op.target_id, op.params["name"], str(value))
+
+    def inverse(self, params, planned) -> tuple[str, dict[str, Any]] | str:
+        if planned is None or "attribute" not in planned:
+            return "The attribute before this change was not recorded."
+        return self.name, {"name": params["name"], "value": self._current(planned)}
+
+
 REGISTRY: dict[str, PlanAction] = {
     a.name: a
-    for a in (UserStatus(), UserRole(), GroupMemberRemove(), GroupMemberAdd(), UserMetadata(), InviteRevoke())
+    for a in (
+        UserStatus(),
+        UserRole(),
+        GroupMemberRemove(),
+        GroupMemberAdd(),
+        UserMetadata(),
+        UserAttribute(),
+        InviteRevoke(),
+    )
 }
 
 

@@ -34,3 +34,35 @@ class SubmitForm(ReasonFormMixin):
 
 class TicketForm(forms.Form):
     ticket = forms.CharField(max_length=64, required=False, strip=True)
+
+
+SELECTION_ACTIONS = [
+    ("offboard", "Offboard"),
+    ("role", "Change role"),
+    ("group_add", "Add to group"),
+    ("group_remove", "Remove from group"),
+]
+
+
+class SelectionForm(forms.Form):
+    """The search results' multi-select: each ``account`` checkbox carries the index ids of one result row's
+    accounts (comma-separated)."""
+
+    action = forms.ChoiceField(choices=SELECTION_ACTIONS)
+    role = forms.ChoiceField(choices=[("", "—"), *ROLE_CHOICES], required=False)
+    group = forms.CharField(max_length=200, required=False, strip=True)
+
+    def account_ids(self) -> list[int]:
+        ids: list[int] = []
+        for value in self.data.getlist("account"):
+            ids.extend(int(part) for part in value.split(",") if part.strip().isdigit())
+        return ids
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file")
+
+
+class CopyAccessForm(forms.Form):
+    email = forms.EmailField(max_length=320)
+    source_email = forms.EmailField(max_length=320, label="Copy access from (e-mail)")

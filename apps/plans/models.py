@@ -59,6 +59,10 @@ class Plan(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
     audit_event_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # what building the plan could not turn into operations: a CSV's file name, row count and refused rows
+    # (``{"file", "rows", "errors": [[line, email, instance, action, message], ...]}``) or a builder's notes
+    # (``{"notes": [...]}``: why copying access skipped an instance)
+    source_report = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -107,6 +111,8 @@ class Operation(models.Model):
     target_email = models.CharField(max_length=320, blank=True, db_index=True)
     action = models.CharField(max_length=40)
     params = models.JSONField(default=dict, blank=True)
+    # the line of the CSV file this operation came from (CSV plans only)
+    source_line = models.PositiveIntegerField(null=True, blank=True)
     # what the target looked like when the plan was reviewed: apply compares with it before writing
     planned = models.JSONField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State, default=State.PENDING, db_index=True)

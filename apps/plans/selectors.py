@@ -39,3 +39,45 @@ def plan_progress(*, plan: Plan) -> dict[str, int]:
     counts["total"] = len(states)
     counts["done"] = len(states) - counts[Operation.State.PENDING]
     return counts
+
+
+def person_temporary_access(*, email: str) -> list[Plan]:
+    """Time-boxed plans that changed this person and are not reverted yet, soonest end first."""
+    from apps.plans.services import plans_time_boxed_holding
+
+    return list(
+        plans_time_boxed_holding()
+        .filter(
+            operations__target_email=email.strip().lower(),
+            operations__state=Operation.State.SUCCESS,
+        )
+        .distinct()
+        .select_related("author")
+        .order_by("expires_at")
+    )
+
+
+def person_history(*, email: str, rows, limit: int = 100) -> dict[str, list]:
+    """What touched this person on any instance, newest first: plan operations (by e-mail) and audit rows of their
+    accounts (``rows``: their directory index rows) — changes to the account and group member changes naming it,
+    whether made by a plan, the user page or a group page."""
+    from django.db.models import Q
+
+    from apps.audit.models import AuditEvent
+
+    email = email.strip().lower()
+    operations = list(
+        Operation.objects.filter(target_email=email)
+        .exclude(plan__state=Plan.State.DRAFT)
+        .select_related("plan", "connection")
+        .order_by("-plan__created_at", "position")[:limit]
+    )
+    # each account's rows through the connection index (a scan of the whole trail would grow with it); group member
+    # rows name the member's upstream id in ``extra.user_id``
+    match = Q(pk__in=[])
+    for row in rows:
+        on = Q(connection_id=row.connection_id)
+        match |= on & Q(target_type="user", target_id=row.remote_id)
+        match |= on & Q(action__startswith="group.member_", extra__user_id=row.remote_id)
+    events = list(AuditEvent.objects.filter(match).order_by("-sequence")[:limit]) if rows else []
+    return {"operations": operations, "events": events}

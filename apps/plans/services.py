@@ -64,9 +64,13 @@ class OpSpec:
     message: str = (
         ""  # set: the operation is recorded as skipped with this reason (e.g. a revert that cannot be)
     )
+    line: int | None = None  # the CSV line it came from
 
 
-def _create(*, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: str = "", **fields) -> Plan:
+def plan_create(
+    *, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: str = "", **fields
+) -> Plan:
+    """A draft plan with one operation per spec, in order (what every builder ends with)."""
     with transaction.atomic():
         plan = Plan.objects.create(
             title=title[:200], author=actor, source=source, ticket=ticket[:100], **fields
@@ -84,6 +88,7 @@ def _create(*, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: 
                 params=s.params,
                 state=OpState.SKIPPED if s.message else OpState.PENDING,
                 message=s.message,
+                source_line=s.line,
             )
             for n, s in enumerate(specs, start=1)
         )
@@ -98,6 +103,17 @@ def _index_rows(email: str) -> list[DirectoryUser]:
     )
 
 
+def _invite_revoke_spec(row: DirectoryUser) -> OpSpec:
+    return OpSpec(
+        connection=row.connection,
+        target_id=str(row.invite["id"]),
+        action="invite.revoke",
+        params={"email": row.email},
+        label=f"Invite of {row.email}",
+        email=row.email,
+    )
+
+
 def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticket: str = "") -> Plan:
     """Every instance the directory index has this person on: remove them from their custom groups (optional),
     then deactivate them (ToolJet archives the account, Retool disables it); and revoke each of their pending
@@ -109,16 +125,7 @@ def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticke
     for row in rows:
         if row.invite:
             if row.invite.get("state") == "pending":
-                specs.append(
-                    OpSpec(
-                        connection=row.connection,
-                        target_id=str(row.invite["id"]),
-                        action="invite.revoke",
-                        params={"email": row.email},
-                        label=f"Invite of {row.email}",
-                        email=row.email,
-                    )
-                )
+                specs.append(_invite_revoke_spec(row))
             continue
         who = {
             "connection": row.connection,
@@ -147,9 +154,111 @@ def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticke
         specs.append(OpSpec(**who, action="user.status", params={"status": "archived"}))
     if not specs:
         raise PlanError(f"{email} has no account and no pending invite on any indexed instance.")
-    return _create(
+    return plan_create(
         actor=actor, title=f"Offboard {email.lower()}", source=Plan.Source.PERSON, specs=specs, ticket=ticket
     )
+
+
+def _who(row: DirectoryUser) -> dict[str, Any]:
+    return {"connection": row.connection, "target_id": row.remote_id, "label": row.name, "email": row.email}
+
+
+def _memberships(row: DirectoryUser, workspace: str = "") -> list[dict[str, Any]]:
+    """The person's ToolJet memberships on this row, or only the one named ``workspace`` (id or name)."""
+    if not workspace:
+        return list(row.memberships)
+    wanted = workspace.strip().lower()
+    return [
+        m
+        for m in row.memberships
+        if wanted in (str(m.get("workspace_id", "")).lower(), str(m.get("workspace_name", "")).lower())
+    ]
+
+
+def account_specs(
+    row: DirectoryUser,
+    action: str,
+    *,
+    role: str = "",
+    status: str = "",
+    group: str = "",
+    key: str = "",
+    value: str = "",
+    workspace: str = "",
+) -> list[OpSpec]:
+    """The operations one builder action makes for one account (a directory index row). ``action`` is one of
+    :data:`BUILDER_ACTIONS`; ``workspace`` (ToolJet, id or name) narrows it to one membership, otherwise every
+    membership the index knows is concerned. Whether it would change anything is decided at review, live."""
+    if row.invite:
+        # a pending Retool invite, not an account: offboarding revokes it; nothing else applies to it yet
+        if action == "offboard" and row.invite.get("state") == "pending":
+            return [_invite_revoke_spec(row)]
+        raise PlanError(f"{row.email} has only an invite on {row.connection.name}, no account yet.")
+    who = _who(row)
+    spaces = _memberships(row, workspace)
+    tooljet = bool(row.memberships)
+    if workspace and not spaces:
+        raise PlanError(f"{row.email} is not in a workspace named {workspace} on {row.connection.name}.")
+    if action == "offboard":
+        return [OpSpec(**who, action="user.status", params={"status": "archived"})]
+    if action == "status":
+        wanted = "active" if status == "active" else "archived"
+        if workspace:
+            return [
+                OpSpec(
+                    **who, action="user.status", params={"status": wanted, "workspace_id": m["workspace_id"]}
+                )
+                for m in spaces
+            ]
+        return [OpSpec(**who, action="user.status", params={"status": wanted})]
+    if action == "role":
+        roles = connection_capabilities(row.connection).roles
+        missing = f"{row.connection.name} has no role named {role}." if roles and role not in roles else ""
+        if tooljet:
+            return [
+                OpSpec(
+                    **who,
+                    action="user.role",
+                    params={"role": role, "workspace_id": m["workspace_id"]},
+                    message=missing,
+                )
+                for m in spaces
+            ]
+        return [OpSpec(**who, action="user.role", params={"role": role}, message=missing)]
+    if action in ("group_add", "group_remove"):
+        name = "group.member_add" if action == "group_add" else "group.member_remove"
+        if not tooljet:
+            return [OpSpec(**who, action=name, params={"group_name": group})]
+        if action == "group_remove" and not workspace:
+            # only where the index says they are in it; everywhere (the review says "not in it") otherwise
+            spaces = [m for m in spaces if group in m.get("groups", ())] or spaces
+        return [
+            OpSpec(**who, action=name, params={"workspace_id": m["workspace_id"], "group_name": group})
+            for m in spaces
+        ]
+    if action == "metadata":
+        if not tooljet:
+            return [OpSpec(**who, action="user.attribute", params={"name": key, "value": value})]
+        return [
+            OpSpec(
+                **who,
+                action="user.metadata",
+                params={"workspace_id": m["workspace_id"], "items": {key: value}},
+            )
+            for m in spaces
+        ]
+    raise PlanError(f"Unknown action {action}.")
+
+
+# what each builder action needs of an instance (a CSV row or a selection is refused where it is missing)
+BUILDER_ACTIONS: dict[str, str] = {
+    "offboard": "user.status",
+    "status": "user.status",
+    "role": "user.role",
+    "group_add": "group.member_add",
+    "group_remove": "group.member_remove",
+    "metadata": "user.metadata",
+}
 
 
 def plan_build_role(*, actor, email: str, role: str, ticket: str = "") -> Plan:
@@ -158,34 +267,127 @@ def plan_build_role(*, actor, email: str, role: str, ticket: str = "") -> Plan:
     rows = [r for r in _index_rows(email) if not r.invite]
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
-    specs: list[OpSpec] = []
-    for row in rows:
-        who = {
-            "connection": row.connection,
-            "target_id": row.remote_id,
-            "label": row.name,
-            "email": row.email,
-        }
-        roles = connection_capabilities(row.connection).roles
-        missing = f"{row.connection.name} has no role named {role}." if roles and role not in roles else ""
-        if row.memberships:
-            for m in row.memberships:
-                specs.append(
-                    OpSpec(
-                        **who,
-                        action="user.role",
-                        params={"role": role, "workspace_id": m["workspace_id"]},
-                        message=missing,
-                    )
-                )
-        else:
-            specs.append(OpSpec(**who, action="user.role", params={"role": role}, message=missing))
-    return _create(
+    specs = [spec for row in rows for spec in account_specs(row, "role", role=role)]
+    return plan_create(
         actor=actor,
         title=f"Change role of {email.lower()} to {role}",
         source=Plan.Source.PERSON,
         specs=specs,
         ticket=ticket,
+    )
+
+
+MAX_SELECTION = 1000
+
+
+def plan_build_selection(
+    *, actor, account_ids: list[int], action: str, role: str = "", group: str = "", ticket: str = ""
+) -> Plan:
+    """From a multi-select on the search results: one operation per selected account (one per workspace for a
+    ToolJet role or group change), reviewed like any plan."""
+    if action not in ("offboard", "role", "group_add", "group_remove"):
+        raise PlanError("Pick what to change for the selected people.")
+    if action == "role" and not role:
+        raise PlanError("Pick the role to give the selected people.")
+    if action in ("group_add", "group_remove") and not group.strip():
+        raise PlanError("Name the group.")
+    rows = list(
+        DirectoryUser.objects.filter(pk__in=account_ids[:MAX_SELECTION])
+        .select_related("connection")
+        .order_by("email", "connection__name")
+    )
+    if not rows:
+        raise PlanError("Select at least one person first.")
+    specs = [s for row in rows for s in account_specs(row, action, role=role, group=group.strip())]
+    people = len({row.email for row in rows})
+    what = {
+        "offboard": "Offboard",
+        "role": f"Role {role} for",
+        "group_add": f"Add to {group.strip()}:",
+        "group_remove": f"Remove from {group.strip()}:",
+    }[action]
+    return plan_create(
+        actor=actor,
+        title=f"{what} {people} selected {'person' if people == 1 else 'people'}",
+        source=Plan.Source.SELECTION,
+        specs=specs,
+        ticket=ticket,
+    )
+
+
+def plan_build_copy_access(*, actor, email: str, source_email: str, ticket: str = "") -> Plan:
+    """Give ``email`` the workspaces' roles and the groups ``source_email`` has, instance by instance, where both
+    have an account (and, on ToolJet, workspace by workspace where both are members). What cannot be copied is
+    kept as the plan's notes, shown on the review."""
+    email, source_email = email.strip().lower(), source_email.strip().lower()
+    if email == source_email:
+        raise PlanError("Pick another person to copy access from.")
+    sources = _index_rows(source_email)
+    if not sources:
+        raise PlanError(f"{source_email} is on no indexed instance.")
+    mine = {row.connection_id: row for row in _index_rows(email)}
+    specs: list[OpSpec] = []
+    notes: list[str] = []
+    for src in sources:
+        name = src.connection.name
+        row = mine.get(src.connection_id)
+        if row is None:
+            notes.append(f"{name}: {email} has no account there; invite them first.")
+            continue
+        who = _who(row)
+        if not src.memberships:
+            role = "admin" if src.is_admin else next(iter(src.role_list), "")
+            if role:
+                specs.append(OpSpec(**who, action="user.role", params={"role": role}))
+            for g in src.groups:
+                if g.get("name", "").strip().lower() == "all users":
+                    continue  # everyone is in it
+                specs.append(
+                    OpSpec(
+                        **who,
+                        action="group.member_add",
+                        params={"group_id": str(g["id"]), "group_name": g.get("name", "")},
+                    )
+                )
+            continue
+        theirs = {m["workspace_id"]: m for m in row.memberships}
+        for m in src.memberships:
+            ws_name = m.get("workspace_name") or m["workspace_id"]
+            if m.get("status") != "active":
+                notes.append(
+                    f"{name}: {source_email} is {m.get('status') or 'not active'} in {ws_name}; not copied."
+                )
+                continue
+            if m["workspace_id"] not in theirs:
+                notes.append(
+                    f"{name}: {email} is not a member of workspace {ws_name}; add them to it on their user page first."
+                )
+                continue
+            if m.get("role"):
+                specs.append(
+                    OpSpec(
+                        **who,
+                        action="user.role",
+                        params={"role": m["role"], "workspace_id": m["workspace_id"]},
+                    )
+                )
+            for group in m.get("groups", ()):
+                specs.append(
+                    OpSpec(
+                        **who,
+                        action="group.member_add",
+                        params={"workspace_id": m["workspace_id"], "group_name": group},
+                    )
+                )
+    if not specs:
+        raise PlanError("Nothing to copy. " + " ".join(notes))
+    return plan_create(
+        actor=actor,
+        title=f"Copy access from {source_email} to {email}",
+        source=Plan.Source.PERSON,
+        specs=specs,
+        ticket=ticket,
+        source_report={"notes": notes} if notes else None,
     )
 
 
@@ -204,16 +406,61 @@ class OpReview:
     denied: str = ""  # the policy refuses it for this operator
     approval: str = ""  # why a second approver is needed
     warnings: list[str] = field(default_factory=list)
+    already: bool = False  # skipped because it is already so (not because it cannot be done)
 
     @property
     def will_apply(self) -> bool:
         return not (self.skip or self.denied) and self.op.state == OpState.PENDING
 
 
+class _ReadOnce:
+    """A provider for one review pass: each person, group and group search is read once however many operations
+    name it (an offboarding's group removals and deactivation all read the same person). Everything else is the
+    provider's own."""
+
+    def __init__(self, provider) -> None:
+        self._provider = provider
+        self._seen: dict[tuple, Any] = {}
+
+    def _once(self, key: tuple, read) -> Any:
+        if key not in self._seen:
+            try:
+                self._seen[key] = read()
+            except ProviderError as exc:
+                self._seen[key] = exc
+        value = self._seen[key]
+        if isinstance(value, ProviderError):
+            raise value
+        return value
+
+    def get_user(self, user_id: str):
+        return self._once(("user", user_id), lambda: self._provider.get_user(user_id))
+
+    def get_group(self, group_id: str, *, workspace_id: str | None = None):
+        return self._once(
+            ("group", group_id, workspace_id),
+            lambda: self._provider.get_group(group_id, workspace_id=workspace_id),
+        )
+
+    def iter_groups(self, workspace_id: str | None = None, *, search: str | None = None):
+        key = ("groups", workspace_id, search)
+        return iter(self._once(key, lambda: list(self._provider.iter_groups(workspace_id, search=search))))
+
+    def get_user_metadata(self, workspace_id: str, user_id: str):
+        return self._once(
+            ("metadata", workspace_id, user_id),
+            lambda: self._provider.get_user_metadata(workspace_id, user_id),
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._provider, name)
+
+
 def _read_connection(ops: list[Operation]) -> dict[int, dict[str, Any]]:
     """On a worker thread: read every operation's target on one connection (no database access here)."""
     out: dict[int, dict[str, Any]] = {}
-    with get_provider(ops[0].connection) as provider:
+    with get_provider(ops[0].connection) as raw:
+        provider = _ReadOnce(raw)
         for op in ops:
             try:
                 snapshot, _ = get_action(op.action).read(provider, OpInput(op.target_id, op.params))
@@ -271,9 +518,13 @@ def _review_op(op: Operation, actor, caps_cache: dict[int, Any]) -> OpReview:
     if not readable:
         review.skip = f"Could not read it: {planned['error']}" if planned else "Not read yet."
         return review
-    caps = caps_cache.setdefault(op.connection_id, connection_capabilities(op.connection))
+    caps = caps_cache.get(op.connection_id)
+    if caps is None:
+        caps = caps_cache[op.connection_id] = connection_capabilities(op.connection)
     missing = action.missing_capability(caps)
     review.skip = f"Not possible here: {missing}" if missing else action.skip_reason(planned, op.params)
+    # skip reasons that say the target is already as wanted ("Already …", "Not in … any more")
+    review.already = not missing and review.skip.startswith(("Already", "Not in "))
     target = action.policy_target(op.connection, planned, op.params)
     if target.protected:
         review.warnings.append("Holds admin upstream (protected account).")
@@ -317,29 +568,40 @@ def plan_summary(rows: list[OpReview]) -> Summary:
 
 
 def plan_conflict(*, plan: Plan) -> str:
-    """A sentence naming the first active plan that holds one of this plan's targets, or ""."""
-    mine = plan.operations.filter(state=OpState.PENDING).values_list("connection_id", "target_id")
-    for connection_id, target_id in mine:
-        other = (
-            Operation.objects.filter(
-                connection_id=connection_id,
-                target_id=target_id,
-                plan__state__in=Plan.ACTIVE,
-                state__in=(OpState.PENDING, OpState.UNKNOWN),
-            )
-            .exclude(plan=plan)
-            .select_related("plan", "plan__author", "connection")
-            .order_by("plan_id")
-            .first()
+    """A sentence naming the first active plan that holds one of this plan's targets, or "". Two queries however
+    many operations the plan has: the active plans' open operations on the same connections are few."""
+    mine = list(
+        plan.operations.filter(state=OpState.PENDING)
+        .order_by("position")
+        .values_list("connection_id", "target_id")
+    )
+    if not mine:
+        return ""
+    wanted = set(mine)
+    held: dict[tuple[int, str], int] = {}
+    others = (
+        Operation.objects.filter(
+            plan__state__in=Plan.ACTIVE,
+            state__in=(OpState.PENDING, OpState.UNKNOWN),
+            connection_id__in={c for c, _ in wanted},
         )
-        if other is not None:
-            p = other.plan
-            return (
-                f"Plan #{p.pk} “{p.title}” ({p.get_state_display().lower()}, by {p.actor_name}) already changes "
-                f"{other.target_label or other.target_id} on {other.connection.name}. Wait for it to finish "
-                "or have it rejected first."
-            )
-    return ""
+        .exclude(plan=plan)
+        .order_by("plan_id", "position")
+        .values_list("pk", "connection_id", "target_id")
+    )
+    for pk, connection_id, target_id in others.iterator():
+        if (connection_id, target_id) in wanted:
+            held.setdefault((connection_id, target_id), pk)
+    first = next((held[key] for key in mine if key in held), None)
+    if first is None:
+        return ""
+    other = Operation.objects.select_related("plan", "plan__author", "connection").get(pk=first)
+    p = other.plan
+    return (
+        f"Plan #{p.pk} “{p.title}” ({p.get_state_display().lower()}, by {p.actor_name}) already changes "
+        f"{other.target_label or other.target_id} on {other.connection.name}. Wait for it to finish "
+        "or have it rejected first."
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -699,7 +961,7 @@ def plan_retry_build(*, plan: Plan, actor) -> Plan:
     )
     if not plan.is_finished or not failed:
         raise PlanError("There is nothing to retry in this plan.")
-    return _create(
+    return plan_create(
         actor=actor,
         title=f"Retry of #{plan.pk}: {plan.title}"[:200],
         source=Plan.Source.RETRY,
@@ -729,7 +991,7 @@ def plan_revert_build(*, plan: Plan, actor, source: str = Plan.Source.REVERT, **
     specs = _revert_specs(plan)
     if not specs:
         raise PlanError("This plan changed nothing that could be reverted.")
-    return _create(
+    return plan_create(
         actor=actor,
         title=f"Revert #{plan.pk}: {plan.title}"[:200],
         source=source,
@@ -740,6 +1002,47 @@ def plan_revert_build(*, plan: Plan, actor, source: str = Plan.Source.REVERT, **
     )
 
 
+def plans_time_boxed_holding() -> Any:
+    """Finished time-boxed plans whose effect still holds: no revert of them is on its way or applied (a revert
+    draft someone left, or one rejected, does not count)."""
+    from django.db.models import Exists, OuterRef
+
+    reverting = Plan.objects.filter(reverts=OuterRef("pk"), state__in=(*Plan.ACTIVE, *Plan.FINISHED))
+    return Plan.objects.filter(state__in=Plan.FINISHED, expires_at__isnull=False).exclude(Exists(reverting))
+
+
+def _revert_approved(plan: Plan, *, actor, reason: str, source: str) -> Plan | None:
+    """Build the revert of ``plan``, read its targets, record what would be skipped, and mark it approved (the
+    caller applies it). None when there is nothing to revert (the plan's time box is then cleared)."""
+    try:
+        revert = plan_revert_build(
+            plan=plan, actor=actor, source=source, on_behalf_of=None if actor else plan.author
+        )
+    except PlanError as exc:
+        logger.info("plan %s ended with nothing to revert: %s", plan.pk, exc.message)
+        Plan.objects.filter(pk=plan.pk).update(expires_at=None)
+        return None
+    plan_refresh(plan=revert)
+    caps: dict[int, Any] = {}
+    reviews = [
+        _review_op(op, actor, caps)
+        for op in revert.operations.select_related("connection").filter(state=OpState.PENDING)
+    ]
+    denied = next((r.denied for r in reviews if r.denied and not r.skip), "")
+    if denied:  # an operator ending access early may do only what the policy allows them (no second approver)
+        revert.delete()
+        raise PlanError(f"Not allowed: {denied}")
+    for review in reviews:
+        if review.skip:
+            review.op.state, review.op.message = OpState.SKIPPED, review.skip
+            review.op.save(update_fields=["state", "message"])
+    revert.reason = reason
+    revert.state = Plan.State.APPROVED
+    revert.approved_at = timezone.now()
+    revert.save(update_fields=["reason", "state", "approved_at", "updated_at"])
+    return revert
+
+
 def plans_expire(*, now=None) -> list[int]:
     """For the scheduler: requests nobody approved in time expire; every finished plan past its ``expires_at``
     gets its revert built and applied at once (actor: the system on behalf of the author; reason: "time-boxed
@@ -747,29 +1050,30 @@ def plans_expire(*, now=None) -> list[int]:
     now = now or timezone.now()
     approval_requests_expire(now=now)
     applied = []
-    due = Plan.objects.filter(state__in=Plan.FINISHED, expires_at__lte=now, reverted_by__isnull=True)
-    for plan in due.select_related("author"):
-        try:
-            revert = plan_revert_build(
-                plan=plan, actor=None, source=Plan.Source.EXPIRY, on_behalf_of=plan.author
-            )
-        except PlanError as exc:
-            logger.info("plan %s expired with nothing to revert: %s", plan.pk, exc.message)
-            Plan.objects.filter(pk=plan.pk).update(expires_at=None)
-            continue
-        plan_refresh(plan=revert)
-        caps: dict[int, Any] = {}
-        for op in revert.operations.select_related("connection").filter(state=OpState.PENDING):
-            review = _review_op(op, None, caps)
-            if review.skip:
-                op.state, op.message = OpState.SKIPPED, review.skip
-                op.save(update_fields=["state", "message"])
-        revert.reason = "time-boxed access ended"
-        revert.state = Plan.State.APPROVED
-        revert.save(update_fields=["reason", "state", "updated_at"])
-        plan_apply(plan_id=revert.pk)
-        applied.append(revert.pk)
+    for plan in plans_time_boxed_holding().filter(expires_at__lte=now).select_related("author"):
+        revert = _revert_approved(
+            plan, actor=None, reason="time-boxed access ended", source=Plan.Source.EXPIRY
+        )
+        if revert is not None:
+            plan_apply(plan_id=revert.pk)
+            applied.append(revert.pk)
     return applied
+
+
+def plan_end_now(*, plan: Plan, actor) -> Plan:
+    """End time-boxed access early: the same revert as expiry, built now by ``actor`` and queued for the worker
+    (nothing to review: it puts back the recorded before-states, which expiry would do anyway, so no second approver
+    is asked for; but every operation must be one the policy allows ``actor``)."""
+    if not plans_time_boxed_holding().filter(pk=plan.pk).exists():
+        raise PlanError("This plan holds no time-boxed access any more.")
+    revert = _revert_approved(
+        plan, actor=actor, reason="time-boxed access ended early", source=Plan.Source.EXPIRY
+    )
+    if revert is None:
+        raise PlanError("This plan changed nothing that could be reverted.")
+    with transaction.atomic():
+        _enqueue_apply(revert)
+    return revert
 
 
 def session_ticket_set(*, session, ticket: str) -> str:

@@ -3,17 +3,19 @@ progress (polled, stops with 286) → retry failed / revert."""
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
 from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.plans import forms, selectors, services
+from apps.plans import csvplan, forms, selectors, services
 from apps.plans.models import Plan
 
 DETAIL = "plans/plan_detail.html"
@@ -110,6 +112,8 @@ def _context(request: HtmxHttpRequest, plan: Plan, form=None) -> dict:
         plan=plan, actor=viewer if plan.state != Plan.State.DRAFT else plan.author
     )
     return {
+        "csv": csvplan.plan_csv_summary(plan=plan, rows=rows) if plan.source == Plan.Source.CSV else None,
+        "notes": (plan.source_report or {}).get("notes", []),
         "plan": plan,
         "rows": rows,
         "summary": services.plan_summary(rows),
@@ -226,3 +230,109 @@ def approval_list(request: HtmxHttpRequest) -> HttpResponse:
         "plans/approval_list.html",
         {"plans": plans, "is_admin": request.user.has_perm(Perm.GRANT_ADMIN)},
     )
+
+
+@require_POST
+def selection_build(request: HtmxHttpRequest) -> HttpResponse:
+    """The search results' "Plan a change for the selected" (a full-page POST: the review is a page of its own)."""
+    require(request.user, Perm.CHANGE_PEOPLE)
+    form = forms.SelectionForm(request.POST)
+    if not form.is_valid():
+        return alert_response(request, "Pick what to change for the selected people.", status=400)
+    try:
+        plan = services.plan_build_selection(
+            actor=request.user,
+            account_ids=form.account_ids(),
+            action=form.cleaned_data["action"],
+            role=form.cleaned_data["role"],
+            group=form.cleaned_data["group"],
+            ticket=request.session.get("plans_ticket", ""),
+        )
+    except services.PlanError as exc:
+        return alert_response(request, exc.message, status=400)
+    return redirect(plan)
+
+
+@require_POST
+def copy_access_build(request: HtmxHttpRequest) -> HttpResponse:
+    ticket = request.session.get("plans_ticket", "")
+    return _build(
+        request,
+        forms.CopyAccessForm(request.POST),
+        lambda data: services.plan_build_copy_access(
+            actor=request.user, email=data["email"], source_email=data["source_email"], ticket=ticket
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def csv_upload(request: HtmxHttpRequest) -> HttpResponse:
+    """Upload a CSV of changes: validated row by row into a draft plan, then the normal review."""
+    require(request.user, Perm.CHANGE_PEOPLE)
+    form = forms.CsvUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            plan = csvplan.plan_build_csv(
+                actor=request.user,
+                upload=getattr(upload.file, "file", upload.file),  # a spooled upload wraps its real file
+                filename=upload.name,
+                size=upload.size,
+                ticket=request.session.get("plans_ticket", ""),
+            )
+        except services.PlanError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect(plan)
+    return render(
+        request,
+        "plans/csv_upload.html",
+        {
+            "form": form,
+            "columns": csvplan.COLUMNS,
+            "max_rows": csvplan.MAX_ROWS,
+            "max_bytes": csvplan.MAX_BYTES,
+        },
+    )
+
+
+@require_GET
+def csv_template(request: HtmxHttpRequest) -> HttpResponse:
+    require(request.user, Perm.VIEW)
+    response = HttpResponse(csvplan.csv_template(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="plan-template.csv"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+def csv_errors(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The error report of a CSV plan: refused rows and the operations the review refuses, as CSV."""
+    plan = _plan_for(request, pk)
+    if plan.source != Plan.Source.CSV:
+        raise Http404
+    rows = services.plan_review_rows(plan=plan, actor=plan.author)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(r) for r in csvplan.plan_csv_errors(plan=plan, rows=rows)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}-errors.csv"'
+    return response
+
+
+@require_POST
+def plan_end_now(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """End time-boxed access now: the revert expiry would build, queued at once."""
+    plan = _plan_for(request, pk)
+    require(request.user, Perm.CHANGE_PEOPLE)
+    try:
+        revert = services.plan_end_now(plan=plan, actor=request.user)
+    except services.PlanError as exc:
+        return _refused(request, plan, exc.message)
+    messages.success(request, f"Ending the access of plan #{plan.pk}: its revert is being applied.")
+    return redirect(revert)

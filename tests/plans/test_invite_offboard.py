@@ -71,3 +71,17 @@ def test_an_expired_invite_is_not_offboarded(operator_admin, fleet):
     fleet()
     with pytest.raises(PlanError, match="no pending invite"):
         plan_build_offboard(actor=operator_admin, email="late.invitee@example.com")
+
+
+def test_a_selection_offboards_an_invite_and_refuses_other_changes_to_it(operator_admin, fleet):
+    from apps.plans.services import plan_build_selection
+
+    f = fleet()
+    sim, connection = f["retool"]
+    row = DirectoryUser.objects.get(connection=connection, email=INVITEE)
+    plan = plan_build_selection(actor=operator_admin, account_ids=[row.pk], action="offboard")
+    assert [(o.action, o.target_id) for o in plan.operations.all()] == [
+        ("invite.revoke", str(_pending_id(sim)))
+    ]
+    with pytest.raises(PlanError, match="has only an invite"):
+        plan_build_selection(actor=operator_admin, account_ids=[row.pk], action="role", role="admin")
