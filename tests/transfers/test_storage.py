@@ -268,3 +268,23 @@ def _no_retries():
     from botocore.config import Config
 
     return Config(retries={"max_attempts": 1}, connect_timeout=2, s3={"addressing_style": "path"})
+
+
+def test_a_source_that_fails_mid_upload_leaves_no_object_and_no_open_upload(s3_storage):
+    from apps.transfers import storage
+
+    class SourceFailed(Exception):
+        pass
+
+    def source():
+        yield b"x" * (9 * 1024 * 1024)  # one 8 MiB part goes up before the failure
+        yield b"y" * 1024
+        raise SourceFailed
+
+    with pytest.raises(SourceFailed):
+        storage.write_stream("staging/half.json", source())
+    assert stored_keys(s3_storage) == []
+    assert list(s3_storage.multipart_uploads.all()) == []  # aborted, not left to linger
+    size, sha = storage.write_stream("staging/whole.json", iter([b"a" * 10, b"b" * 10]))
+    assert (size, sha) == (20, hashlib.sha256(b"a" * 10 + b"b" * 10).hexdigest())
+    assert b"".join(storage.read_chunks("staging/whole.json")) == b"a" * 10 + b"b" * 10
