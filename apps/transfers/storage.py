@@ -172,25 +172,18 @@ def open_write(name: str) -> Iterator[BinaryIO]:
 
 
 def _abort_upload(fh) -> None:
-    multipart = getattr(fh, "_multipart", None)
+    """Abandon an unfinished multipart upload (django-storages' S3File): the store discards the parts sent so far and
+    no object appears; closing the file afterwards must not complete or create anything either."""
+    multipart, fh._multipart = getattr(fh, "_multipart", None), None
     if multipart is not None:
         try:
             multipart.abort()
-        except Exception:  # noqa: BLE001 - the store discards an unfinished upload by itself in time
+        except _s3_errors():  # the store's own lifecycle rule discards it in time (docs/operations.md)
             logger.warning("could not abort an unfinished upload to the transfers storage", exc_info=True)
-    fh._multipart = None
-    fh._is_dirty = False
-    fh._raw_bytes_written = 1  # nothing must be created on close
-    with _quiet():
-        fh.close()
-
-
-@contextmanager
-def _quiet():
-    try:
-        yield
-    except Exception:  # noqa: BLE001
-        logger.debug("closing an aborted upload failed", exc_info=True)
+    buffer, fh._file = getattr(fh, "_file", None), None
+    if buffer is not None:
+        buffer.close()
+    fh._closed = True
 
 
 def write_stream(name: str, chunks: Iterable[bytes]) -> tuple[int, str]:
