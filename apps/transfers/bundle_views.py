@@ -24,7 +24,7 @@ from apps.transfers.forms import (
 )
 from apps.transfers.models import Bundle
 from apps.transfers.services import bundles, uploads
-from apps.transfers.storage import StorageProblem, StorageRefused, StorageUnreachable
+from apps.transfers.storage import READ_SIZE, StorageProblem, StorageRefused, StorageUnreachable
 from apps.transfers.views import upload_too_large
 
 
@@ -170,6 +170,8 @@ def bundle_download(request: HtmxHttpRequest, slug: str, bundle_id) -> HttpRespo
         return alert_response(request, exc.message, status=503)
     content_type = "application/json" if bundle.kind == Bundle.Kind.BACKUP else "application/zip"
     response = FileResponse(fh, as_attachment=True, filename=bundle.file_name, content_type=content_type)
+    # FileResponse reads ``block_size`` at each piece: 1 MiB reads from disk or the bucket instead of 4 KiB
+    response.block_size = READ_SIZE
     if bundle.size is not None and not response.has_header("Content-Length"):
         response["Content-Length"] = str(bundle.size)  # a stream from shared storage has no length of its own
     return response
