@@ -293,6 +293,15 @@ def listdir(prefix: str) -> list[str]:
         return []
 
 
+def top_level_names() -> set[str]:
+    """Every file and folder name at the top of the storage, in one listing (one paginated request on S3)."""
+    try:
+        folders, files = transfers_storage().listdir("")
+    except FileNotFoundError:
+        return set()
+    return set(folders) | set(files)
+
+
 def modified_time(name: str):
     return transfers_storage().get_modified_time(name)
 

@@ -288,3 +288,22 @@ def test_a_source_that_fails_mid_upload_leaves_no_object_and_no_open_upload(s3_s
     size, sha = storage.write_stream("staging/whole.json", iter([b"a" * 10, b"b" * 10]))
     assert (size, sha) == (20, hashlib.sha256(b"a" * 10 + b"b" * 10).hexdigest())
     assert b"".join(storage.read_chunks("staging/whole.json")) == b"a" * 10 + b"b" * 10
+
+
+def test_the_cleanup_removes_expired_bundles_from_the_bucket(admin_client, tooljet, s3_storage, host):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.transfers.services.cleanup import transfers_cleanup
+
+    sim, connection = tooljet
+    host("host-a")
+    bundle = _create(admin_client, connection, sim, [app_id(sim, "Sales Dashboard")])
+    bundles.bundle_build(bundle_id=bundle.pk)
+    assert stored_keys(s3_storage) == [f"adminui-transfers/{bundle.pk}.zip"]
+    Bundle.objects.filter(pk=bundle.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert transfers_cleanup().bundles == 1
+    assert stored_keys(s3_storage) == []
+    assert Bundle.objects.filter(pk=bundle.pk).exists()  # the row stays for the record
+    assert transfers_cleanup().bundles == 0

@@ -35,8 +35,9 @@ def transfers_cleanup(*, now=None) -> CleanupResult:
     bundle task call it."""
     now = now or timezone.now()
     result = CleanupResult()
+    present = storage.top_level_names()  # one listing, not a request per expired row
     for bundle in Bundle.objects.filter(expires_at__lte=now):
-        if storage.exists(bundle.storage_name) or storage.listdir(bundle.parts_name):
+        if bundle.storage_name in present or bundle.parts_name in present:
             bundle_expire(bundle)
             result.bundles += 1
     cutoff = now - STAGED_IMPORT_MAX_AGE
