@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db.models import Q, Sum
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 ALIAS = "transfers"
 READ_SIZE = 1024 * 1024
 FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+S3_ERRORS = (BotoCoreError, ClientError)  # what django-storages' S3 backend raises besides OSError
 
 
 class ExportsDirStorage(FileSystemStorage):
@@ -69,7 +71,7 @@ class StorageWriteError(StorageProblem):
                 "administrator to free space or raise its size, then try again.",
                 full=True,
             )
-        if isinstance(exc, OSError) and not _is_s3_error(exc):
+        if isinstance(exc, OSError) and not isinstance(exc, S3_ERRORS):
             return cls(f"The exports storage could not be written ({exc.strerror or exc}). Nothing was kept.")
         return cls(f"The shared exports storage refused the file ({_s3_reason(exc)}). Nothing was kept.")
 
@@ -97,18 +99,6 @@ def host_name() -> str:
 def stored_on() -> str:
     """What a row records about where its file is: this host on a local disk, ``""`` on shared storage."""
     return host_name() if is_local() else ""
-
-
-def _s3_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError:  # pragma: no cover - django-storages[s3] is a runtime dependency
-        return ()
-    return (BotoCoreError, ClientError)
-
-
-def _is_s3_error(exc: BaseException) -> bool:
-    return bool(_s3_errors()) and isinstance(exc, _s3_errors())
 
 
 def _s3_reason(exc: BaseException) -> str:
@@ -153,7 +143,7 @@ def open_write(name: str) -> Iterator[BinaryIO]:
         finally:
             tmp.unlink(missing_ok=True)
         return
-    errors = (OSError, *_s3_errors())
+    errors = (OSError, *S3_ERRORS)
     try:
         fh = storage.open(name, "wb")
     except errors as exc:
@@ -178,7 +168,7 @@ def _abort_upload(fh) -> None:
     if multipart is not None:
         try:
             multipart.abort()
-        except _s3_errors():  # the store's own lifecycle rule discards it in time (docs/operations.md)
+        except S3_ERRORS:  # the store's own lifecycle rule discards it in time (docs/operations.md)
             logger.warning("could not abort an unfinished upload to the transfers storage", exc_info=True)
     buffer, fh._file = getattr(fh, "_file", None), None
     if buffer is not None:
@@ -217,7 +207,7 @@ def open_read(name: str) -> BinaryIO:
         return open(storage.path(name), "rb")  # noqa: SIM115 - the caller closes it
     try:
         return storage.bucket.Object(_s3_key(storage, name)).get()["Body"]
-    except _s3_errors() as exc:
+    except S3_ERRORS as exc:
         code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
         if code in {"NoSuchKey", "404", "NotFound"}:
             raise FileNotFoundError(name) from exc
@@ -255,7 +245,7 @@ def open_local_copy(name: str) -> Iterator[BinaryIO]:
 def exists(name: str) -> bool:
     try:
         return transfers_storage().exists(name)
-    except _s3_errors() as exc:
+    except S3_ERRORS as exc:
         raise _unreachable(exc) from exc
 
 
@@ -269,7 +259,7 @@ def delete(name: str) -> None:
         transfers_storage().delete(name)
     except FileNotFoundError:
         pass
-    except (OSError, *_s3_errors()):
+    except (OSError, *S3_ERRORS):
         logger.warning("could not delete %s from the transfers storage", name, exc_info=True)
 
 
@@ -281,7 +271,7 @@ def delete_folder(prefix: str) -> None:
         return
     try:
         storage.bucket.objects.filter(Prefix=_s3_key(storage, prefix).rstrip("/") + "/").delete()
-    except _s3_errors():
+    except S3_ERRORS:
         logger.warning("could not delete %s/ from the transfers storage", prefix, exc_info=True)
 
 
