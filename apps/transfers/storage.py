@@ -119,12 +119,27 @@ def _s3_key(storage, name: str) -> str:
 # -- writing ---------------------------------------------------------------------------------------------------
 
 
+class _Sink:
+    """The file handed to the writer: a failed write is a storage failure (:class:`StorageWriteError`), while
+    errors of whatever feeds it (an upstream that drops, an OSError of the source) pass through as they are."""
+
+    def __init__(self, fh):
+        self._fh = fh
+
+    def write(self, data) -> int:
+        try:
+            return self._fh.write(data)
+        except (OSError, *S3_ERRORS) as exc:
+            raise StorageWriteError.wrap(exc) from exc
+
+
 @contextmanager
 def open_write(name: str) -> Iterator[BinaryIO]:
     """A writable file that becomes ``name`` in the transfers storage only when the block ends without an error.
     Any failure (the block's own, or the storage's: ENOSPC, a refused upload) leaves nothing behind; storage
-    failures come out as :class:`StorageWriteError`."""
+    failures come out as :class:`StorageWriteError`, the block's own errors as they were."""
     storage = transfers_storage()
+    errors = (OSError, *S3_ERRORS)
     if is_local(storage):
         dest = Path(storage.path(name))
         tmp = dest.with_name(dest.name + ".part")
@@ -134,28 +149,31 @@ def open_write(name: str) -> Iterator[BinaryIO]:
         except OSError as exc:
             raise StorageWriteError.wrap(exc) from exc
         try:
+            with fh:
+                yield _Sink(fh)
+                try:
+                    fh.flush()  # buffered bytes meet a full disk here at the latest
+                except OSError as exc:
+                    raise StorageWriteError.wrap(exc) from exc
             try:
-                with fh:
-                    yield fh
                 tmp.replace(dest)
             except OSError as exc:
                 raise StorageWriteError.wrap(exc) from exc
         finally:
             tmp.unlink(missing_ok=True)
         return
-    errors = (OSError, *S3_ERRORS)
     try:
         fh = storage.open(name, "wb")
     except errors as exc:
         raise StorageWriteError.wrap(exc) from exc
     done = False
     try:
+        yield _Sink(fh)
         try:
-            yield fh
             fh.close()  # completes the multipart upload: only now does the object exist
-            done = True
         except errors as exc:
             raise StorageWriteError.wrap(exc) from exc
+        done = True
     finally:
         if not done:
             _abort_upload(fh)
