@@ -7,6 +7,7 @@ Production (DEBUG off): both must be given, or the process refuses to start.
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 import warnings
 from pathlib import Path
@@ -311,6 +312,41 @@ ADMINUI_WORKER_OVERDUE = env.int("ADMINUI_WORKER_OVERDUE", default=30)  # second
 ADMINUI_IMPORT_MAX_BYTES = env.int("ADMINUI_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 ADMINUI_BUNDLE_LINK_TTL = env.int("ADMINUI_BUNDLE_LINK_TTL", default=24 * 3600)  # seconds
 ADMINUI_EXPORTS_DIR = Path(env.str("ADMINUI_EXPORTS_DIR", default=str(VAR_DIR / "exports")))
+# Files that outlive a request (bundles, their per-app parts, staged imports) go through the "transfers" storage:
+# a folder on this host by default, or an S3-compatible bucket that every host shares (ADMINUI_STORAGE=s3). With
+# more than one host, a local folder must itself be shared, or a file built on one host is not there on another.
+ADMINUI_STORAGE = env.str("ADMINUI_STORAGE", default="local")
+# 0: no quota. Counted from the rows (bundles still downloadable, staged imports), on either kind of storage.
+ADMINUI_EXPORTS_QUOTA_BYTES = env.int("ADMINUI_EXPORTS_QUOTA_BYTES", default=0)
+# Local storage only: a build or upload is refused while less than this is free on the exports disk.
+ADMINUI_EXPORTS_MIN_FREE_BYTES = env.int("ADMINUI_EXPORTS_MIN_FREE_BYTES", default=256 * 1024 * 1024)
+# The name this host gives the files it keeps on a local disk, so another host can say where they are.
+ADMINUI_HOST_NAME = socket.gethostname()
+if ADMINUI_STORAGE == "s3":
+    _s3_endpoint = env.str("ADMINUI_S3_ENDPOINT_URL", default="") or None
+    TRANSFERS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("ADMINUI_S3_BUCKET"),
+            "location": env.str("ADMINUI_S3_PREFIX", default="adminui-transfers"),
+            "endpoint_url": _s3_endpoint,
+            "region_name": env.str("ADMINUI_S3_REGION", default="") or None,
+            # empty: boto3's own chain (instance role, AWS_* variables, ~/.aws)
+            "access_key": env.str("ADMINUI_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("ADMINUI_S3_SECRET_ACCESS_KEY", default="") or None,
+            # MinIO, Ceph and most self-hosted stores want path-style URLs
+            "addressing_style": "path" if _s3_endpoint else None,
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+            # writes go up in 8 MiB multipart pieces; a read spooled by the library stays on disk past 8 MiB
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+else:
+    TRANSFERS_STORAGE = {"BACKEND": "apps.transfers.storage.ExportsDirStorage"}
+STORAGES["transfers"] = TRANSFERS_STORAGE
+AWS_S3_FILE_BUFFER_SIZE = 8 * 1024 * 1024
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads spool to a temporary file
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.directory.models import DirectorySync
+from apps.transfers import storage
 from apps.transfers.models import Bundle, BundleItem
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def _bundle_abandoned(args: list[Any], kwargs: dict[str, Any]) -> None:
         return
     unfinished = bundle.items.filter(status__in=[BundleItem.Status.RUNNING, BundleItem.Status.PENDING])
     for item in unfinished:
-        item.part_path.unlink(missing_ok=True)  # a half-written export is never offered
+        storage.delete(item.part_name)  # a half-written export is never offered
     unfinished.update(status=BundleItem.Status.FAILED, error=ITEM_ERROR)
     Bundle.objects.filter(pk=bundle.pk).update(
         status=Bundle.Status.FAILED, error=BUNDLE_ERROR, finished_at=timezone.now()

@@ -5,9 +5,7 @@ thread overlaps with sending (or writing) piece N and receiving piece N+1 (docs/
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 _HASHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sha256")
 
@@ -33,22 +31,3 @@ class OverlappedSha256:
     def hexdigest(self) -> str:
         self._settle()
         return self._digest.hexdigest()
-
-
-def write_hashed(chunks: Iterable[bytes], dest: Path) -> tuple[int, str]:
-    """Write ``chunks`` to ``dest``; returns (size, sha256). The bytes go to ``<dest>.part`` first, renamed when
-    complete, so ``dest`` never holds half a file and a failure leaves nothing behind."""
-    digest = OverlappedSha256()
-    size = 0
-    tmp = dest.with_name(dest.name + ".part")
-    try:
-        with open(tmp, "wb") as fh:
-            for chunk in chunks:
-                digest.update(chunk)
-                fh.write(chunk)
-                size += len(chunk)
-        sha256 = digest.hexdigest()
-        tmp.replace(dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return size, sha256

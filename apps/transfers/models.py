@@ -1,23 +1,19 @@
 """Files the console keeps for operators: bundles (ZIP of app exports + manifest), copy backups and staged imports.
 
-The bytes live under ``settings.ADMINUI_EXPORTS_DIR``; rows hold only names, sizes, hashes and status.
+The bytes live in the "transfers" storage (``apps.transfers.storage``: a local folder or a shared bucket); rows hold
+only names, sizes, hashes, status and — on a local disk — which host holds the file.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-
-def exports_dir() -> Path:
-    path = Path(settings.ADMINUI_EXPORTS_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+STAGING = "staging"  # the storage folder of staged imports
 
 
 class Bundle(models.Model):
@@ -64,6 +60,11 @@ class Bundle(models.Model):
     )
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    stored_on = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The host whose local disk holds the files; empty on shared storage.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -72,14 +73,15 @@ class Bundle(models.Model):
         return self.file_name or f"bundle {self.pk}"
 
     @property
-    def directory(self) -> Path:
-        return exports_dir() / str(self.pk)
+    def parts_name(self) -> str:
+        """The storage folder of the per-app files while the bundle is being built."""
+        return str(self.pk)
 
     @property
-    def path(self) -> Path:
-        """The finished file (ZIP, or JSON for a backup)."""
+    def storage_name(self) -> str:
+        """The finished file (ZIP, or JSON for a backup) in the transfers storage."""
         suffix = ".json" if self.kind == self.Kind.BACKUP else ".zip"
-        return exports_dir() / f"{self.pk}{suffix}"
+        return f"{self.pk}{suffix}"
 
     @property
     def is_finished(self) -> bool:
@@ -139,8 +141,8 @@ class BundleItem(models.Model):
         return self.app_name
 
     @property
-    def part_path(self) -> Path:
-        return self.bundle.directory / self.file_name
+    def part_name(self) -> str:
+        return f"{self.bundle.parts_name}/{self.file_name}"
 
 
 class StagedImport(models.Model):
@@ -162,12 +164,15 @@ class StagedImport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    stored_on = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The host whose local disk holds the file; empty on shared storage.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
 
     @property
-    def path(self) -> Path:
-        staging = exports_dir() / "staging"
-        staging.mkdir(parents=True, exist_ok=True)
-        return staging / f"{self.pk}.json"
+    def storage_name(self) -> str:
+        return f"{STAGING}/{self.pk}.json"

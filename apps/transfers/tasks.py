@@ -17,6 +17,7 @@ def bundle_build_task(bundle_id: str, only_failed: bool = False, request_id: str
     Then tidy up: expired bundle files and day-old staged imports go (``transfers_cleanup``)."""
     from apps.transfers.services.bundles import bundle_build
     from apps.transfers.services.cleanup import transfers_cleanup
+    from apps.transfers.storage import StorageProblem
 
     token = request_meta_var.set(RequestMeta(request_id=request_id or "-"))
     try:
@@ -25,6 +26,6 @@ def bundle_build_task(bundle_id: str, only_failed: bool = False, request_id: str
         request_meta_var.reset(token)
     try:
         transfers_cleanup()
-    except OSError:  # a cleanup hiccup must not mark a finished bundle's task as failed
+    except (OSError, StorageProblem):  # a cleanup hiccup must not mark a finished bundle's task as failed
         logger.exception("transfers cleanup after bundle %s failed", bundle_id)
     return status

@@ -28,6 +28,7 @@ from apps.transfers.forms import (
 from apps.transfers.models import Bundle
 from apps.transfers.preflight import ExportRejected
 from apps.transfers.services import common, copies, exports, imports
+from apps.transfers.storage import StorageProblem
 
 UPLOAD_SLACK = 1024 * 1024  # multipart overhead allowed on top of the file size limit
 
@@ -219,7 +220,7 @@ def app_import(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             except ExportRejected as exc:
                 form.add_error("file", exc.message)
                 return render(request, "transfers/import.html", {**context, "form": form, "rejected": True})
-            except ProviderError as exc:
+            except (ProviderError, StorageProblem) as exc:
                 form.add_error(None, exc.message)
                 return render(request, "transfers/import.html", {**context, "form": form})
             return redirect("transfers:import_confirm", slug=connection.slug, staged_id=staged.pk)
@@ -298,6 +299,9 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
         except ProviderError as exc:
             form.add_error(None, f"The instance refused the import: {exc.message}")
             return render(request, "transfers/import_confirm.html", context)
+        except StorageProblem as exc:
+            form.add_error(None, exc.message)
+            return render(request, "transfers/import_confirm.html", context)
         return redirect("transfers:import_result", slug=connection.slug, staged_id=staged_id)
     return render(request, "transfers/import_confirm.html", context)
 
@@ -367,10 +371,7 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
                 all_versions=form.cleaned_data.get("all_versions", False),
                 export_tjdb=form.cleaned_data.get("tjdb", "1") != "0",
             )
-        except ExportRejected as exc:
-            form.add_error(None, exc.message)
-            return render(request, "transfers/copy.html", context)
-        except ProviderError as exc:
+        except (ExportRejected, ProviderError, StorageProblem) as exc:
             form.add_error(None, exc.message)
             return render(request, "transfers/copy.html", context)
         return redirect("transfers:import_confirm", slug=target.slug, staged_id=staged.pk)

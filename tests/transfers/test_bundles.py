@@ -110,17 +110,18 @@ def test_it_retries_only_the_failed_apps(admin_client, tooljet, htmx_headers):
     ]
 
 
-def test_it_expires_the_download_link(admin_client, tooljet):
+def test_it_expires_the_download_link(admin_client, tooljet, exports_dir):
     sim, connection = tooljet
     bundle = _create(admin_client, connection, sim, apps=[app_id(sim, "Archive Browser")])
     bundles.bundle_build(bundle_id=bundle.pk)
     bundle.refresh_from_db()
-    assert bundle.path.exists()
+    assert (exports_dir / bundle.storage_name).exists()
+    assert not (exports_dir / bundle.parts_name).exists()  # the per-app files went once zipped
     Bundle.objects.filter(pk=bundle.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     response = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/download/")
     assert response.status_code == 410
     assert "expired" in response.content.decode()
-    assert not bundle.path.exists()
+    assert not (exports_dir / bundle.storage_name).exists()
     assert not AuditEvent.objects.filter(action="app.bundle_download").exists()
 
 

@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from apps.transfers.digest import OverlappedSha256, write_hashed
+from apps.transfers import storage
+from apps.transfers.digest import OverlappedSha256
 
 
 def test_it_hashes_the_pieces_in_order():
@@ -37,20 +38,21 @@ def test_a_reused_buffer_is_hashed_as_it_was_when_passed():
     assert digest.hexdigest() == hashlib.sha256(b"a" * 100_000 + b"b" * 100_000).hexdigest()
 
 
-def test_write_hashed_writes_the_file_and_returns_its_size_and_digest(tmp_path):
+def test_write_stream_writes_the_file_and_returns_its_size_and_digest(exports_dir):
     pieces = [os.urandom(70_000), b"", os.urandom(5)]
-    dest = tmp_path / "app.json"
-    assert write_hashed(iter(pieces), dest) == (70_005, hashlib.sha256(b"".join(pieces)).hexdigest())
-    assert dest.read_bytes() == b"".join(pieces)
-    assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
+    assert storage.write_stream("app.json", iter(pieces)) == (
+        70_005,
+        hashlib.sha256(b"".join(pieces)).hexdigest(),
+    )
+    assert (exports_dir / "app.json").read_bytes() == b"".join(pieces)
+    assert [p.name for p in exports_dir.iterdir()] == ["app.json"]
 
 
-def test_write_hashed_leaves_nothing_behind_when_the_stream_fails(tmp_path):
+def test_write_stream_leaves_nothing_behind_when_the_stream_fails(exports_dir):
     def broken():
         yield b"half an export"
         raise ConnectionError("upstream went away")
 
-    dest = tmp_path / "app.json"
     with pytest.raises(ConnectionError):
-        write_hashed(broken(), dest)
-    assert list(tmp_path.iterdir()) == []
+        storage.write_stream("app.json", broken())
+    assert list(exports_dir.iterdir()) == []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any, BinaryIO
 
@@ -22,10 +24,11 @@ from apps.connections.models import Connection
 from apps.core.context import current_request_meta
 from apps.providers.base import RemoteApp
 from apps.providers.errors import ProviderError
-from apps.transfers.digest import write_hashed
+from apps.transfers import storage
 from apps.transfers.models import Bundle, BundleItem
 from apps.transfers.services.common import app_label, bundle_owner, stamp
 from apps.transfers.services.exports import export_to_file, file_tooljet_version
+from apps.transfers.storage import StorageRefused, StorageUnreachable, StorageWriteError
 from apps.transfers.tasks import bundle_build_task
 
 logger = logging.getLogger(__name__)
@@ -47,7 +50,9 @@ def bundle_create(
     reason: str = "",
     ticket: str = "",
 ) -> Bundle:
-    """Create a bundle of ``apps`` and queue the task that builds it."""
+    """Create a bundle of ``apps`` and queue the task that builds it. Raises :class:`StorageRefused` (nothing
+    created) when the exports quota is used up or the exports disk is nearly full."""
+    storage.storage_room_check()
     now = timezone.now()
     bundle = Bundle.objects.create(
         kind=Bundle.Kind.EXPORT,
@@ -138,15 +143,55 @@ def _manifest(bundle: Bundle, items: list[BundleItem]) -> dict[str, Any]:
     }
 
 
+def _previous_zip_member(stack: ExitStack, bundle: Bundle):
+    """Opens members of the bundle's previous ZIP (a retry keeps the apps that worked, whose parts were deleted
+    once zipped); None when there is no previous ZIP."""
+    try:
+        archive = zipfile.ZipFile(stack.enter_context(storage.open_local_copy(bundle.storage_name)))
+    except (FileNotFoundError, zipfile.BadZipFile):
+        return None
+    stack.enter_context(archive)
+    names = set(archive.namelist())
+
+    def member(item: BundleItem) -> Iterator[bytes] | None:
+        if f"apps/{item.file_name}" not in names:
+            return None
+
+        def chunks() -> Iterator[bytes]:
+            with archive.open(f"apps/{item.file_name}") as fh:
+                while chunk := fh.read(storage.READ_SIZE):
+                    yield chunk
+
+        return chunks()
+
+    return member
+
+
+def _part_source(item: BundleItem, previous) -> Iterator[bytes]:
+    """The bytes of an app that worked: its part file, or (after a retry) its entry in the previous ZIP."""
+    if storage.exists(item.part_name) or previous is None:
+        return storage.read_chunks(item.part_name)
+    chunks = previous(item)
+    if chunks is None:
+        raise StorageWriteError(
+            f"The export of “{item.app_name}” is no longer in the storage. Nothing was kept."
+        )
+    return chunks
+
+
 def _write_zip(bundle: Bundle) -> tuple[int, str, list[BundleItem]]:
-    """Assemble the ZIP from the per-app files plus ``manifest.json``, streamed to disk (zipstream-ng)."""
+    """Assemble the ZIP from the per-app files plus ``manifest.json``, streamed into the transfers storage
+    (zipstream-ng; a multipart upload on S3). The per-app files are deleted once the ZIP is complete."""
     items = list(bundle.items.all())
-    zs = ZipStream(compress_type=ZIP_DEFLATED, sized=False)
-    for item in items:
-        if item.status == BundleItem.Status.OK:
-            zs.add_path(str(item.part_path), f"apps/{item.file_name}")
-    zs.add(json.dumps(_manifest(bundle, items), indent=2, ensure_ascii=False).encode(), "manifest.json")
-    size, sha256 = write_hashed(zs, bundle.path)
+    with ExitStack() as stack:
+        previous = _previous_zip_member(stack, bundle) if bundle.kind == Bundle.Kind.EXPORT else None
+        zs = ZipStream(compress_type=ZIP_DEFLATED, sized=False)
+        for item in items:
+            if item.status == BundleItem.Status.OK:
+                zs.add(_part_source(item, previous), f"apps/{item.file_name}")
+        zs.add(json.dumps(_manifest(bundle, items), indent=2, ensure_ascii=False).encode(), "manifest.json")
+        size, sha256 = storage.write_stream(bundle.storage_name, zs)
+    storage.delete_folder(bundle.parts_name)
     return size, sha256, items
 
 
@@ -161,6 +206,7 @@ def bundle_finish(bundle: Bundle, *, actor) -> Bundle:
     versions = sorted({i.tooljet_version for i in items if i.tooljet_version})
     bundle.tooljet_version = ", ".join(versions)
     bundle.size, bundle.sha256 = size, sha
+    bundle.stored_on = storage.stored_on()
     bundle.finished_at = timezone.now()
     bundle.expires_at = bundle.finished_at + timedelta(seconds=settings.ADMINUI_BUNDLE_LINK_TTL)
     bundle.error = f"{len(failed)} of {len(items)} app(s) failed." if failed else ""
@@ -191,17 +237,60 @@ def bundle_finish(bundle: Bundle, *, actor) -> Bundle:
     return bundle
 
 
+def bundle_fail(bundle: Bundle, *, message: str, actor=None, write_error: bool = False) -> Bundle:
+    """A build that cannot go on (the storage is full or refused a file, there is no room to start): the bundle
+    fails with a plain message and every file it wrote is deleted. After a write error the apps that had worked
+    lost their files too, so they fail with it and a retry exports them again."""
+    storage.delete(bundle.storage_name)
+    storage.delete_folder(bundle.parts_name)
+    items = bundle.items.filter(status__in=[BundleItem.Status.PENDING, BundleItem.Status.RUNNING])
+    if write_error:
+        items = bundle.items.all()
+    items.update(status=BundleItem.Status.FAILED, error=message)
+    bundle.status, bundle.error, bundle.finished_at = Bundle.Status.FAILED, message, timezone.now()
+    bundle.size, bundle.sha256 = None, ""
+    bundle.save(update_fields=["status", "error", "finished_at", "size", "sha256"])
+    audit_record(
+        action=Action.APP_BUNDLE,
+        actor=actor,
+        connection=bundle.connection,
+        target_type="bundle",
+        target_id=str(bundle.pk),
+        target_repr=bundle.file_name,
+        after={"file_name": bundle.file_name, "kind": bundle.kind, "stored": False},
+        reason=bundle.reason,
+        ticket=bundle.ticket,
+        outcome="failure",
+        error=message,
+    )
+    return bundle
+
+
 def bundle_build(*, bundle_id, only_failed: bool = False, request_id: str | None = None) -> Bundle:
-    """The task body: export each pending app into its own file (streamed), then write the ZIP and manifest."""
+    """The task body: export each pending app into its own file (streamed into the transfers storage), then write
+    the ZIP and manifest. A storage that is full or refuses a write fails the whole bundle with a plain message and
+    leaves no file of it behind; so does a quota or disk that has no room left when the build starts."""
     bundle = Bundle.objects.select_related("connection", "created_by").get(pk=bundle_id)
     actor = bundle.created_by or bundle.created_by_name or None
     if bundle.connection is None:
         bundle.status, bundle.error = Bundle.Status.FAILED, "The connection was deleted."
         bundle.save()
         return bundle
+    try:
+        storage.storage_room_check()
+    except StorageRefused as exc:
+        return bundle_fail(bundle, message=exc.message, actor=actor)
     bundle.status = Bundle.Status.RUNNING
     bundle.save(update_fields=["status"])
-    bundle.directory.mkdir(parents=True, exist_ok=True)
+    try:
+        _export_items(bundle)
+        return bundle_finish(bundle, actor=actor)
+    except (StorageWriteError, StorageUnreachable) as exc:
+        logger.warning("bundle %s failed: %s", bundle.pk, exc.message)
+        return bundle_fail(bundle, message=exc.message, actor=actor, write_error=True)
+
+
+def _export_items(bundle: Bundle) -> None:
     provider = get_provider(bundle.connection)
     options = {"export_tjdb": bundle.export_tjdb, "all_versions": bundle.all_versions}
     for item in bundle.items.filter(status=BundleItem.Status.PENDING):
@@ -210,27 +299,28 @@ def bundle_build(*, bundle_id, only_failed: bool = False, request_id: str | None
         item.save(update_fields=["status", "attempts"])
         try:
             size, sha = export_to_file(
-                provider, app_id=item.app_id, workspace_id=bundle.workspace_id, dest=item.part_path, **options
+                provider, app_id=item.app_id, workspace_id=bundle.workspace_id, dest=item.part_name, **options
             )
-        except (ProviderError, OSError) as exc:
+        except ProviderError as exc:
             item.status = BundleItem.Status.FAILED
-            item.error = getattr(exc, "message", None) or str(exc)
+            item.error = exc.message
             item.save(update_fields=["status", "error"])
             continue
         item.size, item.sha256 = size, sha
-        item.tooljet_version = file_tooljet_version(item.part_path)
+        item.tooljet_version = file_tooljet_version(item.part_name)
         item.status = BundleItem.Status.OK
         item.error = ""
         item.save(update_fields=["status", "size", "sha256", "tooljet_version", "error"])
-    return bundle_finish(bundle, actor=actor)
 
 
 def bundle_download_open(*, bundle: Bundle, actor) -> BinaryIO:
-    """Open a finished bundle for download (audited). Raises FileNotFoundError when it expired or is gone."""
+    """Open a finished bundle for download, streamed from the transfers storage (audited). Raises
+    FileNotFoundError when it expired or is gone, :class:`StorageUnreachable` when shared storage does not
+    answer."""
     if bundle.is_expired:
         bundle_expire(bundle)
         raise FileNotFoundError("expired")
-    fh = open(bundle.path, "rb")  # noqa: SIM115 - handed to FileResponse, which closes it
+    fh = storage.open_read(bundle.storage_name)
     audit_record(
         action=Action.APP_BUNDLE_DOWNLOAD,
         actor=actor,
@@ -248,7 +338,22 @@ def bundle_download_open(*, bundle: Bundle, actor) -> BinaryIO:
     return fh
 
 
+def bundle_missing(bundle: Bundle) -> tuple[str, int]:
+    """Why a bundle's file cannot be opened here, and the HTTP status that says it: expired (410), kept on the
+    local disk of another host (503: it exists, this host cannot reach it), or gone (410)."""
+    if bundle.is_expired:
+        return "This download link has expired; build the bundle again.", 410
+    if bundle.stored_on and bundle.stored_on != storage.host_name():
+        return (
+            f"This file is on the local disk of host “{bundle.stored_on}”, which this host cannot reach. "
+            "Download it through that host, or ask an administrator to give every host the same shared storage "
+            "for transfers (README, “Production”).",
+            503,
+        )
+    return "The file is gone (cleaned up); build the bundle again.", 410
+
+
 def bundle_expire(bundle: Bundle) -> None:
     """Delete the files of an expired bundle (the row stays for the record)."""
-    bundle.path.unlink(missing_ok=True)
-    shutil.rmtree(bundle.directory, ignore_errors=True)
+    storage.delete(bundle.storage_name)
+    storage.delete_folder(bundle.parts_name)

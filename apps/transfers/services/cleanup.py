@@ -9,7 +9,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.transfers.models import Bundle, StagedImport, exports_dir
+from apps.transfers import storage
+from apps.transfers.models import STAGING, Bundle, StagedImport
 from apps.transfers.services.bundles import bundle_expire
 from apps.transfers.services.imports import staged_discard
 
@@ -34,21 +35,20 @@ def transfers_cleanup(*, now=None) -> CleanupResult:
     bundle task call it."""
     now = now or timezone.now()
     result = CleanupResult()
+    present = storage.top_level_names()  # one listing, not a request per expired row
     for bundle in Bundle.objects.filter(expires_at__lte=now):
-        if bundle.path.exists() or bundle.directory.exists():
+        if bundle.storage_name in present or bundle.parts_name in present:
             bundle_expire(bundle)
             result.bundles += 1
     cutoff = now - STAGED_IMPORT_MAX_AGE
     for staged in StagedImport.objects.filter(created_at__lt=cutoff):
         staged_discard(staged)
         result.staged += 1
-    staging = exports_dir() / "staging"
-    if staging.is_dir():
-        known = {f"{pk}.json" for pk in StagedImport.objects.values_list("pk", flat=True)}
-        for path in staging.iterdir():
-            if path.name in known or not path.is_file():
-                continue
-            if path.stat().st_mtime < cutoff.timestamp():
-                path.unlink(missing_ok=True)
-                result.orphans += 1
+    known = {f"{pk}.json" for pk in StagedImport.objects.values_list("pk", flat=True)}
+    for name in storage.listdir(STAGING):
+        if name in known:
+            continue
+        if storage.modified_time(f"{STAGING}/{name}") < cutoff:
+            storage.delete(f"{STAGING}/{name}")
+            result.orphans += 1
     return result

@@ -14,10 +14,17 @@ from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
 from apps.providers.base import ImportResult, RemoteApp
 from apps.providers.errors import ProviderError, Unsupported
-from apps.transfers.models import Bundle, StagedImport, exports_dir
+from apps.transfers import storage
+from apps.transfers.models import STAGING, Bundle, StagedImport
 from apps.transfers.services.common import bundle_owner, export_filename, version_label, workspace_name
 from apps.transfers.services.exports import export_to_file, file_tooljet_version
-from apps.transfers.services.imports import check_name, import_preflight, import_staged, staged_discard
+from apps.transfers.services.imports import (
+    check_name,
+    import_preflight,
+    import_staged,
+    staged_available,
+    staged_discard,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +49,8 @@ def app_copy_prepare(
     target. The returned staged import is the dry-run preview; ``app_copy_run`` performs the import."""
     provider = get_provider(source_connection)
     app = provider.get_app(app_id, workspace_id=source_workspace_id)
-    tmp = exports_dir() / "staging" / f"copy-{timezone.now().timestamp():.6f}-{app_id}.json"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
+    storage.storage_room_check()
+    tmp = f"{STAGING}/copy-{timezone.now().timestamp():.6f}-{app_id}.json"
     options = {"version_name": version_name or None, "export_tjdb": export_tjdb, "all_versions": all_versions}
     with audited(
         action=Action.APP_EXPORT,
@@ -73,7 +80,7 @@ def app_copy_prepare(
         version_label=source["version"],
     )
     try:
-        with open(tmp, "rb") as fh:
+        with storage.open_local_copy(tmp) as fh:
             return import_preflight(
                 connection=target_connection,
                 actor=actor,
@@ -83,7 +90,7 @@ def app_copy_prepare(
                 source=source,
             )
     finally:
-        tmp.unlink(missing_ok=True)
+        storage.delete(tmp)
 
 
 def _backup_target_app(*, staged: StagedImport, actor, provider, app: RemoteApp) -> Bundle:
@@ -111,9 +118,13 @@ def _backup_target_app(*, staged: StagedImport, actor, provider, app: RemoteApp)
     ) as event:
         try:
             size, sha = export_to_file(
-                provider, app_id=app.id, workspace_id=staged.workspace_id, dest=bundle.path, all_versions=True
+                provider,
+                app_id=app.id,
+                workspace_id=staged.workspace_id,
+                dest=bundle.storage_name,
+                all_versions=True,
             )
-        except ProviderError as exc:
+        except (ProviderError, storage.StorageWriteError) as exc:
             bundle.status, bundle.error, bundle.finished_at = (
                 Bundle.Status.FAILED,
                 exc.message,
@@ -123,7 +134,8 @@ def _backup_target_app(*, staged: StagedImport, actor, provider, app: RemoteApp)
             raise
         event.after = {"file_name": bundle.file_name, "size": size, "sha256": sha}
     bundle.size, bundle.sha256 = size, sha
-    bundle.tooljet_version = file_tooljet_version(bundle.path)
+    bundle.tooljet_version = file_tooljet_version(bundle.storage_name)
+    bundle.stored_on = storage.stored_on()
     bundle.status = Bundle.Status.DONE
     bundle.finished_at = timezone.now()
     bundle.expires_at = bundle.finished_at + timedelta(seconds=settings.ADMINUI_BUNDLE_LINK_TTL)
@@ -134,7 +146,9 @@ def _backup_target_app(*, staged: StagedImport, actor, provider, app: RemoteApp)
 def app_copy_run(
     *, staged: StagedImport, actor, app_name: str, backup: bool = False, reason: str = "", ticket: str = ""
 ) -> tuple[ImportResult, Bundle | None]:
-    """Finish a copy: optionally back up the same-named app on the target, then import. One ``app.copy`` row."""
+    """Finish a copy: optionally back up the same-named app on the target, then import. One ``app.copy`` row.
+    Raises ``storage.StorageUnreachable`` (nothing sent) when this host cannot read the staged file."""
+    staged_available(staged)
     connection = staged.connection
     provider = get_provider(connection)
     app_name = app_name.strip()

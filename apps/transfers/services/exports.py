@@ -15,7 +15,8 @@ from apps.connections.clients import get_provider
 from apps.connections.models import Connection
 from apps.core.context import current_request_meta
 from apps.providers.errors import ProviderError
-from apps.transfers.digest import OverlappedSha256, write_hashed
+from apps.transfers import storage
+from apps.transfers.digest import OverlappedSha256
 from apps.transfers.preflight import (
     header_tooljet_version,
 )
@@ -175,15 +176,19 @@ def app_export_open(
     )
 
 
-def export_to_file(provider, *, app_id: str, workspace_id: str, dest, **options) -> tuple[int, str]:
-    """Stream one export into ``dest`` (a path); returns (size, sha256). Never holds the body in memory."""
+def export_to_file(provider, *, app_id: str, workspace_id: str, dest: str, **options) -> tuple[int, str]:
+    """Stream one export into ``dest`` (a name in the transfers storage); returns (size, sha256). Never holds the
+    body in memory; an upstream or storage failure keeps nothing (``storage.StorageWriteError`` for the latter)."""
     with provider.export_app(app_id, workspace_id=workspace_id, **options) as stream:
-        return write_hashed(stream, dest)
+        return storage.write_stream(dest, stream)
 
 
-def file_tooljet_version(path) -> str:
+def file_tooljet_version(name: str) -> str:
     try:
-        with open(path, "rb") as fh:
+        fh = storage.open_read(name)
+        try:
             return header_tooljet_version(fh)
+        finally:
+            fh.close()
     except ijson.JSONError:
         return ""

@@ -15,6 +15,7 @@ from apps.connections.clients import get_provider
 from apps.connections.models import Connection
 from apps.providers.base import ImportResult, RemoteApp
 from apps.providers.errors import ProviderError
+from apps.transfers import storage
 from apps.transfers.models import StagedImport
 from apps.transfers.preflight import (
     APP_NAME_MAX_LENGTH,
@@ -169,7 +170,7 @@ def _discard_rejected(
     staged: StagedImport, exc: ExportRejected, *, actor, file_name: str, reason: str, ticket: str = ""
 ) -> None:
     """Drop the staged file of a refused export and write its ``app.import_rejected`` row."""
-    staged.path.unlink(missing_ok=True)
+    storage.delete(staged.storage_name)
     import_reject(
         connection=staged.connection,
         actor=actor,
@@ -196,9 +197,12 @@ def import_preflight(
     """Check an export file against the target before anything is sent; stage it for the confirm step, with the
     operator's reason and ticket so the confirm form starts with them.
 
-    Raises :class:`ExportRejected` (after writing an ``app.import_rejected`` row) when the file cannot be imported.
+    Raises :class:`ExportRejected` (after writing an ``app.import_rejected`` row) when the file cannot be imported,
+    ``storage.StorageProblem`` (nothing kept) when there is no room for it or the storage refuses it.
     """
+    storage.storage_room_check()
     staged = StagedImport(
+        stored_on=storage.stored_on(),
         connection=connection,
         workspace_id=workspace_id,
         original_name=file_name[:255],
@@ -208,7 +212,7 @@ def import_preflight(
         ticket=ticket,
     )
     try:
-        with open(staged.path, "wb") as sink:
+        with storage.open_write(staged.storage_name) as sink:
             summary = inspect_export(fileobj, sink=sink)
     except ExportRejected as exc:
         _discard_rejected(staged, exc, actor=actor, file_name=file_name, reason=reason, ticket=ticket)
@@ -229,7 +233,7 @@ def import_preflight(
         _discard_rejected(staged, exc, actor=actor, file_name=file_name, reason=reason, ticket=ticket)
         raise
     except ProviderError:
-        staged.path.unlink(missing_ok=True)
+        storage.delete(staged.storage_name)
         raise
     name = summary.app_name or (source or {}).get("app_name") or "Imported app"
     suggested = suggest_name(name, taken)
@@ -258,8 +262,24 @@ class NameTaken(Exception):
         self.suggested = suggested
 
 
+def staged_available(staged: StagedImport) -> None:
+    """Raise ``storage.StorageUnreachable`` with a plain message when this host cannot read the staged file:
+    checked on another host that kept it on its own disk, cleaned up, or shared storage that does not answer."""
+    if storage.exists(staged.storage_name):
+        return
+    if staged.stored_on and staged.stored_on != storage.host_name():
+        raise storage.StorageUnreachable(
+            f"The checked file is on the local disk of host “{staged.stored_on}”, which this host cannot reach. "
+            "Upload it again, or ask an administrator to give every host the same shared storage for transfers "
+            "(README, “Production”). Nothing was sent."
+        )
+    raise storage.StorageUnreachable(
+        "The checked file is gone (cleaned up); upload it again. Nothing was sent."
+    )
+
+
 def import_staged(provider, staged: StagedImport, app_name: str) -> ImportResult:
-    with open(staged.path, "rb") as fh:
+    with storage.open_local_copy(staged.storage_name) as fh:
         return provider.import_app(staged.workspace_id, fh, app_name=app_name)
 
 
@@ -289,7 +309,7 @@ def check_name(
 
 
 def staged_discard(staged: StagedImport) -> None:
-    staged.path.unlink(missing_ok=True)
+    storage.delete(staged.storage_name)
     staged.delete()
 
 
@@ -297,7 +317,9 @@ def app_import(
     *, staged: StagedImport, actor, app_name: str, reason: str = "", ticket: str = ""
 ) -> ImportResult:
     """Import a staged file under ``app_name`` (always sent as ``appName``). Raises NameTaken (nothing sent, an
-    ``app.import_rejected`` row) or ProviderError (an ``app.import`` failure row)."""
+    ``app.import_rejected`` row), ``storage.StorageUnreachable`` (nothing sent) or ProviderError (an ``app.import``
+    failure row)."""
+    staged_available(staged)
     connection = staged.connection
     provider = get_provider(connection)
     app_name = app_name.strip()

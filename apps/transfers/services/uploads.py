@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
-from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -13,7 +11,7 @@ from django.utils.text import slugify
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.connections.models import Connection
-from apps.transfers.digest import write_hashed
+from apps.transfers import storage
 from apps.transfers.models import Bundle, BundleItem
 from apps.transfers.preflight import (
     ExportRejected,
@@ -21,7 +19,7 @@ from apps.transfers.preflight import (
     inspect_zip,
     looks_like_zip,
 )
-from apps.transfers.services.bundles import bundle_finish
+from apps.transfers.services.bundles import bundle_fail, bundle_finish
 from apps.transfers.services.common import bundle_owner, stamp
 
 logger = logging.getLogger(__name__)
@@ -44,18 +42,18 @@ def upload_name(upload) -> str:
     return upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
 
 
-def _store_upload(upload, dest: Path) -> tuple[int, str]:
+def _store_upload(upload, dest: str) -> tuple[int, str]:
     """Check one uploaded file while storing it at ``dest``; returns (size, sha256). A ``.zip`` must be a readable
     ZIP archive (a Toolscript export); anything else must be one JSON object, checked in the same streaming pass
     that writes and hashes it. Raises :class:`ExportRejected`."""
     if upload_name(upload).lower().endswith(".zip"):
         inspect_zip(upload)
-        return write_hashed(upload.chunks(), dest)
+        return storage.write_stream(dest, upload.chunks())
     if looks_like_zip(upload):
         raise ExportRejected(
             "This file is a ZIP archive, not JSON; name it .zip to keep it as a Toolscript export."
         )
-    with open(dest, "wb") as sink:
+    with storage.open_write(dest) as sink:
         summary = inspect_json_object(upload, sink=sink, hint=UPLOAD_HINT)
     return summary.size, summary.sha256
 
@@ -85,7 +83,9 @@ def bundle_from_uploads(
     """A bundle of export files the operator downloaded from the vendor's own UI (Retool has no export API).
     Nothing is sent upstream; each file is checked (a JSON object, or a readable ZIP) and stored with its SHA-256
     and listed in the same manifest. When any file is refused nothing is kept: :class:`UploadRejected` is raised
-    after an ``app.bundle`` failure row."""
+    after an ``app.bundle`` failure row; ``storage.StorageProblem`` (nothing kept) when there is no room or the
+    storage refuses a file."""
+    storage.storage_room_check()
     now = timezone.now()
     bundle = Bundle(
         kind=Bundle.Kind.UPLOAD,
@@ -96,7 +96,6 @@ def bundle_from_uploads(
         created_at=now,
         file_name=f"{connection.slug}-uploaded-exports-{stamp(now)}.zip",
     )
-    bundle.directory.mkdir(parents=True, exist_ok=True)
     items: list[BundleItem] = []
     report: list[dict[str, Any]] = []
     problems: list[tuple[str, str]] = []
@@ -107,7 +106,7 @@ def bundle_from_uploads(
             safe = (slugify(stem) if dot else slugify(original)) or "export"
             name = f"{position:03d}-{safe}.{slugify(ext) or 'json'}" if dot else f"{position:03d}-{safe}"
             try:
-                size, sha256 = _store_upload(upload, bundle.directory / name)
+                size, sha256 = _store_upload(upload, f"{bundle.parts_name}/{name}")
             except ExportRejected as exc:
                 problems.append((original, exc.message))
                 report.append(
@@ -131,10 +130,10 @@ def bundle_from_uploads(
                 )
             )
     except BaseException:
-        shutil.rmtree(bundle.directory, ignore_errors=True)
+        storage.delete_folder(bundle.parts_name)
         raise
     if problems:
-        shutil.rmtree(bundle.directory, ignore_errors=True)
+        storage.delete_folder(bundle.parts_name)
         refused = "; ".join(f"{name}: {message}" for name, message in problems)
         bundle_upload_reject(
             connection=connection,
@@ -149,4 +148,8 @@ def bundle_from_uploads(
     for item in items:
         item.bundle = bundle
     BundleItem.objects.bulk_create(items)
-    return bundle_finish(bundle, actor=actor)
+    try:
+        return bundle_finish(bundle, actor=actor)
+    except storage.StorageProblem as exc:
+        bundle_fail(bundle, message=exc.message, actor=actor, write_error=True)
+        raise
