@@ -376,7 +376,8 @@ ADMINUI_PLAN_APPROVAL_RULES = env.list(
     default=["grant_admin", "protected_target", "production_offboarding", "group_delete"],
 )
 ADMINUI_PLAN_APPROVAL_TTL = env.int("ADMINUI_PLAN_APPROVAL_TTL", default=24 * 3600)  # seconds a request waits
-ADMINUI_PLAN_PARALLEL = env.int("ADMINUI_PLAN_PARALLEL", default=32)  # instances read and written at once (threads waiting on upstreams)
+# instances a plan reads and writes at once: threads waiting on upstreams (P7 needs one per instance)
+ADMINUI_PLAN_PARALLEL = env.int("ADMINUI_PLAN_PARALLEL", default=32)
 
 # ---------------------------------------------------------------------------
 # Sign-in: single sign-on (OpenID Connect), local passwords, re-authentication

@@ -258,6 +258,8 @@ if __name__ == "__main__":
     parser.add_argument("--instances", type=int, default=20)
     parser.add_argument("--latency-ms", type=int, default=300)
     parser.add_argument("--rows", type=int, default=1000)
-    parser.add_argument("--parallel", type=int, default=32, help="ADMINUI_PLAN_PARALLEL for the run (the default)")
+    parser.add_argument(
+        "--parallel", type=int, default=32, help="ADMINUI_PLAN_PARALLEL for the run (the default)"
+    )
     parsed = parser.parse_args()
     sys.exit(run(parsed) if parsed.child else main())
