@@ -5,6 +5,7 @@ from what it runs. Needs nginx, openssl and redis-server (Debian packages; `.ci/
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -176,6 +177,14 @@ def deployed(tmp_path, redis_server):
                 proc.wait(timeout=30)
 
 
+def _totp(base32_key: str) -> str:
+    """The current code of an authenticator app holding this key (RFC 6238, as django-otp checks it)."""
+    from django_otp.oath import totp
+
+    padded = base32_key + "=" * (-len(base32_key) % 8)
+    return f"{totp(base64.b32decode(padded)):06d}"
+
+
 def _browser(deployed) -> httpx.Client:
     tls = ssl.create_default_context(cafile=str(deployed["cert"]))
     tls.check_hostname = (
@@ -204,6 +213,17 @@ def test_it_serves_the_readme_recipe_over_https_behind_nginx(deployed):
         )
         assert login.status_code == 302, login.text[:500]
         assert login.headers["Location"] == "/"
+        # production asks a local admin for a second factor before anything else: set it up as an operator would
+        assert browser.get("/").headers.get("Location", "").startswith("/account/two-factor/")
+        setup = browser.get("/account/two-factor/")
+        key = re.search(r'<code id="totp-key">([A-Z2-7]+)</code>', setup.text).group(1)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', setup.text).group(1)
+        confirmed = browser.post(
+            "/account/two-factor/",
+            data={"code": _totp(key), "csrfmiddlewaretoken": token},
+            headers={"Origin": f"https://{HOST}"},
+        )
+        assert confirmed.status_code == 302, confirmed.text[:500]
         assert browser.get("/").status_code == 200
 
         # a download through nginx (unbuffered), with the browser's own address in the audit row
