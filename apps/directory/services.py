@@ -87,7 +87,8 @@ def _state(user: RemoteUser) -> dict[str, Any]:
         "name": user.name,
         "search": normalize(f"{user.email} {user.name}")[:700],
         "status": user.status or "",
-        "active": user.active,
+        # an account with every workspace membership archived can sign in nowhere
+        "active": user.active and (not memberships or any(m["status"] != "archived" for m in memberships)),
         "is_admin": user.is_admin,
         "roles": _tokens(roles)[:200],
         "group_names": _group_names(memberships, groups),

@@ -167,6 +167,36 @@ def test_it_archives_and_reactivates(admin_client, synced, htmx_headers):
     assert AuditEvent.objects.filter(action="user.status", outcome="success").count() == 2
 
 
+def test_reactivating_an_archived_account_restores_its_workspace_memberships(
+    admin_client, synced, htmx_headers
+):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    url = _url(connection, jose["id"], "status")
+    admin_client.post(url, {"status": "archived", **R}, headers=htmx_headers)
+    assert {m["status"] for m in sim.state.memberships[jose["id"]].values()} == {"archived"}
+    assert not _row(connection, jose["id"]).active
+    admin_client.post(url, {"status": "active", **R}, headers=htmx_headers)
+    assert {m["status"] for m in sim.state.memberships[jose["id"]].values()} == {"active"}
+    row = _row(connection, jose["id"])
+    assert row.active and {m["status"] for m in row.memberships} == {"active"}
+
+
+def test_the_index_does_not_call_active_an_account_archived_in_every_workspace(
+    admin_client, synced, htmx_headers
+):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    for ws_id in list(sim.state.memberships[jose["id"]]):
+        admin_client.post(
+            _url(connection, jose["id"], "status"),
+            {"status": "archived", "workspace_id": ws_id, **R},
+            headers=htmx_headers,
+        )
+    assert sim.state.users[jose["id"]]["status"] == "active"
+    assert not _row(connection, jose["id"]).active
+
+
 def test_it_archives_one_membership(admin_client, synced, htmx_headers):
     sim, connection, ws = _setup(synced)
     jose = tj_user(sim, "jose.alvarez@example.com")
