@@ -25,7 +25,7 @@ from apps.providers.errors import ProviderError
 from apps.transfers.digest import write_hashed
 from apps.transfers.models import Bundle, BundleItem
 from apps.transfers.services.common import app_label, bundle_owner, stamp
-from apps.transfers.services.exports import export_to_file, file_tooljet_version
+from apps.transfers.services.exports import export_to_file, file_app_versions, file_tooljet_version
 from apps.transfers.tasks import bundle_build_task
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,8 @@ def bundle_create(
             app_id=app.id,
             app_name=app.name,
             app_slug=app.slug or "",
-            versions=[n for _id, n in app.versions],
+            # without "all versions" the export holds one version: which one is known once it is built
+            versions=[n for _id, n in app.versions] if all_versions else [],
             file_name=f"{name}.json",
         )
     _enqueue(bundle, only_failed=False)
@@ -219,9 +220,10 @@ def bundle_build(*, bundle_id, only_failed: bool = False, request_id: str | None
             continue
         item.size, item.sha256 = size, sha
         item.tooljet_version = file_tooljet_version(item.part_path)
+        item.versions = file_app_versions(item.part_path)  # what the file holds, not what the app has
         item.status = BundleItem.Status.OK
         item.error = ""
-        item.save(update_fields=["status", "size", "sha256", "tooljet_version", "error"])
+        item.save(update_fields=["status", "size", "sha256", "tooljet_version", "versions", "error"])
     return bundle_finish(bundle, actor=actor)
 
 

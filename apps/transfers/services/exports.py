@@ -15,6 +15,7 @@ from apps.connections.clients import get_provider
 from apps.connections.models import Connection
 from apps.core.context import current_request_meta
 from apps.providers.errors import ProviderError
+from apps.providers.jsonguard import GuardedReader
 from apps.transfers.digest import OverlappedSha256, write_hashed
 from apps.transfers.preflight import (
     header_tooljet_version,
@@ -179,6 +180,20 @@ def export_to_file(provider, *, app_id: str, workspace_id: str, dest, **options)
     """Stream one export into ``dest`` (a path); returns (size, sha256). Never holds the body in memory."""
     with provider.export_app(app_id, workspace_id=workspace_id, **options) as stream:
         return write_hashed(stream, dest)
+
+
+def file_app_versions(path) -> list[str]:
+    """The names of the app versions an export file holds (one unless every version was exported); ``[]`` when
+    the file is not a ToolJet export."""
+    names: list[str] = []
+    try:
+        with open(path, "rb") as fh:
+            for prefix, event, value in ijson.parse(GuardedReader(fh)):
+                if prefix == "app.item.definition.appV2.appVersions.item.name" and event == "string":
+                    names.append(value)
+    except ijson.JSONError:
+        return []
+    return names
 
 
 def file_tooljet_version(path) -> str:
