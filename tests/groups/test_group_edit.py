@@ -181,6 +181,27 @@ def test_a_rename_reaches_the_members_index_rows_at_once(simulator, probed_conne
     assert "Nobody matches" not in html
 
 
+@pytest.mark.parametrize("kind", ["tooljet", "retool"])
+def test_a_deleted_group_leaves_its_members_index_rows_and_person_page_at_once(
+    simulator, probed_connection, admin_client, kind
+):
+    sim, conn = (tooljet if kind == "tooljet" else retool)(simulator, probed_connection)
+    directory_sync(connection=conn)
+    ws = ws_id(sim) if kind == "tooljet" else None
+    group = tj_group(sim, "Support") if kind == "tooljet" else rt_group(sim, "Support")
+    rows = DirectoryUser.objects.filter(connection=conn)
+    member = next(r for r in rows if _in_support(r, ws))
+    form = {"delete-reason": "unused"} | ({"ws": ws} if ws else {})
+    response = admin_client.post(f"/connections/{conn.slug}/groups/{group['id']}/delete/", form)
+    assert response.status_code == 302
+    rows = DirectoryUser.objects.filter(connection=conn)
+    assert not any(_in_support(r, ws) for r in rows)
+    person = admin_client.get(f"/people/{member.email}/").content.decode()
+    if kind == "retool":
+        assert "|Support|" not in DirectoryUser.objects.get(pk=member.pk).group_names
+        assert '<span class="chip">Support</span>' not in person
+
+
 def test_it_detects_a_tooljet_edit_conflict(simulator, probed_connection, admin_client):
     sim, conn = tooljet(simulator, probed_connection)
     ws = ws_id(sim)
