@@ -118,3 +118,15 @@ def test_the_search_form_is_not_styled_as_the_search_box(simulator, probed_conne
     assert (
         '<form method="get" action="/connections/' in html and 'class="search-box" role="search"' not in html
     )
+
+
+def test_an_instance_that_did_not_answer_its_test_says_so_instead_of_lacking_groups(
+    make_connection, admin_client
+):
+    from apps.connections.services import connection_test
+
+    conn = make_connection(kind="retool")  # nothing listens at its address
+    connection_test(actor=None, connection=conn)
+    html = admin_client.get(f"/connections/{conn.slug}/groups/").content.decode()
+    assert "did not answer, so its groups cannot be shown" in html
+    assert "Groups are not available on this connection" not in html
