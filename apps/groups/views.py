@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts.roles import Perm, require
+from apps.connections.clients import connection_capabilities
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
@@ -385,8 +386,9 @@ def group_delete(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
 # -- drift report ------------------------------------------------------------------------------------------------
 
 
-def _drift(request: HtmxHttpRequest):
-    """(form, left scope, right scope, report); scopes carry the workspaces for the pickers."""
+def _drift(request: HtmxHttpRequest, *, every_row: bool = False):
+    """(form, left scope, right scope, report); scopes carry the workspaces for the pickers. The page shows the
+    differences only unless asked otherwise; the CSV always has every row (and a "differs" column)."""
     require(request.user, Perm.VIEW)
     form = DriftForm(request.GET or None)
     left = right = report = None
@@ -401,8 +403,14 @@ def _drift(request: HtmxHttpRequest):
             if side.unavailable:
                 form.add_error(None, f"{side.connection.name}: {side.unavailable}")
         if form.is_valid():
-            report = sel.drift_report(left, right)
+            only = not every_row and _differences_only(request)
+            report = sel.drift_report(left, right, differences_only=only)
     return form, left, right, report
+
+
+def _differences_only(request: HtmxHttpRequest) -> bool:
+    """On unless the form said otherwise (its hidden "0" comes before the checkbox's "1")."""
+    return request.GET.get("only_diff", "1") != "0"
 
 
 @require_GET
@@ -413,7 +421,9 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
         "left": left,
         "right": right,
         "report": report,
-        "connections": list(connection_list()),
+        # only instances with a groups API can be compared
+        "connections": [c for c in connection_list() if connection_capabilities(c).supports_groups],
+        "differences_only": _differences_only(request),
         "query": request.GET.urlencode(),
         "drift_sides": [
             ("left", "Left", left, request.GET.get("left", "")),
@@ -426,7 +436,7 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def group_drift_csv(request: HtmxHttpRequest) -> HttpResponse:
-    _form, _left, _right, report = _drift(request)
+    _form, _left, _right, report = _drift(request, every_row=True)
     if report is None:
         return redirect(reverse("groups:group_drift") + "?" + request.GET.urlencode())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
