@@ -122,7 +122,7 @@ def test_it_offers_only_connections_with_a_groups_api(simulator, probed_connecti
 def test_it_lists_membership_drift_by_email_from_the_index(simulator, probed_connection, viewer_client):
     from apps.directory.services import directory_sync
 
-    (a, left), (b, right) = retool(simulator, probed_connection), retool(simulator, probed_connection)
+    (_a, left), (b, right) = retool(simulator, probed_connection), retool(simulator, probed_connection)
     support_b = rt_group(b, "Support")
     gone = b.state.users[support_b["members"][0]["id"]]["email"]
     with b.app.lock:
