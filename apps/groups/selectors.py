@@ -372,6 +372,11 @@ def _indexed_members(scope: GroupsScope) -> dict[str, set[str]]:
     return out
 
 
+def indexed_member_counts(scope: GroupsScope) -> dict[str, int]:
+    """group name → how many people the directory index has in it on this side."""
+    return {name: len(emails) for name, emails in _indexed_members(scope).items()}
+
+
 def drift_report(left: GroupsScope, right: GroupsScope, *, differences_only: bool = False) -> DriftReport:
     """Every group of either side by name; one row per setting, both values; missing groups and settings shown.
     For a group on both sides, who is in it on one side and not the other (by e-mail, from the directory index).

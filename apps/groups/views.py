@@ -137,11 +137,17 @@ def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     q = form.cleaned_data.get("q") or ""
     page = form.cleaned_data.get("page") or 1
     result = sel.group_list(scope, search=q, page=page)
+    # ToolJet's groups API lists no members: they are counted from the directory index
+    counts = sel.indexed_member_counts(scope) if scope.per_workspace else {}
     context = _base_context(
         scope,
         result=result,
         rows=[
-            (g, [label for key, label in tooljet.PERMISSIONS if g.permissions.get(key)])
+            (
+                g,
+                [label for key, label in tooljet.PERMISSIONS if g.permissions.get(key)],
+                counts.get(g.name, 0),
+            )
             for g in result.groups
         ],
         q=q,
@@ -349,6 +355,8 @@ def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpRespon
     else:
         form = form_class(initial=group_form_initial(group, sel.group_version(group)), **_form_kwargs(scope))
     context = _base_context(scope, form=form, group=group, conflict=conflict)
+    if scope.granular:
+        context["existing_granular"] = sel.granular_rows(scope, group)
     if conflict is not None:
         context["conflict_rows"] = sel.conflict_rows(scope, conflict, form.data)
     return render(request, "groups/group_form.html", context)
