@@ -25,9 +25,11 @@ def _key(connection_id) -> str:
 
 def record_call(key: str, method: str, status: int, seconds: float) -> None:
     """The observer: ``key`` is ``connection:<pk>`` for calls made for a saved connection."""
-    if not key.startswith("connection:"):
-        return
     connection_id = key.removeprefix("connection:")
+    if (
+        connection_id == key or not connection_id.isdigit()
+    ):  # not a saved connection (e.g. tested before saving)
+        return
     down = status in NOT_ANSWERING
     current = cache.get(_key(connection_id))
     if down and not current:

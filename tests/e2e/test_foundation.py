@@ -56,7 +56,7 @@ def test_it_adds_a_connection_and_tests_it(page, console, shot):
     page.get_by_label("Instance URL").fill(f"{console.spare.url}/api/ext")
     page.get_by_label("Environment").select_option("staging")
     page.get_by_label("Token").fill("tj-test-token")
-    page.get_by_role("button", name="Add and test").click()
+    page.get_by_role("button", name="Test and add").click()
 
     page.wait_for_url(re.compile(rf"/connections/{slug}/\?test=1$"))
     expect(page.get_by_role("status").filter(has_text="added")).to_be_visible()
