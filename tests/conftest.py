@@ -17,6 +17,15 @@ def _operator(django_user_model, username: str, role: str | None):
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_connection_health():
+    """What one test's calls learnt about an instance's health does not outlive it (ids are reused)."""
+    yield
+    from apps.connections.health import forget_written
+
+    forget_written()
+
+
 @pytest.fixture
 def operator_admin(db, django_user_model):
     return _operator(django_user_model, "alice", "admin")

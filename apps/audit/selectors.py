@@ -177,6 +177,19 @@ def event_diff(before: Any, after: Any) -> list[DiffLine]:
     return sorted(lines, key=lambda line: not line.changed)
 
 
+def event_changes(event: AuditEvent) -> dict[str, Any]:
+    """What the detail page shows under "Changes". A failed or denied attempt recorded no ``after``: diffing its
+    ``before`` against nothing would strike every field through as removed, as if the target were deleted. It is
+    shown as not applied, with the attempted change (the row's details) and the state at the time folded away."""
+    attempted = [
+        (key, value) for key, value in (event.extra or {}).items() if value not in (None, "", [], {})
+    ]
+    if event.after is None and event.before is not None and event.outcome != AuditEvent.Outcome.SUCCESS:
+        state = "unknown" if event.outcome == AuditEvent.Outcome.UNKNOWN else "not_applied"
+        return {"diff": event_diff(event.before, event.before), "applied": state, "attempted": attempted}
+    return {"diff": event_diff(event.before, event.after), "applied": "", "attempted": attempted}
+
+
 # a walk of the chain still "running" after this lost its worker
 STALLED_AFTER = timedelta(hours=1)
 

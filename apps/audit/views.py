@@ -12,7 +12,7 @@ from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import (
     EventPage,
-    event_diff,
+    event_changes,
     event_page,
     event_search,
     latest_verification,
@@ -95,7 +95,7 @@ def verification_status(request: HtmxHttpRequest) -> HttpResponse:
 def event_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     require(request.user, Perm.VIEW)
     event = get_object_or_404(AuditEvent, pk=pk)
-    context = {"event": event, "diff": event_diff(event.before, event.after)}
+    context = {"event": event, **event_changes(event)}
     return render(request, "audit/event_detail.html", context)
 
 

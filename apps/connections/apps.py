@@ -19,6 +19,10 @@ class ConnectionsConfig(AppConfig):
         register_upstream_error(Unsupported, status=409)
         register_page_context(page_connection)
 
+        from apps.connections import health
+
+        health.install()  # every call to an instance says whether it still answers
+
         from django.conf import settings
 
         from apps.connections.urlnorm import outbound_refusal, outbound_url_refusal

@@ -98,8 +98,21 @@ class Connection(models.Model):
         return self.environment == self.Environment.PRODUCTION
 
     @property
+    def not_answering_since(self):
+        """Since when the instance has not answered the console's calls (any call, not only a test); None while it
+        answers. Read once per object."""
+        if not hasattr(self, "_not_answering_since"):
+            from apps.connections.health import not_answering_since
+
+            self._not_answering_since = not_answering_since(self.pk) if self.pk else None
+        return self._not_answering_since
+
+    @property
     def health(self) -> str:
-        """'ok', 'failing' or 'unknown' — the dot in the connection list."""
+        """'ok', 'failing' or 'unknown' — the dot in the connection list. A later call that got no answer
+        outweighs a passed test."""
+        if self.not_answering_since is not None:
+            return "failing"
         if self.last_test_ok is None:
             return "unknown"
         return "ok" if self.last_test_ok else "failing"

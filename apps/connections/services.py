@@ -41,15 +41,18 @@ def _audit(action: str, connection: Connection, *, actor, **fields) -> None:
     )
 
 
-def connection_create(*, actor, data: dict, token: str) -> Connection:
+def connection_create(*, actor, data: dict, token: str, failed_test: str = "") -> Connection:
+    """Save a new connection. ``failed_test``: the message of the test it failed before the operator chose to
+    save it anyway (kept in the audit row)."""
     connection = Connection(**{k: v for k, v in data.items() if k in AUDITED_FIELDS})
     connection.set_token(token)
     connection.created_by = connection.updated_by = actor
+    after = {**_snapshot(connection), "token_set": True}
+    if failed_test:
+        after["saved_despite_failed_test"] = failed_test
     with transaction.atomic():
         connection.save()
-        _audit(
-            "connection.create", connection, actor=actor, after={**_snapshot(connection), "token_set": True}
-        )
+        _audit("connection.create", connection, actor=actor, after=after)
     return connection
 
 
@@ -98,6 +101,19 @@ def connections_rotate_keys() -> tuple[int, int, int]:
             after={"rotated": rotated, "unreadable": unreadable},
         )
     return rotated, unreadable, empty
+
+
+def connection_probe_unsaved(*, data: dict, token: str) -> dict:
+    """Probe an instance described by the add form before anything is saved (no audit row: nothing changed,
+    here or upstream). Returns the probe's ``ok``, ``message`` and ``checks``, never with the token in them."""
+    connection = Connection(**{k: v for k, v in data.items() if k in AUDITED_FIELDS})
+    connection.set_token(token)
+    try:
+        provider = get_provider(connection)
+        result = redact_json(provider.probe(thorough=True).to_dict(), provider.config.token)
+    except TokenUnusable as exc:
+        result = {"ok": False, "message": exc.message, "checks": []}
+    return {k: result.get(k) for k in ("ok", "message", "checks")}
 
 
 def connection_test(*, actor, connection: Connection) -> Connection:

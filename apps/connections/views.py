@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from apps.accounts.roles import Perm, require
 from apps.connections import selectors, services
@@ -23,15 +23,36 @@ def connection_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def connection_add(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.MANAGE_CONNECTIONS)
+    """The instance is tested before anything is saved; one that fails is saved only when the operator says so
+    ("Save anyway"). With htmx the failed test is swapped in under the form, which keeps what was typed (the
+    token included, which the server never sends back)."""
     form = ConnectionForm(request.POST or None)
+    context: dict = {"form": form, "connection": None}
     if request.method == "POST" and form.is_valid():
-        connection = services.connection_create(
-            actor=request.user, data=form.cleaned_data, token=form.cleaned_data["token"]
-        )
-        # the outcome (and whether its people are being indexed) shows in the Health panel once the test ran
-        messages.success(request, f"Connection “{connection.name}” added. Testing it now…")
-        return redirect(f"{connection.get_absolute_url()}?test=1")
-    return render(request, "connections/connection_form.html", {"form": form, "connection": None})
+        anyway = request.POST.get("save_anyway") == "1"
+        outcome = None
+        if not anyway:
+            outcome = services.connection_probe_unsaved(
+                data=form.cleaned_data, token=form.cleaned_data["token"]
+            )
+        if anyway or outcome["ok"]:
+            connection = services.connection_create(
+                actor=request.user,
+                data=form.cleaned_data,
+                token=form.cleaned_data["token"],
+                failed_test=request.POST.get("failed_test", "")[:500] if anyway else "",
+            )
+            # the outcome (and whether its people are being indexed) shows in the Health panel once the test ran
+            messages.success(request, f"Connection “{connection.name}” added. Testing it now…")
+            url = f"{connection.get_absolute_url()}?test=1"
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        context["failed_test"] = outcome
+        if request.htmx:
+            return render(request, "connections/connection_form.html#add_outcome", context)
+    elif request.method == "POST" and request.htmx:
+        response = render(request, "connections/connection_form.html#connection_form", context)
+        return reswap(retarget(response, "#connection-form"), "outerHTML")
+    return render(request, "connections/connection_form.html", context)
 
 
 @require_GET

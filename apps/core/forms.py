@@ -13,7 +13,10 @@ class ReasonFormMixin(forms.Form):
         required=False,
         strip=True,
         widget=forms.TextInput(
-            attrs={"placeholder": "Why? e.g. “Priya moved to the finance team”", "autocomplete": "off"}
+            attrs={
+                "placeholder": "Why? e.g. “moved to the finance team, per HR request”",
+                "autocomplete": "off",
+            }
         ),
     )
     ticket = forms.CharField(

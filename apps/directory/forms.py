@@ -13,7 +13,7 @@ def _choices(values, blank="Any"):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, strip=True)
+    q = forms.CharField(required=False, max_length=200, strip=True, label="Name or e-mail")
     connection = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(required=False, choices=[("", "Any"), *Connection.Kind.choices])
     environment = forms.ChoiceField(required=False, choices=[("", "Any"), *Connection.Environment.choices])

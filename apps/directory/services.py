@@ -93,7 +93,8 @@ def _state(user: RemoteUser) -> dict[str, Any]:
         "name": user.name,
         "search": normalize(f"{user.email} {user.name}")[:700],
         "status": user.status or "",
-        "active": user.active,
+        # an account with every workspace membership archived can sign in nowhere
+        "active": user.active and (not memberships or any(m["status"] != "archived" for m in memberships)),
         "is_admin": user.is_admin,
         "roles": _tokens(roles)[:200],
         "group_names": _group_names(memberships, groups),
@@ -217,6 +218,24 @@ def index_rename_group(
         if names != row.group_names:  # not when the match was another workspace's group of that name
             row.group_names = names
             row.digest = _digest({f: getattr(row, f) for f in STATE_FIELDS})  # invite included when set
+            changed.append(row)
+    DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names", "digest"])
+    return len(changed)
+
+
+def index_remove_group(*, connection: Connection, workspace_id: str | None, group_id: str, name: str) -> int:
+    """A group deleted through the console: it leaves its members' index rows at once (the person page and search
+    by group stop showing it) instead of after the next sync. Returns how many rows changed."""
+    changed = []
+    for row in DirectoryUser.objects.filter(connection=connection, group_names__contains=f"|{name}|"):
+        row.groups = [g for g in row.groups if str(g.get("id")) != str(group_id)]
+        for m in row.memberships:
+            if m.get("workspace_id") == workspace_id:
+                m["groups"] = [g for g in m.get("groups", ()) if g != name]
+        names = _group_names(row.memberships, row.groups)
+        if names != row.group_names:  # not when the match was another workspace's group of that name
+            row.group_names = names
+            row.digest = _digest({f: getattr(row, f) for f in STATE_FIELDS})
             changed.append(row)
     DirectoryUser.objects.bulk_update(changed, ["groups", "memberships", "group_names", "digest"])
     return len(changed)

@@ -32,7 +32,7 @@ class ToolJetGroupForm(ReasonFormMixin):
     """Name, the workspace permission checkboxes, and up to ``GRANULAR_ROWS`` granular entries to add or update
     (ToolJet merges them into the group's existing entries; it has no way to remove one through the API)."""
 
-    name = forms.CharField(max_length=200, strip=True)
+    name = forms.CharField(max_length=tooljet.GROUP_NAME_MAX, strip=True)
     version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, apps: list[tuple[str, str]] | None = None, **kwargs: Any):
@@ -91,7 +91,11 @@ class ToolJetGroupForm(ReasonFormMixin):
                 f"At most {tooljet.GROUP_NAME_MAX} characters (this has {len(name)})."
             )
         if not GROUP_NAME_RE.match(name):
-            raise forms.ValidationError("Only letters, digits, spaces, hyphens and underscores are allowed.")
+            bad = "".join(dict.fromkeys(ch for ch in name if not GROUP_NAME_RE.match(ch)))
+            raise forms.ValidationError(
+                f"ToolJet allows only ASCII letters (A–Z, a–z), digits, spaces, hyphens and underscores in a group "
+                f"name, so “{bad}” cannot be used (accented letters included)."
+            )
         return name
 
     def clean(self) -> dict[str, Any]:

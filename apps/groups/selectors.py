@@ -379,9 +379,38 @@ def _snapshot(scope: GroupsScope) -> dict[str, dict[str, str]]:
     return snapshot
 
 
-def drift_report(left: GroupsScope, right: GroupsScope) -> DriftReport:
-    """Every group of either side by name; one row per setting, both values; missing groups and settings shown."""
+MEMBERS = "members only here (e-mail, from the index)"
+
+
+def _indexed_members(scope: GroupsScope) -> dict[str, set[str]]:
+    """group name → the e-mails the directory index has in it on this side (ToolJet: in this workspace)."""
+    from apps.directory.models import DirectoryUser
+
+    out: dict[str, set[str]] = {}
+    rows = DirectoryUser.objects.filter(connection=scope.connection).exclude(group_names="")
+    for email, memberships, groups in rows.values_list("email", "memberships", "groups"):
+        if scope.per_workspace:
+            names = [
+                g for m in memberships if m.get("workspace_id") == scope.workspace_id for g in m["groups"]
+            ]
+        else:
+            names = [g["name"] for g in groups]
+        for name in names:
+            out.setdefault(name, set()).add(email)
+    return out
+
+
+def indexed_member_counts(scope: GroupsScope) -> dict[str, int]:
+    """group name → how many people the directory index has in it on this side."""
+    return {name: len(emails) for name, emails in _indexed_members(scope).items()}
+
+
+def drift_report(left: GroupsScope, right: GroupsScope, *, differences_only: bool = False) -> DriftReport:
+    """Every group of either side by name; one row per setting, both values; missing groups and settings shown.
+    For a group on both sides, who is in it on one side and not the other (by e-mail, from the directory index).
+    ``differences_only`` keeps the rows that differ."""
     a, b = _snapshot(left), _snapshot(right)
+    members_a, members_b = _indexed_members(left), _indexed_members(right)
     rows: list[DriftRow] = []
     for name in sorted(set(a) | set(b), key=str.lower):
         if name not in a or name not in b:
@@ -399,6 +428,18 @@ def drift_report(left: GroupsScope, right: GroupsScope) -> DriftReport:
                     right_settings.get(key, "—") if name in b else "",
                 )
             )
+        if name in a and name in b:
+            here, there = members_a.get(name, set()), members_b.get(name, set())
+            rows.append(
+                DriftRow(
+                    name,
+                    MEMBERS,
+                    ", ".join(sorted(here - there)) or "—",
+                    ", ".join(sorted(there - here)) or "—",
+                )
+            )
+    if differences_only:
+        rows = [r for r in rows if r.differs]
     return DriftReport(left=left, right=right, rows=rows)
 
 

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from apps.audit.models import AuditEvent
 from apps.audit.services import audited
 from apps.connections.clients import get_provider
-from apps.directory.services import index_rename_group, index_upsert_user
+from apps.directory.services import index_remove_group, index_rename_group, index_upsert_user
 from apps.groups.permissions import require_group_edit, require_member_change
 from apps.groups.selectors import GroupsScope, group_version
 from apps.providers.base import RemoteGroup
@@ -175,6 +175,9 @@ def group_delete(
             raise PermissionDenied(f"“{current.name}” is a built-in group: it cannot be deleted.")
         provider.delete_group(group_id, workspace_id=scope.workspace_id)
         event.after = None
+    index_remove_group(
+        connection=scope.connection, workspace_id=scope.workspace_id, group_id=group_id, name=current.name
+    )
     return current
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts.roles import Perm, require
+from apps.connections.clients import connection_capabilities
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
@@ -138,11 +139,17 @@ def group_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     q = form.cleaned_data.get("q") or ""
     page = form.cleaned_data.get("page") or 1
     result = sel.group_list(scope, search=q, page=page)
+    # ToolJet's groups API lists no members: they are counted from the directory index
+    counts = sel.indexed_member_counts(scope) if scope.per_workspace else {}
     context = _base_context(
         scope,
         result=result,
         rows=[
-            (g, [label for key, label in tooljet.PERMISSIONS if g.permissions.get(key)])
+            (
+                g,
+                [label for key, label in tooljet.PERMISSIONS if g.permissions.get(key)],
+                counts.get(g.name, 0),
+            )
             for g in result.groups
         ],
         q=q,
@@ -434,6 +441,8 @@ def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpRespon
     else:
         form = form_class(initial=group_form_initial(group, sel.group_version(group)), **_form_kwargs(scope))
     context = _base_context(scope, form=form, group=group, conflict=conflict)
+    if scope.granular:
+        context["existing_granular"] = sel.granular_rows(scope, group)
     if conflict is not None:
         context["conflict_rows"] = sel.conflict_rows(scope, conflict, form.data)
     return render(request, "groups/group_form.html", context)
@@ -471,8 +480,9 @@ def group_delete(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
 # -- drift report ------------------------------------------------------------------------------------------------
 
 
-def _drift(request: HtmxHttpRequest):
-    """(form, left scope, right scope, report); scopes carry the workspaces for the pickers."""
+def _drift(request: HtmxHttpRequest, *, every_row: bool = False):
+    """(form, left scope, right scope, report); scopes carry the workspaces for the pickers. The page shows the
+    differences only unless asked otherwise; the CSV always has every row (and a "differs" column)."""
     require(request.user, Perm.VIEW)
     form = DriftForm(request.GET or None)
     left = right = report = None
@@ -487,8 +497,14 @@ def _drift(request: HtmxHttpRequest):
             if side.unavailable:
                 form.add_error(None, f"{side.connection.name}: {side.unavailable}")
         if form.is_valid():
-            report = sel.drift_report(left, right)
+            only = not every_row and _differences_only(request)
+            report = sel.drift_report(left, right, differences_only=only)
     return form, left, right, report
+
+
+def _differences_only(request: HtmxHttpRequest) -> bool:
+    """On unless the form said otherwise (its hidden "0" comes before the checkbox's "1")."""
+    return request.GET.get("only_diff", "1") != "0"
 
 
 @require_GET
@@ -499,7 +515,9 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
         "left": left,
         "right": right,
         "report": report,
-        "connections": list(connection_list()),
+        # only instances with a groups API can be compared
+        "connections": [c for c in connection_list() if connection_capabilities(c).supports_groups],
+        "differences_only": _differences_only(request),
         "query": request.GET.urlencode(),
         "drift_sides": [
             ("left", "Left", left, request.GET.get("left", "")),
@@ -512,7 +530,7 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def group_drift_csv(request: HtmxHttpRequest) -> HttpResponse:
-    _form, _left, _right, report = _drift(request)
+    _form, _left, _right, report = _drift(request, every_row=True)
     if report is None:
         return redirect(reverse("groups:group_drift") + "?" + request.GET.urlencode())
     response = HttpResponse(content_type="text/csv; charset=utf-8")

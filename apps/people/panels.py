@@ -26,6 +26,15 @@ class Bound:
     form: Any
     key: str = ""  # workspace id or attribute name
     conflict: dict | None = None
+    refused: bool = False  # the instance refused the change: what it shows now, not what was asked for
+
+
+def _as_now(form, field: str, value: str):
+    """A refused form shows the value the instance still has (the page's badges say the same), not the one it
+    refused; the refusal itself stays on the form as its error."""
+    form.data = form.data.copy()
+    form.data[field] = value
+    return form
 
 
 def ws_groups(detail: UserDetail, workspace_id: str):
@@ -82,6 +91,8 @@ def _workspace_rows(detail: UserDetail, bound: Bound | None, ms_fp: str) -> list
             ),
         )
         bound_here = bound is not None and bound.key == ws
+        if bound_here and bound.refused and bound.kind == "role":
+            _as_now(bound.form, "role", m.role or "")
         rows.append(
             {
                 "m": m,
@@ -154,6 +165,8 @@ def _attribute_rows(detail: UserDetail, bound: Bound | None) -> list[dict[str, A
 def _person_forms(detail: UserDetail, bound: Bound | None, ms_fp: str) -> dict[str, Any]:
     """The forms about the person as a whole: add to a workspace, instance role, status and profile."""
     person, caps = detail.user, detail.caps
+    if bound is not None and bound.refused and bound.kind == "role" and not bound.key:
+        _as_now(bound.form, "role", "admin" if person.is_admin else "member")
     return {
         "add_form": _pick(
             bound,

@@ -194,13 +194,21 @@ def user_status_change(
     reason: str = "",
     ticket: str = "",
 ) -> RemoteUser:
-    """ToolJet: archive/reactivate the account, or one membership. Retool: disable/enable."""
+    """ToolJet: archive/reactivate the account, or one membership. Retool: disable/enable.
+
+    Archiving a ToolJet account archives every membership too, and reactivating the account alone leaves them
+    archived (the person could sign in nowhere while the console said "active"): reactivating the account also
+    reactivates each archived membership."""
 
     def write(provider, current: RemoteUser) -> None:
         if workspace_id and status == "archived":
             provider.patch_membership(user_id, workspace_id, status="archived")
-        else:
-            provider.set_user_status(user_id, status, workspace_id=workspace_id)
+            return
+        provider.set_user_status(user_id, status, workspace_id=workspace_id)
+        if status == "active" and not workspace_id:
+            for membership in current.workspaces:
+                if membership.status == "archived":
+                    provider.set_user_status(user_id, "active", workspace_id=membership.workspace_id)
 
     return _user_change(
         "user.status",

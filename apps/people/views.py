@@ -107,10 +107,16 @@ def user_access_revoke(request: HtmxHttpRequest, slug: str, user_id: str) -> Htt
     return _apps_panel(request, connection, detail, rows, message=message, refused=error)
 
 
-def _oob_message(text: str) -> str:
+def _oob_message(text: str, *, error: bool = False) -> str:
+    """The page's message area, replaced: a success, an error (an older "saved" banner must not stay on top of
+    a later failure) or, with no text, nothing."""
+    if not text:
+        return '<div id="messages" hx-swap-oob="true" aria-live="polite"></div>'
     return format_html(
-        '<div id="messages" hx-swap-oob="true" aria-live="polite"><div class="alert alert-success" role="status" '
+        '<div id="messages" hx-swap-oob="true" aria-live="polite"><div class="alert alert-{}" role="{}" '
         'data-status-message="{}">{}</div></div>',
+        "error" if error else "success",
+        "alert" if error else "status",
         text,
         text,
     )
@@ -124,17 +130,21 @@ def _panel(
     *,
     bound: Bound | None = None,
     success: str = "",
+    key: str = "",
 ) -> HttpResponse:
-    """Re-read the user and render one panel (htmx) or the page; add the OOB success message."""
+    """Re-read the user and render one panel (htmx) or the page; replace the page's message with the success,
+    the refusal (a bound form's non-field error) or nothing. A change in one workspace also says so inside that
+    workspace's row, where the operator is looking."""
     if success and not wants_partial(request):
         return redirect("people:user_detail", slug=connection.slug, user_id=user_id)
     detail = user_detail_get(connection=connection, user_id=user_id)
     context = detail_context(request, connection, detail, bound)
+    context["notice"] = {"key": key, "text": success} if success and key else None
     if not wants_partial(request):
         return render(request, DETAIL, context)
     html = render_to_string(f"{DETAIL}#{panel}", context, request=request)
-    if success:
-        html += _oob_message(success)
+    refusal = bound.form.non_field_errors() if bound is not None and bound.form.is_bound else []
+    html += _oob_message(success) if success else _oob_message(" ".join(refusal), error=True)
     return HttpResponse(html)
 
 
@@ -171,8 +181,9 @@ def _save(
             success = change(form.cleaned_data)
         except ProviderError as exc:
             _failed(form, exc)
+            bound.refused = True
         else:
-            return _panel(request, connection, user_id, panel, success=success)
+            return _panel(request, connection, user_id, panel, success=success, key=bound.key)
     return _panel(request, connection, user_id, panel, bound=bound)
 
 
@@ -183,7 +194,7 @@ def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpR
     ws = request.POST.get("workspace_id", "")
 
     def change(data: dict[str, Any]) -> str:
-        services.user_role_change(
+        after = services.user_role_change(
             actor=request.user,
             connection=connection,
             user_id=user_id,
@@ -191,7 +202,9 @@ def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpR
             workspace_id=data["workspace_id"] or None,
             **_reason(form),
         )
-        return f"Role changed to {data['role']}."
+        membership = after.membership(data["workspace_id"]) if data["workspace_id"] else None
+        where = f" in {membership.workspace_name}" if membership and membership.workspace_name else ""
+        return f"Role changed to {data['role']}{where}."
 
     panel = "workspaces_panel" if ws else "role_panel"
     return _save(request, connection, user_id, panel, Bound("role", form, ws), change)

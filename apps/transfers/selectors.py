@@ -236,6 +236,17 @@ def copy_targets(connections: list[Connection], *, source_version: str = "") -> 
     return [(label, group) for label, group in groups if group]
 
 
+def app_named(connection: Connection, *, workspace_id: str | None, name: str) -> RemoteApp | None:
+    """The app of that name (the newest one when names repeat) in a workspace, or None — e.g. to link to an app
+    just imported, as ToolJet's import answer does not say its id. None too when the instance does not answer."""
+    try:
+        found = get_provider(connection).iter_apps(workspace_id, name_contains=name)
+        apps = [a for a in found if a.name == name]
+    except ProviderError:
+        return None
+    return max(apps, key=lambda a: a.updated_at or "") if apps else None
+
+
 def app_find(connection: Connection, *, workspace_id: str | None, app_id: str, provider=None) -> RemoteApp:
     provider = provider or get_provider(connection)
     return provider.get_app(app_id, workspace_id=workspace_id)

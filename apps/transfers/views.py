@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.roles import Perm, require
 from apps.audit.models import AuditEvent
-from apps.connections.clients import connection_capabilities
+from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import alert_response
@@ -109,6 +109,8 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
             who = access.who_can_use(access.read_app_access(connection, app, workspace_id=workspace_id))
         except ProviderError as exc:
             who_error = exc.message
+    shown_ws = workspace_id or app.workspace_id or ""
+    ws_name = common.workspace_display_name(get_provider(connection), shown_ws) if shown_ws else ""
     return render(
         request,
         "transfers/app_detail.html",
@@ -120,7 +122,8 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
             "connection_ctx": connection,
             "caps": caps,
             "app": app,
-            "workspace_id": workspace_id or app.workspace_id or "",
+            "workspace_id": shown_ws,
+            "workspace_name": ws_name,
             "versions": versions,
             "export_form": ExportOptionsForm(
                 initial={"workspace": workspace_id or app.workspace_id}, versions=versions
@@ -316,10 +319,14 @@ def import_result(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespons
     after = event.after or {}
     backup_id = (after.get("backup") or {}).get("bundle")
     backup = Bundle.objects.filter(pk=backup_id, connection=connection).first() if backup_id else None
+    new_app = selectors.app_named(
+        connection, workspace_id=after.get("workspace_id") or None, name=after.get("app_name") or ""
+    )
     return render(
         request,
         "transfers/import_result.html",
         {
+            "new_app": new_app,
             "connection": connection,
             "connection_ctx": connection,
             "event": event,

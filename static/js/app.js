@@ -81,6 +81,24 @@
     var el = event.target;
     if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.requestSubmit();
   });
+  // hx-confirm="… from admin to {role}?": the question names what the form will send — "{name}" becomes the
+  // chosen option's label (or the value) of the form's field of that name.
+  document.addEventListener("htmx:confirm", function (event) {
+    var question = event.detail.question, elt = event.detail.elt;
+    if (!question || !/\{\w+\}/.test(question) || !elt) return;
+    var form = elt.tagName === "FORM" ? elt : (elt.form || elt.closest("form"));
+    event.preventDefault();
+    var text = question.replace(/\{(\w+)\}/g, function (_, name) {
+      var field = form && form.elements[name];
+      if (!field) return "";
+      if (field.tagName === "SELECT") {
+        var option = field.options[field.selectedIndex];
+        return option ? option.text : field.value;
+      }
+      return field.value;
+    });
+    if (window.confirm(text)) event.detail.issueRequest(true);
+  });
   // Dismiss alerts on click.
   document.addEventListener("click", function (event) {
     var alert = event.target.closest && event.target.closest(".alert[role=alert]");

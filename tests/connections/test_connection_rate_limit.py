@@ -18,6 +18,7 @@ def _form(**overrides):
         "requests_per_minute": "",
         "token": "retool-token-abc",
         "notes": "",
+        "save_anyway": "1",  # no instance answers at this address
     }
     data.update(overrides)
     return data

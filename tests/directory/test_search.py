@@ -268,3 +268,9 @@ def test_it_folds_apostrophes_accents_and_punctuation_the_same_way_in_the_index_
     assert normalize("Søren Ångström") == "soren angstrom"
     assert normalize("mateo.k@example.com") == "mateo.k@example.com"
     assert normalize("  “Łukasz”  D'Angelo ") == "lukasz dangelo"
+
+
+def test_an_overlong_query_names_the_box_not_the_field(admin_client, make_connection):
+    make_connection(kind="tooljet")
+    html = admin_client.get("/", {"q": "x" * 10_000}).content.decode()
+    assert "Name or e-mail — " in html and "Q — " not in html

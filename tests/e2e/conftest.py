@@ -240,7 +240,41 @@ def _new_page(browser: Browser, console: Console, *, logged_in: bool) -> Page:
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
+    page.console_problems = problems  # type: ignore[attr-defined]
     return page
+
+
+# What a browser logs as an error for an answer the test asked for (a 403, 404 or 409 is a status, not a fault
+# of the page). Everything else — a CSP violation, an uncaught exception, htmx saying a selector matched
+# nothing — fails the test.
+EXPECTED_CONSOLE = (
+    re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d"),
+    re.compile(r"^Response Status Error Code 4\d\d"),
+    re.compile(r"^htmx:responseError$"),
+)
+
+
+def _console_problems(request, page: Page) -> list[str]:
+    allowed = [re.compile(p) for m in request.node.iter_markers("console_errors") for p in m.args]
+    return [
+        text
+        for text in getattr(page, "console_problems", [])
+        if not any(p.search(text) for p in (*EXPECTED_CONSOLE, *allowed))
+    ]
+
+
+def _check_console(request, page: Page) -> None:
+    """Fail a test whose pages logged an error to the console (``@pytest.mark.console_errors(regex, …)`` allows
+    the ones a test provokes on purpose)."""
+    call = getattr(request.node, "rep_call", None)
+    if call is None or not call.passed:
+        return
+    problems = _console_problems(request, page)
+    if problems:
+        pytest.fail("the browser console logged errors:\n" + "\n".join(problems[:10]), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -274,6 +308,7 @@ def anon_page(request, browser, console) -> Iterator[Page]:
     yield page
     _save_failure(request, page, console)
     page.context.close()
+    _check_console(request, page)
 
 
 @pytest.fixture
@@ -290,6 +325,7 @@ def page(request, browser, console) -> Iterator[Page]:
     yield page
     _save_failure(request, page, console)
     page.context.close()
+    _check_console(request, page)
 
 
 @pytest.fixture
@@ -303,3 +339,9 @@ def shot():
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=full_page, animations="disabled")
 
     return take
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "console_errors(*patterns): browser console errors this test provokes on purpose (regexes)"
+    )

@@ -133,3 +133,26 @@ def test_it_edits_metadata(page):
     # Fresh from upstream after a reload, not only in the swapped fragment.
     page.reload()
     expect(_workspace(page, "Acme Production").locator("input[name=value][value=CC-42]")).to_have_count(1)
+
+
+def test_a_change_in_a_later_workspace_is_confirmed_from_to_and_announced_where_it_happened(page):
+    page.goto("/people/jose.alvarez@example.com/")
+    page.locator("table").get_by_role("link", name="TJ Staging").click()
+    page.wait_for_url(re.compile(r"/connections/tj-stage/users/[^/]+/$"))
+    page.set_viewport_size({"width": 1280, "height": 700})
+    workspace = _workspace(page, "Acme Staging")
+    form = workspace.locator("form").filter(has=page.get_by_role("button", name="Change role"))
+    select = form.get_by_label("Role in Acme Staging")
+    current = select.input_value()
+    target = "builder" if current != "builder" else "end-user"
+    select.select_option(target)
+    form.get_by_label("Reason").fill("Moves to staging duty (e2e)")
+    questions: list[str] = []
+    page.on("dialog", lambda dialog: questions.append(dialog.message))
+    form.get_by_role("button", name="Change role").click()
+
+    notice = _workspace(page, "Acme Staging").get_by_test_id("workspace-notice")
+    expect(notice).to_have_text(f"Role changed to {target} in Acme Staging.")
+    expect(notice).to_be_in_viewport()
+    assert questions and f"in Acme Staging from {current} to " in questions[0]
+    assert questions[0].rstrip("?").endswith(target) or target.replace("-", " ") in questions[0].lower()

@@ -56,7 +56,7 @@ def test_it_adds_a_connection_and_tests_it(page, console, shot):
     page.get_by_label("Instance URL").fill(f"{console.spare.url}/api/ext")
     page.get_by_label("Environment").select_option("staging")
     page.get_by_label("Token").fill("tj-test-token")
-    page.get_by_role("button", name="Add and test").click()
+    page.get_by_role("button", name="Test and add").click()
 
     page.wait_for_url(re.compile(rf"/connections/{slug}/\?test=1$"))
     expect(page.get_by_role("status").filter(has_text="added")).to_be_visible()
@@ -94,3 +94,15 @@ def test_it_sends_an_expired_session_to_the_login_page_during_htmx(page, console
     login(page)
     page.wait_for_url(re.compile(r"/connections/tj-prod/$"))
     expect(page.get_by_role("heading", name="TJ Production")).to_be_visible()
+
+
+def test_htmx_injects_no_inline_style_and_the_console_check_would_see_one(page):
+    page.goto("/?q=zo")
+    page.get_by_role("searchbox", name="Name or e-mail").fill("jose")  # an htmx swap
+    expect(page.locator("#results")).to_contain_text("jose")
+    assert page.evaluate("() => document.querySelectorAll('style').length") == 0
+    assert page.evaluate("() => htmx.config.includeIndicatorStyles") is False
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+        page.evaluate("() => document.head.insertAdjacentHTML('beforeend', '<style>body{}</style>')")
+    assert any("Content Security Policy" in p for p in page.console_problems)
+    page.console_problems.clear()  # provoked on purpose: the fixture's check is what is shown to work here

@@ -109,6 +109,22 @@ def test_it_fits_without_sideways_scrolling(page, all_pages, shot, width):
         shot(page, "search-tablet")
 
 
+def test_on_a_phone_the_apps_and_audit_tables_read_as_cards(page):
+    """At 400 px app names keep a readable width, every action is on screen, and the audit list does not scroll
+    sideways inside itself."""
+    page.set_viewport_size({"width": 400, "height": 900})
+    page.goto("/connections/tj-prod/apps/")
+    name = page.locator("table.stack tbody td.long-text a").first
+    assert name.bounding_box()["width"] > 100  # not two or three characters a line
+    actions = page.locator("table.stack tbody td.nowrap").first
+    box = actions.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 400
+    page.goto("/audit/")
+    table = page.locator("table.stack").first
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth + 1")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 400
+
+
 def test_it_follows_the_system_dark_mode(page, shot):
     page.emulate_media(color_scheme="light")
     page.goto("/?q=priya")

@@ -94,3 +94,40 @@ def test_it_says_when_a_side_has_no_groups(simulator, probed_connection, viewer_
 def test_the_form_renders_empty_and_requires_login(viewer_client, client):
     assert viewer_client.get("/groups/drift/").status_code == 200
     assert client.get("/groups/drift/").status_code == 302
+
+
+def test_it_shows_differences_only_by_default_and_every_row_on_request(
+    simulator, probed_connection, viewer_client
+):
+    (_a, left), (_b, right) = retool(simulator, probed_connection), retool(simulator, probed_connection)
+    html = viewer_client.get(f"/groups/drift/?left={left.slug}&right={right.slug}").content.decode()
+    assert "0 differences" in html and "No differences" in html and "<td>Apps</td>" not in html
+    everything = viewer_client.get(
+        f"/groups/drift/?left={left.slug}&right={right.slug}&only_diff=0"
+    ).content.decode()
+    assert "<td>Apps</td><td>use</td><td>use</td>" in everything
+    both = viewer_client.get(
+        f"/groups/drift/?left={left.slug}&right={right.slug}&only_diff=0&only_diff=1"
+    ).content.decode()
+    assert "<td>Apps</td>" not in both  # the checkbox ticked after its hidden "0"
+
+
+def test_it_offers_only_connections_with_a_groups_api(simulator, probed_connection, viewer_client):
+    _sim, with_groups = tooljet(simulator, probed_connection)
+    _old, without = tooljet(simulator, probed_connection, profile="lts-3.16")
+    html = viewer_client.get("/groups/drift/").content.decode()
+    assert f'value="{with_groups.slug}"' in html and f'value="{without.slug}"' not in html
+
+
+def test_it_lists_membership_drift_by_email_from_the_index(simulator, probed_connection, viewer_client):
+    from apps.directory.services import directory_sync
+
+    (_a, left), (b, right) = retool(simulator, probed_connection), retool(simulator, probed_connection)
+    support_b = rt_group(b, "Support")
+    gone = b.state.users[support_b["members"][0]["id"]]["email"]
+    with b.app.lock:
+        support_b["members"] = support_b["members"][1:]
+    directory_sync(connection=left)
+    directory_sync(connection=right)
+    html = viewer_client.get(f"/groups/drift/?left={left.slug}&right={right.slug}").content.decode()
+    assert "members only here (e-mail, from the index)" in html and gone in html

@@ -76,7 +76,7 @@ def test_it_creates_a_tooljet_group_with_permissions_and_granular_entries(
     ("data", "field", "message"),
     [
         ({"name": "x" * 51}, "name", "At most 50 characters"),
-        ({"name": "Bad@Name!"}, "name", "Only letters, digits"),
+        ({"name": "Bad@Name!"}, "name", "only ASCII letters"),
         ({"name": "Ok", "g0_type": "app"}, "g0_resources", "Name at least one resource"),
         (
             {"name": "Ok", "g0_type": "app", "g0_all": "on", "g1_type": "app", "g1_all": "on"},
@@ -179,6 +179,27 @@ def test_a_rename_reaches_the_members_index_rows_at_once(simulator, probed_conne
     assert all("|Support Desk|" in r.group_names for r in rows if r.remote_id in members)
     html = admin_client.get("/", {"group": "Support Desk"}).content.decode()
     assert "Nobody matches" not in html
+
+
+@pytest.mark.parametrize("kind", ["tooljet", "retool"])
+def test_a_deleted_group_leaves_its_members_index_rows_and_person_page_at_once(
+    simulator, probed_connection, admin_client, kind
+):
+    sim, conn = (tooljet if kind == "tooljet" else retool)(simulator, probed_connection)
+    directory_sync(connection=conn)
+    ws = ws_id(sim) if kind == "tooljet" else None
+    group = tj_group(sim, "Support") if kind == "tooljet" else rt_group(sim, "Support")
+    rows = DirectoryUser.objects.filter(connection=conn)
+    member = next(r for r in rows if _in_support(r, ws))
+    form = {"delete-reason": "unused"} | ({"ws": ws} if ws else {})
+    response = admin_client.post(f"/connections/{conn.slug}/groups/{group['id']}/delete/", form)
+    assert response.status_code == 302
+    rows = DirectoryUser.objects.filter(connection=conn)
+    assert not any(_in_support(r, ws) for r in rows)
+    person = admin_client.get(f"/people/{member.email}/").content.decode()
+    if kind == "retool":
+        assert "|Support|" not in DirectoryUser.objects.get(pk=member.pk).group_names
+        assert '<span class="chip">Support</span>' not in person
 
 
 def test_it_detects_a_tooljet_edit_conflict(simulator, probed_connection, admin_client):
@@ -351,3 +372,32 @@ def test_helpdesk_cannot_edit_but_sees_member_controls(simulator, probed_connect
     html = helpdesk_client.get(f"/connections/{conn.slug}/groups/{group['id']}/?ws={ws}").content.decode()
     assert "Delete group" not in html and "/edit/" not in html
     assert "Add to Support" in html and "Remove" in html
+
+
+def test_the_tooljet_edit_form_shows_the_existing_granular_permissions(
+    simulator, probed_connection, admin_client
+):
+    sim, conn = tooljet(simulator, probed_connection)
+    ws = ws_id(sim)
+    group = tj_group(sim, "Finance Analysts", ws)
+    url = f"/connections/{conn.slug}/groups/{group['id']}/edit/?ws={ws}"
+    version = hidden(admin_client.get(url).content.decode(), "version")
+    form = {"ws": ws, "name": "Finance Analysts", "version": version, "g0_type": "app"}
+    form |= {"g0_resources": "Sales Dashboard", "g0_access": "edit"}
+    assert admin_client.post(url, reason(**form)).status_code == 302
+    html = admin_client.get(url).content.decode()
+    assert "Granular permissions now" in html
+    table = html[html.index("Granular permissions now") : html.index("to add or change")]
+    assert "Sales Dashboard" in table and "edit" in table and "cannot remove an entry" in table
+
+
+def test_a_tooljet_group_name_follows_the_instance_rule(simulator, probed_connection, admin_client):
+    sim, conn = tooljet(simulator, probed_connection)
+    ws = ws_id(sim)
+    page = admin_client.get(f"/connections/{conn.slug}/groups/new/?ws={ws}").content.decode()
+    assert re.search(r'name="name"[^>]*maxlength="50"', page)
+    response = admin_client.post(
+        f"/connections/{conn.slug}/groups/new/", reason(ws=ws, name="Équipe Finance")
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "ASCII letters" in html and "“É”" in html

@@ -28,7 +28,7 @@ def test_it_shows_invites_landing_page_and_times(simulator, probed_connection, v
     )
     assert support["user_invites"]  # the seeded pending invite
     html = viewer_client.get(f"/connections/{conn.slug}/groups/{support['id']}/").content.decode()
-    assert f"Pending invites <small class=\"muted\">{len(support['user_invites'])}</small>" in html
+    assert f'Pending invites <small class="muted">{len(support["user_invites"])}</small>' in html
     assert f'<a href="/connections/{conn.slug}/apps/{app["id"]}/">{app["name"]}</a>' in html
     assert "<dt>Created</dt><dd>2026-03-04 05:06 UTC</dd>" in html
     assert "<dt>Updated</dt><dd>2026-11-12 13:14 UTC</dd>" in html

@@ -118,3 +118,35 @@ def test_the_search_form_is_not_styled_as_the_search_box(simulator, probed_conne
     assert (
         '<form method="get" action="/connections/' in html and 'class="search-box" role="search"' not in html
     )
+
+
+def test_an_instance_that_did_not_answer_its_test_says_so_instead_of_lacking_groups(
+    make_connection, admin_client
+):
+    from apps.connections.services import connection_test
+
+    conn = make_connection(kind="retool")  # nothing listens at its address
+    connection_test(actor=None, connection=conn)
+    html = admin_client.get(f"/connections/{conn.slug}/groups/").content.decode()
+    assert "did not answer, so its groups cannot be shown" in html
+    assert "Groups are not available on this connection" not in html
+
+
+def test_the_tooljet_group_list_counts_members_from_the_index(simulator, probed_connection, admin_client):
+    from apps.directory.models import DirectoryUser
+    from apps.directory.services import directory_sync
+    from tests.groups.helpers import tooljet, ws_id
+
+    sim, conn = tooljet(simulator, probed_connection)
+    directory_sync(connection=conn)
+    ws = ws_id(sim)
+    support = sum(
+        1
+        for r in DirectoryUser.objects.filter(connection=conn)
+        if any(m["workspace_id"] == ws and "Support" in m["groups"] for m in r.memberships)
+    )
+    assert support
+    html = admin_client.get(f"/connections/{conn.slug}/groups/?ws={ws}").content.decode()
+    assert "Members" in html
+    row = html[html.index(">Support</a>") :]
+    assert f"<td>{support}</td>" in row[: row.index("</tr>")]

@@ -167,6 +167,36 @@ def test_it_archives_and_reactivates(admin_client, synced, htmx_headers):
     assert AuditEvent.objects.filter(action="user.status", outcome="success").count() == 2
 
 
+def test_reactivating_an_archived_account_restores_its_workspace_memberships(
+    admin_client, synced, htmx_headers
+):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    url = _url(connection, jose["id"], "status")
+    admin_client.post(url, {"status": "archived", **R}, headers=htmx_headers)
+    assert {m["status"] for m in sim.state.memberships[jose["id"]].values()} == {"archived"}
+    assert not _row(connection, jose["id"]).active
+    admin_client.post(url, {"status": "active", **R}, headers=htmx_headers)
+    assert {m["status"] for m in sim.state.memberships[jose["id"]].values()} == {"active"}
+    row = _row(connection, jose["id"])
+    assert row.active and {m["status"] for m in row.memberships} == {"active"}
+
+
+def test_the_index_does_not_call_active_an_account_archived_in_every_workspace(
+    admin_client, synced, htmx_headers
+):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    for ws_id in list(sim.state.memberships[jose["id"]]):
+        admin_client.post(
+            _url(connection, jose["id"], "status"),
+            {"status": "archived", "workspace_id": ws_id, **R},
+            headers=htmx_headers,
+        )
+    assert sim.state.users[jose["id"]]["status"] == "active"
+    assert not _row(connection, jose["id"]).active
+
+
 def test_it_archives_one_membership(admin_client, synced, htmx_headers):
     sim, connection, ws = _setup(synced)
     jose = tj_user(sim, "jose.alvarez@example.com")
@@ -437,3 +467,51 @@ def test_a_membership_archive_without_a_reason_says_why_in_that_workspaces_form(
     form = html.split("Say why you are making this change")[0].rsplit("<form", 1)[1]  # the form showing it
     assert "/status/" in form and f'name="workspace_id" value="{prod}"' in form
     assert sim.state.memberships[jose["id"]][prod]["status"] != "archived"
+
+
+def test_a_refused_role_change_replaces_the_saved_banner_and_the_select_shows_the_real_role(
+    admin_client, synced, htmx_headers
+):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    staging = ws["Acme Staging"]
+    url = _url(connection, jose["id"], "role")
+    saved = admin_client.post(url, {"role": "builder", "workspace_id": staging, **R}, headers=htmx_headers)
+    assert "Role changed to builder in Acme Staging." in saved.content.decode()
+    sim.faults.add(kind="status", status=400, path="/api/ext/update-user-role", times=1)
+    response = admin_client.post(
+        url, {"role": "end-user", "workspace_id": staging, **R}, headers=htmx_headers
+    )
+    html = response.content.decode()
+    oob = html[html.index('<div id="messages" hx-swap-oob="true"') :]
+    assert "alert-error" in oob and "alert-success" not in oob and 'role="alert"' in oob
+    assert sim.state.memberships[jose["id"]][staging]["role"] == "builder"
+    select = html[html.index('aria-label="Role in Acme Staging"') :]
+    select = select[: select.index("</select>")]
+    assert 'value="builder" selected' in select and 'value="end-user" selected' not in select
+
+
+def test_a_workspace_change_is_confirmed_from_to_and_announced_in_its_row(admin_client, synced, htmx_headers):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    staging = ws["Acme Staging"]
+    current = sim.state.memberships[jose["id"]][staging]["role"]
+    page = admin_client.get(f"/connections/{connection.slug}/users/{jose['id']}/").content.decode()
+    assert f"role in Acme Staging from {current} to {{role}}?" in page
+    target = "builder" if current != "builder" else "end-user"
+    response = admin_client.post(
+        _url(connection, jose["id"], "role"),
+        {"role": target, "workspace_id": staging, **R},
+        headers=htmx_headers,
+    )
+    html = response.content.decode()
+    row = html[html.index(f'id="ws-{staging}"') :]
+    row = row[: row.index("</article>")]
+    assert f"Role changed to {target} in Acme Staging." in row and 'data-testid="workspace-notice"' in row
+
+
+def test_the_reason_placeholder_names_nobody(admin_client, synced):
+    sim, connection, ws = _setup(synced)
+    jose = tj_user(sim, "jose.alvarez@example.com")
+    page = admin_client.get(f"/connections/{connection.slug}/users/{jose['id']}/").content.decode()
+    assert "Priya" not in page and 'placeholder="Why? e.g.' in page

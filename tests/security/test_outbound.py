@@ -60,6 +60,7 @@ def _post(client, url: str, slug: str = "target"):
             "environment": "staging",
             "timeout": "5",
             "token": "some-token-value",
+            "save_anyway": "1",  # the address policy is what is tested here, not the instance
         },
     )
 

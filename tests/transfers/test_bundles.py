@@ -16,7 +16,7 @@ from tests.transfers.conftest import app_id, workspace_id
 def _create(client, connection, sim, apps=(), **extra):
     response = client.post(
         f"/connections/{connection.slug}/bundles/",
-        {"workspace": workspace_id(sim), "apps": list(apps), "tjdb": "1", "reason": "backup", **extra},
+        {"workspace": workspace_id(sim), "apps": list(apps), "tjdb": "1", "reason": "backup"} | extra,
     )
     assert response.status_code == 302, response.content.decode()[:500]
     return Bundle.objects.get()
@@ -70,6 +70,18 @@ def test_it_bundles_a_selection(admin_client, tooljet):
     manifest = json.loads(_zip(admin_client, connection, bundle).read("manifest.json"))
     assert [a["name"] for a in manifest["apps"]] == ["Refund Approvals"]
     assert manifest["options"]["all_versions"] is True
+
+
+def test_without_all_versions_the_page_and_manifest_list_only_the_exported_version(admin_client, tooljet):
+    sim, connection = tooljet
+    app = next(a for a in sim.state.apps.values() if len(a["versions"]) > 1)
+    names = [v["name"] for v in app["versions"]]
+    bundle = _create(admin_client, connection, sim, apps=[app["id"]], workspace=app["organizationId"])
+    bundles.bundle_build(bundle_id=bundle.pk)
+    manifest = json.loads(_zip(admin_client, connection, bundle).read("manifest.json"))
+    assert [a["versions"] for a in manifest["apps"]] == [[names[-1]]]
+    page = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/").content.decode()
+    assert names[-1] in page and names[0] not in page
 
 
 def test_it_retries_only_the_failed_apps(admin_client, tooljet, htmx_headers):

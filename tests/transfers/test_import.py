@@ -37,8 +37,11 @@ def test_it_preflights_then_imports_with_the_chosen_name(admin_client, tooljet):
     assert "credentials" in page
     response = admin_client.post(response["Location"], {"app_name": "Shipped App", "reason": "release"})
     assert response.status_code == 302
-    assert "imported successfully" in admin_client.get(response["Location"]).content.decode()
+    result = admin_client.get(response["Location"]).content.decode()
+    assert "imported successfully" in result
     assert "Shipped App" in app_names(sim, "acme-staging")
+    new_id = next(a["id"] for a in sim.state.apps.values() if a["name"] == "Shipped App")
+    assert f'href="/connections/{connection.slug}/apps/{new_id}/' in result and "Open “Shipped App”" in result
     event = AuditEvent.objects.get(action="app.import")
     assert event.outcome == "success" and len(event.after["sha256"]) == 64
     assert event.after["tables"] == ["invoices"]

@@ -160,6 +160,36 @@ def test_it_says_why_a_json_file_is_refused(admin_client, retool, exports_dir, d
     assert AuditEvent.objects.get(action="app.bundle").outcome == "failure"
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "Sales Dashboard.json",
+            b'{"tooljet_version": "3.20.40-ee", "app": [{"definition": {"appV2": {"name": "x"}}}]}',
+            "This is a ToolJet app export",
+        ),
+        (
+            "tj-prod-bundle.zip",
+            _zip_bytes(
+                {
+                    "manifest.json": b'{"format": "adminui-bundle/1", "connection": {"kind": "tooljet"}}',
+                    "apps/001-sales.json": b'{"tooljet_version": "3.20.40-ee", "app": []}',
+                }
+            ),
+            "is a bundle this console built from a ToolJet connection",
+        ),
+    ],
+)
+def test_it_refuses_a_tooljet_export_or_console_bundle_on_a_retool_connection(
+    admin_client, retool, exports_dir, name, data, message
+):
+    sim, connection = retool
+    response = _store(admin_client, connection, [SimpleUploadedFile(name, data)])
+    page = admin_client.get(response["Location"]).content.decode()
+    assert f"“{name}”:" in page and message in page
+    assert not Bundle.objects.exists() and _stored_files(exports_dir) == []
+
+
 def test_it_keeps_a_toolscript_zip_and_refuses_one_that_is_not(admin_client, retool, exports_dir):
     sim, connection = retool
     toolscript = _zip_bytes({"Orders Admin/main.rsx": b"<App></App>", "Orders Admin/lib/q.sql": b"select 1"})

@@ -27,7 +27,7 @@ from apps.providers.errors import ProviderError
 from apps.transfers import storage
 from apps.transfers.models import Bundle, BundleItem
 from apps.transfers.services.common import app_label, bundle_owner, stamp
-from apps.transfers.services.exports import export_to_file, file_tooljet_version
+from apps.transfers.services.exports import export_to_file, file_app_versions, file_tooljet_version
 from apps.transfers.storage import StorageRefused, StorageUnreachable, StorageWriteError
 from apps.transfers.tasks import bundle_build_task
 
@@ -78,7 +78,8 @@ def bundle_create(
             app_id=app.id,
             app_name=app.name,
             app_slug=app.slug or "",
-            versions=[n for _id, n in app.versions],
+            # without "all versions" the export holds one version: which one is known once it is built
+            versions=[n for _id, n in app.versions] if all_versions else [],
             file_name=f"{name}.json",
         )
     _enqueue(bundle, only_failed=False)
@@ -308,9 +309,10 @@ def _export_items(bundle: Bundle) -> None:
             continue
         item.size, item.sha256 = size, sha
         item.tooljet_version = file_tooljet_version(item.part_name)
+        item.versions = file_app_versions(item.part_name)  # what the file holds, not what the app has
         item.status = BundleItem.Status.OK
         item.error = ""
-        item.save(update_fields=["status", "size", "sha256", "tooljet_version", "error"])
+        item.save(update_fields=["status", "size", "sha256", "tooljet_version", "versions", "error"])
 
 
 def bundle_download_open(*, bundle: Bundle, actor) -> BinaryIO:

@@ -15,6 +15,7 @@ from apps.connections.clients import get_provider
 from apps.connections.models import Connection
 from apps.core.context import current_request_meta
 from apps.providers.errors import ProviderError
+from apps.providers.jsonguard import GuardedReader
 from apps.transfers import storage
 from apps.transfers.digest import OverlappedSha256
 from apps.transfers.preflight import (
@@ -181,6 +182,23 @@ def export_to_file(provider, *, app_id: str, workspace_id: str, dest: str, **opt
     body in memory; an upstream or storage failure keeps nothing (``storage.StorageWriteError`` for the latter)."""
     with provider.export_app(app_id, workspace_id=workspace_id, **options) as stream:
         return storage.write_stream(dest, stream)
+
+
+def file_app_versions(name: str) -> list[str]:
+    """The names of the app versions a stored export file holds (one unless every version was exported); ``[]``
+    when the file is not a ToolJet export."""
+    names: list[str] = []
+    try:
+        fh = storage.open_read(name)
+        try:
+            for prefix, event, value in ijson.parse(GuardedReader(fh)):
+                if prefix == "app.item.definition.appV2.appVersions.item.name" and event == "string":
+                    names.append(value)
+        finally:
+            fh.close()
+    except ijson.JSONError:
+        return []
+    return names
 
 
 def file_tooljet_version(name: str) -> str:

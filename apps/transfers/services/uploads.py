@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zipfile
 from typing import Any
 
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.text import slugify
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.connections.models import Connection
+from apps.providers import jsonguard
 from apps.transfers import storage
 from apps.transfers.models import Bundle, BundleItem
 from apps.transfers.preflight import (
@@ -42,12 +44,44 @@ def upload_name(upload) -> str:
     return upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
 
 
-def _store_upload(upload, dest: str) -> tuple[int, str]:
+# Top-level keys only a ToolJet app export has (a Retool export has neither).
+TOOLJET_EXPORT_KEYS = frozenset({"tooljet_version", "tooljet_database"})
+PRODUCTS = {"tooljet": "ToolJet", "retool": "Retool"}
+
+
+def _console_bundle_kind(upload) -> str | None:
+    """The product of a ZIP this console built (its ``manifest.json`` says ``adminui-bundle/…``), else None."""
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            if "manifest.json" not in archive.namelist():
+                return None
+            with archive.open("manifest.json") as fh:
+                manifest = jsonguard.loads(fh.read(1_000_000))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, KeyError):
+        return None
+    finally:
+        upload.seek(0)
+    if not isinstance(manifest, dict) or not str(manifest.get("format", "")).startswith("adminui-bundle/"):
+        return None
+    connection = manifest.get("connection")
+    return str(connection.get("kind") or "") if isinstance(connection, dict) else ""
+
+
+def _store_upload(upload, dest: str, *, kind: str) -> tuple[int, str]:
     """Check one uploaded file while storing it at ``dest``; returns (size, sha256). A ``.zip`` must be a readable
     ZIP archive (a Toolscript export); anything else must be one JSON object, checked in the same streaming pass
-    that writes and hashes it. Raises :class:`ExportRejected`."""
+    that writes and hashes it. A file of the other product (a ToolJet export, or a bundle this console built
+    from a ToolJet connection, uploaded to a Retool one) is refused. Raises :class:`ExportRejected`."""
     if upload_name(upload).lower().endswith(".zip"):
         inspect_zip(upload)
+        bundle_kind = _console_bundle_kind(upload)
+        if bundle_kind is not None:
+            raise ExportRejected(
+                f"This ZIP is a bundle this console built"
+                f"{f' from a {PRODUCTS.get(bundle_kind, bundle_kind)} connection' if bundle_kind else ''}, "
+                f"not an export made in {PRODUCTS.get(kind, kind)}; it is already stored where it was built."
+            )
         return storage.write_stream(dest, upload.chunks())
     if looks_like_zip(upload):
         raise ExportRejected(
@@ -55,6 +89,13 @@ def _store_upload(upload, dest: str) -> tuple[int, str]:
         )
     with storage.open_write(dest) as sink:
         summary = inspect_json_object(upload, sink=sink, hint=UPLOAD_HINT)
+    if kind == "retool" and TOOLJET_EXPORT_KEYS & set(summary.top_keys):
+        dest.unlink(missing_ok=True)
+        raise ExportRejected(
+            "This is a ToolJet app export (it has “tooljet_version”), not a Retool one. Store it on a ToolJet "
+            "connection, or upload the JSON Retool's “Export to JSON” made.",
+            summary=summary,
+        )
     return summary.size, summary.sha256
 
 
@@ -106,7 +147,7 @@ def bundle_from_uploads(
             safe = (slugify(stem) if dot else slugify(original)) or "export"
             name = f"{position:03d}-{safe}.{slugify(ext) or 'json'}" if dot else f"{position:03d}-{safe}"
             try:
-                size, sha256 = _store_upload(upload, f"{bundle.parts_name}/{name}")
+                size, sha256 = _store_upload(upload, f"{bundle.parts_name}/{name}", kind=connection.kind)
             except ExportRejected as exc:
                 problems.append((original, exc.message))
                 report.append(
