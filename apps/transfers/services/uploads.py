@@ -90,7 +90,7 @@ def _store_upload(upload, dest: str, *, kind: str) -> tuple[int, str]:
     with storage.open_write(dest) as sink:
         summary = inspect_json_object(upload, sink=sink, hint=UPLOAD_HINT)
     if kind == "retool" and TOOLJET_EXPORT_KEYS & set(summary.top_keys):
-        dest.unlink(missing_ok=True)
+        storage.delete(dest)
         raise ExportRejected(
             "This is a ToolJet app export (it has “tooljet_version”), not a Retool one. Store it on a ToolJet "
             "connection, or upload the JSON Retool's “Export to JSON” made.",
