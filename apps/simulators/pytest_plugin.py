@@ -90,3 +90,21 @@ def simulator(simulator_pool: SimulatorPool) -> Iterator[Callable[..., RunningSi
         sim.stop()
     for key, sim in leased:
         simulator_pool.release(key, sim)
+    if leased:
+        _forget_cached_answers()
+
+
+def _forget_cached_answers() -> None:
+    """Empty the process-local caches after a test that used a reused server.
+
+    The console caches what it learnt from an instance under the connection's id and URL (a ToolJet version, say).
+    Test rows roll back, so ids come round again on SQLite, and a reused server keeps its URL: without this, the
+    next test could be served an answer cached by the previous one. A shared cache (Redis) is left alone: emptying
+    it would pull entries from under other processes' tests.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    for cache in caches.all():
+        if isinstance(cache, LocMemCache):
+            cache.clear()
