@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import hashlib
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -129,9 +131,18 @@ def _timeouts(config: ConnectionConfig) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
 
+@functools.cache
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    """One TLS context per process and setting: loading the CA bundle costs tens of ms of CPU for every new client,
+    and a context is safe to share between connections and threads."""
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
 def _guarded_transport(config: ConnectionConfig, limits: httpx.Limits) -> httpx.HTTPTransport:
     """httpx's own transport on :class:`netguard.GuardedBackend` (httpx offers no argument for the backend)."""
-    transport = httpx.HTTPTransport(verify=config.verify_tls, limits=limits, trust_env=False)
+    transport = httpx.HTTPTransport(
+        verify=_ssl_context(bool(config.verify_tls)), limits=limits, trust_env=False
+    )
     pool = transport._pool  # noqa: SLF001 - see the docstring; tests/security pins that it is honoured
     pool._network_backend = netguard.GuardedBackend(pool._network_backend)  # noqa: SLF001
     return transport

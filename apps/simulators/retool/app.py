@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from typing import Any
@@ -183,16 +184,23 @@ def _bad(message: str) -> ApiError:
     return ApiError(400, message)
 
 
+@functools.cache
+def _url_map() -> Map:
+    """The routes, compiled once per process: werkzeug compiles a builder for every rule (tens of ms per app),
+    and a bound Map is only read afterwards, so every simulator instance shares it."""
+    rules = [Rule(V2 + path, endpoint=name, methods=[method]) for name, path, method, _ in ROUTES]
+    rules.append(Rule("/api/checkHealth", endpoint="check_health", methods=["GET"]))
+    rules.append(Rule(V2 + "/spec", endpoint="spec", methods=["GET"]))
+    return Map(rules, strict_slashes=False, merge_slashes=False)
+
+
 class RetoolSimulator(SimulatorApp):
     kind = "retool"
 
     def __init__(self, state: RetoolState, *, latency_ms: int = 0) -> None:
         super().__init__(latency_ms=latency_ms)
         self.state = state
-        rules = [Rule(V2 + path, endpoint=name, methods=[method]) for name, path, method, _ in ROUTES]
-        rules.append(Rule("/api/checkHealth", endpoint="check_health", methods=["GET"]))
-        rules.append(Rule(V2 + "/spec", endpoint="spec", methods=["GET"]))
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.url_map = _url_map()
 
     # -- framework hooks -------------------------------------------------------------------------------
     def error_response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import UTC, datetime
@@ -84,15 +85,22 @@ def _bad(message: Any) -> ApiError:
     return ApiError(400, message)
 
 
+@functools.cache
+def _url_map() -> Map:
+    """The routes, compiled once per process: werkzeug compiles a builder for every rule (tens of ms per app),
+    and a bound Map is only read afterwards, so every simulator instance shares it."""
+    rules = [Rule(EXT + path, endpoint=name, methods=[method]) for name, path, method, _ in ROUTES]
+    rules += [Rule(V2 + path, endpoint=name, methods=[method]) for name, path, method in V2_ROUTES]
+    return Map(rules, strict_slashes=False, merge_slashes=False)
+
+
 class ToolJetSimulator(SimulatorApp):
     kind = "tooljet"
 
     def __init__(self, state: ToolJetState, *, latency_ms: int = 0) -> None:
         super().__init__(latency_ms=latency_ms)
         self.state = state
-        rules = [Rule(EXT + path, endpoint=name, methods=[method]) for name, path, method, _ in ROUTES]
-        rules += [Rule(V2 + path, endpoint=name, methods=[method]) for name, path, method in V2_ROUTES]
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.url_map = _url_map()
 
     # -- framework hooks -------------------------------------------------------------------------------
     def error_response(
