@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 
 from apps.accounts.roles import Perm
 from apps.accounts.scope import operator_scope
@@ -39,8 +40,12 @@ class Change:
     USER_STATUS = "user.status"
     USER_METADATA = "user.metadata"
     USER_WORKSPACE_REMOVE = "user.workspace_remove"
+    USER_WORKSPACE_ADD = "user.workspace_add"
+    USER_WORKSPACE_GROUPS = "user.workspace_groups"
+    USER_ATTRIBUTE = "user.attribute"
     GROUP_MEMBER_ADD = "group.member_add"
     GROUP_MEMBER_REMOVE = "group.member_remove"
+    GROUP_MEMBER_ADMIN = "group.member_admin"
     GROUP_DELETE = "group.delete"
 
     ALL = (
@@ -51,11 +56,17 @@ class Change:
         USER_STATUS,
         USER_METADATA,
         USER_WORKSPACE_REMOVE,
+        USER_WORKSPACE_ADD,
+        USER_WORKSPACE_GROUPS,
+        USER_ATTRIBUTE,
         GROUP_MEMBER_ADD,
         GROUP_MEMBER_REMOVE,
+        GROUP_MEMBER_ADMIN,
         GROUP_DELETE,
     )
 
+
+READ_ONLY = "Your role is read-only: it can look but not change anything."
 
 APPROVAL_RULES = ("grant_admin", "protected_target", "production_offboarding", "group_delete")
 
@@ -138,7 +149,7 @@ def decide(*, operator: Any, action: str, target: Target) -> Decision:
     if action not in Change.ALL:
         raise ValueError(f"unknown policy action {action!r}")
     if operator is None or not operator.has_perm(Perm.CHANGE_PEOPLE):
-        return Decision(False, "Your role can look but not change anything.")
+        return Decision(False, READ_ONLY)
     if not scope_covers(operator, target.connection):
         name = getattr(target.connection, "name", "this instance")
         return Decision(False, f"Your scope does not cover {name}.")
@@ -156,3 +167,12 @@ def decide(*, operator: Any, action: str, target: Target) -> Decision:
             return Decision(False, "Only admin operators can delete groups.")
     approval = _approval(action, target)
     return Decision(True, "", needs_approval=bool(approval), approval_reason=approval)
+
+
+def enforce(*, operator: Any, action: str, target: Target) -> Decision:
+    """``decide`` for a change about to be sent: raises ``PermissionDenied`` with the policy's reason (a 403 with
+    that reason, and a denied audit row) when it is refused; returns the decision otherwise."""
+    decision = decide(operator=operator, action=action, target=target)
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason)
+    return decision

@@ -29,10 +29,10 @@ from apps.groups.forms import (
     group_form_initial,
 )
 from apps.groups.permissions import (
-    can_change_members,
     can_edit_group,
     can_manage_groups,
     is_admin_group,
+    member_change_decision,
 )
 from apps.providers.errors import ConflictError, NotFoundError, ProviderError, RejectedError, Unsupported
 from apps.providers.retool import vocabulary as retool
@@ -102,6 +102,7 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
     add_form = extra.pop("add_form", None) or MemberAddForm()
     # The member list (with the add form) is swapped whole: a refused add keeps the search and the person picked.
     picker_q = add_form.data.get("user_q", "") if add_form.is_bound else ""
+    member_decision = member_change_decision(request.user, group, scope.connection)
     return _base_context(
         scope,
         group=group,
@@ -109,7 +110,8 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
         member_total=len(rows),
         mq=q,
         is_admin_group=is_admin_group(group),
-        may_change_members=scope.can_change_members and can_change_members(request.user, group),
+        may_change_members=scope.can_change_members and member_decision.allowed,
+        member_reason=member_decision.reason,
         may_edit=can_edit_group(request.user, group),
         warning=sel.RETOOL_BUILTIN_WARNINGS.get(group.name) if group.is_builtin else None,
         add_form=add_form,

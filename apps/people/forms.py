@@ -128,14 +128,14 @@ class ProfileForm(ChangeForm):
     last_name = forms.CharField(max_length=NAME_MAX, strip=True, required=False)
     email = forms.EmailField(required=False, max_length=254)
 
-    def __init__(self, *args, email_editable=True, **kwargs):
+    def __init__(self, *args, email_editable=True, email_locked_reason="", **kwargs):
         super().__init__(*args, **kwargs)
         self.email_editable = email_editable
-        if email_editable:
-            self.fields["email"].required = True
-        else:
+        if not email_editable:
             self.fields["email"].disabled = True
-            self.fields["email"].help_text = "Retool e-mail addresses cannot be changed after creation."
+            self.fields["email"].help_text = (
+                email_locked_reason or "Retool e-mail addresses cannot be changed after creation."
+            )
 
 
 class CreateForm(ChangeForm):
@@ -154,6 +154,9 @@ class CreateForm(ChangeForm):
         self.fields["workspace_id"].required = needs_workspace
         self.fields["role"].choices = [(r, r) for r in roles if r != "member"]
         self.fields["role"].required = needs_workspace
+        if self.fields["role"].choices:
+            # the products list roles from most to least privileged: a new user starts with the least
+            self.fields["role"].initial = self.fields["role"].choices[-1][0]
         self.fields["groups"].choices = sorted(
             {(g.id, f"{g.name} ({w.name})") for w in workspaces for g in w.groups}, key=lambda c: c[1]
         )
@@ -242,6 +245,8 @@ class WorkspaceAddForm(ChangeForm):
         super().__init__(*args, **kwargs)
         self.fields["workspace_id"].choices = [(w.id, w.name) for w in workspaces]
         self.fields["role"].choices = [(r, r) for r in roles]
+        if roles:
+            self.fields["role"].initial = roles[-1]  # the least privileged role
         self.fields["groups"].choices = [(g.id, f"{g.name} ({w.name})") for w in workspaces for g in w.groups]
         self.group_workspace = {g.id: w.id for w in workspaces for g in w.groups}
 

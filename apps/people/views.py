@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.policy import Change
 from apps.accounts.roles import Perm, require
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
@@ -287,6 +288,10 @@ def user_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "connection_ctx": connection,
         "caps": caps,
         "created": None,
+        # the policy's answer for a new user created as admin (the admin role is shown disabled with why)
+        "grant": services.user_decide(
+            actor=request.user, action=Change.USER_CREATE, connection=connection, user=None, grants_admin=True
+        ),
     }
     workspaces = []
     if caps.supports_user_create and caps.supports_workspaces:
