@@ -17,6 +17,15 @@ def _operator(django_user_model, username: str, role: str | None):
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttles (denied audit rows, rate limits) do not leak between
+    tests whose database ids repeat."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def operator_admin(db, django_user_model):
     return _operator(django_user_model, "alice", "admin")

@@ -104,6 +104,7 @@ class AuditEvent(models.Model):
         OPERATOR_DISABLE = "operator.disable", "Operator disabled"
         OPERATOR_PASSWORD_RESET = "operator.password_reset", "Operator password reset"
         OPERATOR_TWO_FACTOR = "operator.two_factor", "Operator second factor set up"
+        REQUEST_DENIED = "request.denied", "Request refused"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
