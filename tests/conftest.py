@@ -42,6 +42,15 @@ def operator_viewer(db, django_user_model):
 
 
 @pytest.fixture
+def operator_scoped(db, django_user_model):
+    """A helpdesk operator whose scope covers the staging environment only."""
+    user = _operator(django_user_model, "stella", "helpdesk")
+    user.scope_environments = ["staging"]
+    user.save(update_fields=["scope_environments"])
+    return user
+
+
+@pytest.fixture
 def stranger(db, django_user_model):
     return _operator(django_user_model, "sam", None)
 
@@ -65,6 +74,11 @@ def helpdesk_client(operator_helpdesk):
 @pytest.fixture
 def viewer_client(operator_viewer):
     return _client_for(operator_viewer)
+
+
+@pytest.fixture
+def scoped_client(operator_scoped):
+    return _client_for(operator_scoped)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.accounts.reauth import require_recent_auth
 from apps.accounts.roles import Perm, require
 from apps.connections import selectors, services
 from apps.connections.forms import ConnectionForm
@@ -17,12 +18,18 @@ from apps.core.http import HtmxHttpRequest, wants_partial
 @require_GET
 def connection_list(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW)
-    return render(request, "connections/connection_list.html", {"connections": selectors.connection_list()})
+    return render(
+        request,
+        "connections/connection_list.html",
+        {"connections": selectors.connection_list(user=request.user)},
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def connection_add(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.MANAGE_CONNECTIONS)
+    if (stale := require_recent_auth(request)) is not None:
+        return stale
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         connection = services.connection_create(
@@ -36,8 +43,7 @@ def connection_add(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def connection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = selectors.connection_get(slug)
+    connection = selectors.connection_for(request, slug, Perm.VIEW)
     return render(
         request,
         "connections/connection_detail.html",
@@ -52,8 +58,9 @@ def connection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def connection_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.MANAGE_CONNECTIONS)
-    connection = selectors.connection_get(slug)
+    connection = selectors.connection_for(request, slug, Perm.MANAGE_CONNECTIONS)
+    if (stale := require_recent_auth(request)) is not None:
+        return stale
     form = ConnectionForm(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
         services.connection_update(
@@ -73,8 +80,9 @@ def connection_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def connection_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.MANAGE_CONNECTIONS)
-    connection = selectors.connection_get(slug)
+    connection = selectors.connection_for(request, slug, Perm.MANAGE_CONNECTIONS)
+    if (stale := require_recent_auth(request)) is not None:
+        return stale
     name = connection.name
     services.connection_delete(actor=request.user, connection=connection)
     messages.success(request, f"Connection “{name}” deleted. Its audit history is kept.")
@@ -85,8 +93,7 @@ def connection_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def connection_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.MANAGE_CONNECTIONS)
-    connection = selectors.connection_get(slug)
+    connection = selectors.connection_for(request, slug, Perm.MANAGE_CONNECTIONS)
     connection = services.connection_test(actor=request.user, connection=connection)
     after_test = {}
     for _receiver, answer in connection_tested.send(sender=Connection, connection=connection):

@@ -12,6 +12,7 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from apps.accounts.scope import Scope
 from apps.connections.models import Connection
 from apps.directory.models import DirectorySync, DirectoryUser, normalize
 from apps.providers.retool import vocabulary as retool
@@ -73,11 +74,17 @@ COUNT_CAP = 1_000
 BIGRAM_DENSE_AT = 20_000
 
 
-def _connection_ids(*, connection: str = "", kind: str = "", environment: str = "") -> list[int] | None:
-    """The connection filters resolved up front, so the search query stays on one table (None: no filter)."""
-    if not (connection or kind or environment):
+def _connection_ids(
+    *, connection: str = "", kind: str = "", environment: str = "", scope: Scope | None = None
+) -> list[int] | None:
+    """The connection filters resolved up front, so the search query stays on one table (None: no filter). An
+    operator's scope (``apps.accounts.scope``) limits them to the connections it covers."""
+    restricted = scope is not None and not scope.unrestricted
+    if not (connection or kind or environment or restricted):
         return None
     qs = Connection.objects.all()
+    if restricted:
+        qs = qs.filter(scope.q())
     if connection:
         qs = qs.filter(slug=connection)
     if kind:
@@ -228,7 +235,9 @@ def _sqlite_sparse_page(
     return [row[0] for row in rows], rows[0][1]
 
 
-def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> SearchResult:
+def user_search(
+    *, page: int = 1, per_page: int = PER_PAGE, scope: Scope | None = None, **filters: Any
+) -> SearchResult:
     """Each person once (by e-mail), with their rows on every matching instance. A row matches when its e-mail and
     name contain every word of the query, in any order (``raman priya``, ``p raman``), case-, accent- and
     punctuation-insensitive (``o’brien`` finds O'Brien). Two queries (plus a bounded trigram count): a page of
@@ -240,6 +249,7 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
             connection=filters.get("connection", ""),
             kind=filters.get("kind", ""),
             environment=filters.get("environment", ""),
+            scope=scope,
         ),
         "status": filters.get("status", ""),
         "role": filters.get("role", ""),
@@ -295,12 +305,12 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
     )
 
 
-def person_rows(*, email: str) -> list[DirectoryUser]:
-    return list(
-        DirectoryUser.objects.filter(email=email.strip().lower())
-        .select_related("connection")
-        .order_by("connection__name")
-    )
+def person_rows(*, email: str, scope: Scope | None = None) -> list[DirectoryUser]:
+    """The person's rows on every instance (only those ``scope`` covers, when given)."""
+    rows = DirectoryUser.objects.filter(email=email.strip().lower())
+    if scope is not None:
+        rows = rows.filter(scope.q("connection__"))
+    return list(rows.select_related("connection").order_by("connection__name"))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.accounts.reauth import require_recent_auth
 from apps.accounts.roles import Perm, require
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import provider_error_response
@@ -192,6 +193,8 @@ def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", 
 def group_member_add(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     scope = _scope(request, slug)
     require(request.user, Perm.CHANGE_PEOPLE)
+    if is_admin_group(sel.group_get(scope, group_id)) and (stale := require_recent_auth(request)) is not None:
+        return stale  # membership of the admin group grants admin: a recent sign-in first
     form = MemberAddForm(request.POST)
     if not form.is_valid():
         group = sel.group_get(scope, group_id)
@@ -360,6 +363,8 @@ def group_delete(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
     try:
         scope = _scope(request, slug)
         require(request.user, Perm.MANAGE_GROUPS)
+        if (stale := require_recent_auth(request)) is not None:
+            return stale
         form = GroupDeleteForm(request.POST, prefix="delete")
         if not form.is_valid():
             errors = _form_errors(form)
@@ -394,10 +399,10 @@ def _drift(request: HtmxHttpRequest):
     left = right = report = None
     if form.is_valid():
         left = sel.groups_scope(
-            connection_get(form.cleaned_data["left"]), form.cleaned_data["left_ws"] or None
+            connection_get(form.cleaned_data["left"], request.user), form.cleaned_data["left_ws"] or None
         )
         right = sel.groups_scope(
-            connection_get(form.cleaned_data["right"]), form.cleaned_data["right_ws"] or None
+            connection_get(form.cleaned_data["right"], request.user), form.cleaned_data["right_ws"] or None
         )
         for side in (left, right):
             if side.unavailable:
@@ -415,7 +420,7 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
         "left": left,
         "right": right,
         "report": report,
-        "connections": list(connection_list()),
+        "connections": list(connection_list(user=request.user)),
         "query": request.GET.urlencode(),
         "drift_sides": [
             ("left", "Left", left, request.GET.get("left", "")),
