@@ -364,11 +364,13 @@ def sync_state(*, connection: Connection) -> DirectorySync | None:
     return DirectorySync.objects.filter(connection=connection).first()
 
 
-def group_choices() -> list[str]:
-    """Group names for the filter (custom groups and Retool groups seen in the index)."""
+def group_choices(scope: Scope | None = None) -> list[str]:
+    """Group names for the filter (custom groups and Retool groups seen in the index, on the connections ``scope``
+    covers when given)."""
     names: set[str] = set()
-    for value in (
-        DirectoryUser.objects.exclude(group_names="").values_list("group_names", flat=True).distinct()[:5000]
-    ):
+    rows = DirectoryUser.objects.exclude(group_names="")
+    if scope is not None:
+        rows = rows.filter(scope.q("connection__"))
+    for value in rows.values_list("group_names", flat=True).distinct()[:5000]:
         names.update(n for n in value.split("|") if n)
     return sorted(names)[:500]

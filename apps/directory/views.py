@@ -62,7 +62,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     context = _search_context(request)
     if wants_partial(request):
         return render(request, "directory/search.html#results", context)
-    context["group_names"] = group_choices()
+    context["group_names"] = group_choices(operator_scope(request.user))
     context["has_connections"] = Connection.objects.filter(operator_scope(request.user).q()).exists()
     return render(request, "directory/search.html", context)
 

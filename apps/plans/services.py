@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.policy import decide, operator_is_admin
+from apps.accounts.scope import operator_scope
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.connections.clients import connection_capabilities, get_provider
@@ -90,18 +91,18 @@ def _create(*, actor, title: str, source: str, specs: Iterable[OpSpec], ticket: 
     return plan
 
 
-def _index_rows(email: str) -> list[DirectoryUser]:
-    return list(
-        DirectoryUser.objects.filter(email=email.strip().lower())
-        .select_related("connection")
-        .order_by("connection__name")
-    )
+def _index_rows(email: str, actor=None) -> list[DirectoryUser]:
+    """The person's index rows, on the connections ``actor``'s scope covers (a plan never reaches past it)."""
+    rows = DirectoryUser.objects.filter(email=email.strip().lower())
+    if getattr(actor, "is_authenticated", False):
+        rows = rows.filter(operator_scope(actor).q("connection__"))
+    return list(rows.select_related("connection").order_by("connection__name"))
 
 
 def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticket: str = "") -> Plan:
     """Every instance the directory index has this person on: remove them from their custom groups (optional),
     then deactivate them (ToolJet archives the account, Retool disables it)."""
-    rows = _index_rows(email)
+    rows = _index_rows(email, actor)
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
     specs: list[OpSpec] = []
@@ -139,7 +140,7 @@ def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticke
 def plan_build_role(*, actor, email: str, role: str, ticket: str = "") -> Plan:
     """Every instance the person is on: the role in every workspace (ToolJet) or the instance role (Retool). An
     instance without that role gets a skipped operation saying so."""
-    rows = _index_rows(email)
+    rows = _index_rows(email, actor)
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
     specs: list[OpSpec] = []

@@ -96,3 +96,12 @@ def test_plans_on_uncovered_connections_are_hidden(scoped_client, operator_admin
     page = scoped_client.get("/plans/")
     assert {p.pk for p in page.context["plans"]} == {plans["staging"].pk}
     assert scoped_client.get(f"/plans/{plans['production'].pk}/").status_code == 404
+
+
+def test_a_plan_built_by_a_scoped_operator_only_reaches_covered_connections(scoped_client, fleet):
+    staging, production = fleet
+    response = scoped_client.post("/plans/offboard/", {"email": PRIYA})
+    assert response.status_code == 302
+    plan = Plan.objects.get()
+    assert {op.connection_id for op in plan.operations.all()} == {staging.pk}
+    assert scoped_client.get(response["Location"]).status_code == 200
