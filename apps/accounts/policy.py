@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
-from apps.accounts.roles import Perm
+from apps.accounts.roles import READ_ONLY, Perm
 from apps.accounts.scope import operator_scope
 
 
@@ -65,8 +65,6 @@ class Change:
         GROUP_DELETE,
     )
 
-
-READ_ONLY = "Your role is read-only: it can look but not change anything."
 
 APPROVAL_RULES = ("grant_admin", "protected_target", "production_offboarding", "group_delete")
 

@@ -21,6 +21,7 @@ def test_a_refused_post_writes_one_denied_row_per_minute(viewer_client, make_con
     assert row.connection_id == connection.pk and row.target_id == "u-1"
     assert row.extra["url_name"] == "people:user_role_change"
     assert row.target_repr == f"POST {url}"
+    assert row.error == "Your role is read-only: it can look but not change anything."
     # another target is another row
     viewer_client.post(f"/connections/{connection.slug}/users/u-2/role/", {"role": "admin", **R})
     assert AuditEvent.objects.filter(outcome="denied").count() == 2
