@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.HtmxErrorMiddleware",
+    # a refused POST leaves a (throttled) denied audit row, written in this one place for every view
+    "apps.connections.middleware.DeniedRequestAuditMiddleware",
     "apps.core.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

@@ -26,6 +26,15 @@ def _fresh_connection_health():
     forget_written()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttles (denied audit rows, rate limits) do not leak between
+    tests whose database ids repeat."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def operator_admin(db, django_user_model):
     return _operator(django_user_model, "alice", "admin")
@@ -39,6 +48,15 @@ def operator_helpdesk(db, django_user_model):
 @pytest.fixture
 def operator_viewer(db, django_user_model):
     return _operator(django_user_model, "vera", "viewer")
+
+
+@pytest.fixture
+def operator_scoped(db, django_user_model):
+    """A helpdesk operator whose scope covers the staging environment only."""
+    user = _operator(django_user_model, "stella", "helpdesk")
+    user.scope_environments = ["staging"]
+    user.save(update_fields=["scope_environments"])
+    return user
 
 
 @pytest.fixture
@@ -65,6 +83,11 @@ def helpdesk_client(operator_helpdesk):
 @pytest.fixture
 def viewer_client(operator_viewer):
     return _client_for(operator_viewer)
+
+
+@pytest.fixture
+def scoped_client(operator_scoped):
+    return _client_for(operator_scoped)
 
 
 @pytest.fixture

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 
-from apps.accounts.roles import Perm
+from apps.accounts.roles import READ_ONLY, Perm
 from apps.accounts.scope import operator_scope
 
 
@@ -41,8 +42,12 @@ class Change:
     USER_STATUS = "user.status"
     USER_METADATA = "user.metadata"
     USER_WORKSPACE_REMOVE = "user.workspace_remove"
+    USER_WORKSPACE_ADD = "user.workspace_add"
+    USER_WORKSPACE_GROUPS = "user.workspace_groups"
+    USER_ATTRIBUTE = "user.attribute"
     GROUP_MEMBER_ADD = "group.member_add"
     GROUP_MEMBER_REMOVE = "group.member_remove"
+    GROUP_MEMBER_ADMIN = "group.member_admin"
     GROUP_DELETE = "group.delete"
     INVITE_CREATE = "invite.create"
     INVITE_REVOKE = "invite.revoke"
@@ -59,8 +64,12 @@ class Change:
         USER_STATUS,
         USER_METADATA,
         USER_WORKSPACE_REMOVE,
+        USER_WORKSPACE_ADD,
+        USER_WORKSPACE_GROUPS,
+        USER_ATTRIBUTE,
         GROUP_MEMBER_ADD,
         GROUP_MEMBER_REMOVE,
+        GROUP_MEMBER_ADMIN,
         GROUP_DELETE,
         INVITE_CREATE,
         INVITE_REVOKE,
@@ -154,7 +163,7 @@ def decide(*, operator: Any, action: str, target: Target) -> Decision:
     if action not in Change.ALL:
         raise ValueError(f"unknown policy action {action!r}")
     if operator is None or not operator.has_perm(Perm.CHANGE_PEOPLE):
-        return Decision(False, "Your role can look but not change anything.")
+        return Decision(False, READ_ONLY)
     if not scope_covers(operator, target.connection):
         name = getattr(target.connection, "name", "this instance")
         return Decision(False, f"Your scope does not cover {name}.")
@@ -176,3 +185,12 @@ def decide(*, operator: Any, action: str, target: Target) -> Decision:
             return Decision(False, "Only admin operators can grant or take away “own” access.")
     approval = _approval(action, target)
     return Decision(True, "", needs_approval=bool(approval), approval_reason=approval)
+
+
+def enforce(*, operator: Any, action: str, target: Target) -> Decision:
+    """``decide`` for a change about to be sent: raises ``PermissionDenied`` with the policy's reason (a 403 with
+    that reason, and a denied audit row) when it is refused; returns the decision otherwise."""
+    decision = decide(operator=operator, action=action, target=target)
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason)
+    return decision

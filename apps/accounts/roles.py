@@ -34,10 +34,16 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+READ_ONLY = "Your role is read-only: it can look but not change anything."
+NOT_ALLOWED = "Your role does not allow this."
+
+
 def require(user, perm: str) -> None:
-    """Raise PermissionDenied (→ 403 page, or an alert fragment for htmx) unless `user` has `perm`."""
+    """Raise PermissionDenied (→ 403 page, or an alert fragment for htmx, with the reason) unless `user` has
+    `perm`."""
     if not user.has_perm(perm):
-        raise PermissionDenied
+        read_only = perm != Perm.VIEW and not user.has_perm(Perm.CHANGE_PEOPLE)
+        raise PermissionDenied(READ_ONLY if read_only else NOT_ALLOWED)
 
 
 def ensure_roles(**kwargs) -> None:

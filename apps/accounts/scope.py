@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -25,6 +27,16 @@ class Scope:
         if self.environments is not None and connection.environment in self.environments:
             return True
         return self.connection_ids is not None and connection.pk in self.connection_ids
+
+    def q(self, prefix: str = "") -> Q:
+        """A filter for the covered connections: ``Connection.objects.filter(scope.q())``, or for rows that point
+        at a connection, ``scope.q("connection__")``. Unrestricted: no filter."""
+        if self.unrestricted:
+            return Q()
+        covered = Q(**{f"{prefix}pk__in": sorted(self.connection_ids or ())})
+        if self.environments is not None:
+            covered |= Q(**{f"{prefix}environment__in": sorted(self.environments)})
+        return covered
 
     def describe(self) -> str:
         """Short text for the operator list: "all connections" or "staging; 2 connections"."""

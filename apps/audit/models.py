@@ -110,6 +110,7 @@ class AuditEvent(models.Model):
         INVITE_CREATE = "invite.create", "User invited"
         INVITE_REVOKE = "invite.revoke", "User invite revoked"
         INVITE_RENEW = "invite.renew", "User invited again"
+        REQUEST_DENIED = "request.denied", "Request refused"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

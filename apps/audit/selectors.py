@@ -13,13 +13,30 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.roles import Perm
+from apps.accounts.scope import operator_scope
 from apps.audit.models import AuditEvent, AuditVerification
 from apps.core.tasks import task_pending
 
 
-def event_search(*, filters: dict) -> QuerySet[AuditEvent]:
-    """Events matching the audit filters (see AuditFilterForm), newest first."""
-    qs = AuditEvent.objects.all()
+def events_visible_to(user) -> Q:
+    """What of the trail an operator may read: events of the connections their scope covers, and events about no
+    connection (sign-ins, operators, the trail itself) for admin operators only."""
+    scope = operator_scope(user)
+    admin = user.has_perm(Perm.GRANT_ADMIN)
+    if scope.unrestricted and admin:
+        return Q()
+    about_connection = ~Q(connection_slug="")
+    visible = (
+        about_connection if scope.unrestricted else Q(connection__isnull=False) & scope.q("connection__")
+    )
+    return visible | Q(connection_slug="") if admin else visible
+
+
+def event_search(*, filters: dict, visible: Q | None = None) -> QuerySet[AuditEvent]:
+    """Events matching the audit filters (see AuditFilterForm), newest first; only ``visible`` ones when given
+    (``events_visible_to``)."""
+    qs = AuditEvent.objects.all() if visible is None else AuditEvent.objects.filter(visible)
     if value := filters.get("connection"):
         qs = qs.filter(connection_slug=value)
     if value := filters.get("actor"):
@@ -71,11 +88,16 @@ class EventPage:
 
 
 def event_page(
-    *, filters: dict, before: int | None = None, after: int | None = None, size: int = 50
+    *,
+    filters: dict,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = 50,
+    visible: Q | None = None,
 ) -> EventPage:
     """``size`` events matching the filters, newest first: the newest ones, those just older than ``before``, or
     those just newer than ``after``. Each page reads ``size + 1`` rows along an index, plus one ``exists``."""
-    qs = event_search(filters=filters)
+    qs = event_search(filters=filters, visible=visible)
     if after is not None:
         rows = list(qs.filter(sequence__gt=after).order_by("sequence")[: size + 1])
         has_previous = len(rows) > size
@@ -88,7 +110,7 @@ def event_page(
     has_previous = (
         before is not None
         and bool(rows)
-        and event_search(filters=filters).filter(sequence__gt=rows[0].sequence).exists()
+        and event_search(filters=filters, visible=visible).filter(sequence__gt=rows[0].sequence).exists()
     )
     return EventPage(object_list=rows[:size], has_next=len(rows) > size, has_previous=has_previous)
 

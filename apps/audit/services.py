@@ -12,6 +12,7 @@ lock until that transaction commits.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import ipaddress
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection as db_connection
 from django.db import transaction
@@ -145,6 +147,32 @@ def audit_record(
     return event
 
 
+# -- refusals ----------------------------------------------------------------------------------------------------
+
+# At most one denied row per (operator, what was tried, target) in this many seconds: a script that loops on a
+# refused request cannot flood the trail.
+DENIED_THROTTLE_SECONDS = 60
+
+
+def mark_audited(exc: BaseException) -> None:
+    """This refusal already has its audit row (or was deliberately throttled): nobody records it again."""
+    exc._adminui_audited = True  # type: ignore[attr-defined]
+
+
+def is_audited(exc: BaseException) -> bool:
+    return bool(getattr(exc, "_adminui_audited", False))
+
+
+def audit_denied(*, throttle: tuple[Any, ...], **fields: Any) -> AuditEvent | None:
+    """Append one ``denied`` row (``audit_record`` fields), unless a row with the same ``throttle`` key — who, what
+    was tried, on what — was written in the last ``DENIED_THROTTLE_SECONDS``. Returns the row, or None when
+    throttled. The one writer of refusals: ``audited`` blocks and the request-refusal middleware both use it."""
+    key = "audit:denied:" + hashlib.sha256(repr(throttle).encode()).hexdigest()[:40]
+    if not cache.add(key, 1, timeout=DENIED_THROTTLE_SECONDS):
+        return None
+    return audit_record(outcome=AuditEvent.Outcome.DENIED, **fields)
+
+
 @dataclass
 class PendingAudit:
     """What the body of `with audited(...) as event:` may fill in. After the block, `.record` is the row."""
@@ -189,6 +217,25 @@ def audited(
     except BaseException as exc:
         denied = isinstance(exc, PermissionDenied)
         message = getattr(exc, "message", None)
+        if denied:
+            actor_pk = getattr(actor, "pk", actor)
+            pending.record = audit_denied(
+                throttle=(actor_pk, action, getattr(connection, "pk", None), target_type, pending.target_id),
+                action=action,
+                actor=actor,
+                connection=connection,
+                target_type=target_type,
+                target_id=pending.target_id,
+                target_repr=pending.target_repr,
+                before=pending.before,
+                reason=reason,
+                ticket=ticket,
+                error=str(exc) or "Not allowed.",
+                duration_ms=int((time.monotonic() - started) * 1000),
+                extra=pending.extra,
+            )
+            mark_audited(exc)
+            raise
         pending.record = audit_record(
             action=action,
             actor=actor,
@@ -200,9 +247,7 @@ def audited(
             after=pending.after,
             reason=reason,
             ticket=ticket,
-            outcome=AuditEvent.Outcome.DENIED
-            if denied
-            else AuditEvent.Outcome.UNKNOWN
+            outcome=AuditEvent.Outcome.UNKNOWN
             if getattr(exc, "may_have_applied", False)
             else AuditEvent.Outcome.FAILURE,
             error=str(message if isinstance(message, str) and message else exc) or type(exc).__name__,

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
+from apps.accounts.scope import operator_scope
 from apps.audit.exports import CONTENT_TYPES, FORMATS, stream
 from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
@@ -15,6 +16,7 @@ from apps.audit.selectors import (
     event_changes,
     event_page,
     event_search,
+    events_visible_to,
     latest_verification,
     verification_pending,
 )
@@ -24,9 +26,10 @@ from apps.core.http import HtmxHttpRequest, wants_partial
 PAGE_SIZE = 50
 
 
-def _connection_choices() -> list[tuple[str, str]]:
+def _connection_choices(user) -> list[tuple[str, str]]:
     Connection = AuditEvent._meta.get_field("connection").related_model  # no import of the connections app
-    return list(Connection.objects.order_by("name").values_list("slug", "name"))
+    covered = Connection.objects.filter(operator_scope(user).q())
+    return list(covered.order_by("name").values_list("slug", "name"))
 
 
 def _position(request: HtmxHttpRequest, name: str) -> int | None:
@@ -36,7 +39,7 @@ def _position(request: HtmxHttpRequest, name: str) -> int | None:
 
 
 def _filter_form(request: HtmxHttpRequest) -> AuditFilterForm:
-    return AuditFilterForm(request.GET, connections=_connection_choices())
+    return AuditFilterForm(request.GET, connections=_connection_choices(request.user))
 
 
 @require_GET
@@ -49,6 +52,7 @@ def event_list(request: HtmxHttpRequest) -> HttpResponse:
             before=_position(request, "before"),
             after=_position(request, "after"),
             size=PAGE_SIZE,
+            visible=events_visible_to(request.user),
         )
         if form.is_valid()
         else EventPage(object_list=[], has_next=False, has_previous=False)
@@ -94,7 +98,7 @@ def verification_status(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def event_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     require(request.user, Perm.VIEW)
-    event = get_object_or_404(AuditEvent, pk=pk)
+    event = get_object_or_404(AuditEvent.objects.filter(events_visible_to(request.user)), pk=pk)
     context = {"event": event, **event_changes(event)}
     return render(request, "audit/event_detail.html", context)
 
@@ -109,7 +113,10 @@ def event_export(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("Unknown export format or invalid filters.", content_type="text/plain")
     filters = form.filters()
     events, record = audit_export_start(
-        actor=request.user, qs=event_search(filters=filters), export_format=export_format, filters=filters
+        actor=request.user,
+        qs=event_search(filters=filters, visible=events_visible_to(request.user)),
+        export_format=export_format,
+        filters=filters,
     )
     response = StreamingHttpResponse(stream(events, export_format), content_type=CONTENT_TYPES[export_format])
     response["Content-Disposition"] = f'attachment; filename="{record.extra["filename"]}"'

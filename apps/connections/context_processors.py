@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from apps.accounts.scope import operator_scope
 from apps.connections.models import Connection
 
 
@@ -7,7 +8,9 @@ def nav(request):
     """The connection switcher list (lazy: only evaluated when the nav renders)."""
     user = getattr(request, "user", None)
     nav_connections = (
-        Connection.objects.only("name", "slug", "kind", "environment", "last_test_ok")
+        Connection.objects.filter(operator_scope(user).q()).only(
+            "name", "slug", "kind", "environment", "last_test_ok"
+        )
         if user and user.is_authenticated
         else ()
     )

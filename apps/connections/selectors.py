@@ -6,14 +6,18 @@ from dataclasses import dataclass
 from django.http import Http404, HttpRequest
 
 from apps.accounts.roles import require
+from apps.accounts.scope import operator_scope
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
 from apps.providers.errors import Unsupported
 
 
-def connection_list(*, kind: str = "", environment: str = ""):
-    """All connections by name, optionally only one product or environment (filters the operator picks)."""
+def connection_list(*, kind: str = "", environment: str = "", user=None):
+    """All connections by name, optionally only one product or environment (filters the operator picks); with
+    ``user``, only those the operator's scope covers (an operator never sees the others)."""
     connections = Connection.objects.all().order_by("name")
+    if user is not None:
+        connections = connections.filter(operator_scope(user).q())
     if kind:
         connections = connections.filter(kind=kind)
     if environment:
@@ -21,12 +25,16 @@ def connection_list(*, kind: str = "", environment: str = ""):
     return connections
 
 
-def connection_get(slug: str) -> Connection:
-    """The connection for a URL slug, or 404 (every operator sees every connection; roles limit actions)."""
+def connection_get(slug: str, user=None) -> Connection:
+    """The connection for a URL slug, or 404 — also when ``user`` is given and their scope does not cover it (a
+    connection outside an operator's scope does not exist for them)."""
     try:
-        return Connection.objects.get(slug=slug)
+        connection = Connection.objects.get(slug=slug)
     except Connection.DoesNotExist:
         raise Http404("No such connection") from None
+    if user is not None and not operator_scope(user).covers(connection):
+        raise Http404("No such connection")
+    return connection
 
 
 # The probes' check names (apps/providers/*/probe.py) as operators read them.
@@ -64,9 +72,10 @@ class HealthCheck:
 def connection_for(request: HttpRequest, slug: str, perm: str, capability: str | None = None) -> Connection:
     """The connection a view acts on, checked once at the top of the view: the operator's permission
     (PermissionDenied), the connection in the URL (404) and, when given, a capability from its probe
-    (``Unsupported``, which the core answers with one status wherever it is raised)."""
+    (``Unsupported``, which the core answers with one status wherever it is raised). A connection outside the
+    operator's scope is a 404, like one that does not exist."""
     require(request.user, perm)
-    connection = connection_get(slug)
+    connection = connection_get(slug, request.user)
     if capability is not None:
         caps = connection_capabilities(connection)
         if not getattr(caps, capability, False):

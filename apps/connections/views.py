@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from apps.accounts.reauth import require_recent_auth
 from apps.accounts.roles import Perm, require
 from apps.connections import selectors, services
 from apps.connections.forms import ConnectionForm
@@ -17,15 +18,21 @@ from apps.core.http import HtmxHttpRequest, wants_partial
 @require_GET
 def connection_list(request: HtmxHttpRequest) -> HttpResponse:
     require(request.user, Perm.VIEW)
-    return render(request, "connections/connection_list.html", {"connections": selectors.connection_list()})
+    return render(
+        request,
+        "connections/connection_list.html",
+        {"connections": selectors.connection_list(user=request.user)},
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def connection_add(request: HtmxHttpRequest) -> HttpResponse:
-    require(request.user, Perm.MANAGE_CONNECTIONS)
     """The instance is tested before anything is saved; one that fails is saved only when the operator says so
     ("Save anyway"). With htmx the failed test is swapped in under the form, which keeps what was typed (the
     token included, which the server never sends back)."""
+    require(request.user, Perm.MANAGE_CONNECTIONS)
+    if (stale := require_recent_auth(request)) is not None:
+        return stale
     form = ConnectionForm(request.POST or None)
     context: dict = {"form": form, "connection": None}
     if request.method == "POST" and form.is_valid():
@@ -57,8 +64,7 @@ def connection_add(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def connection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.VIEW)
-    connection = selectors.connection_get(slug)
+    connection = selectors.connection_for(request, slug, Perm.VIEW)
     return render(
         request,
         "connections/connection_detail.html",
@@ -73,8 +79,9 @@ def connection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def connection_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.MANAGE_CONNECTIONS)
-    connection = selectors.connection_get(slug)
+    connection = selectors.connection_for(request, slug, Perm.MANAGE_CONNECTIONS)
+    if (stale := require_recent_auth(request)) is not None:
+        return stale
     form = ConnectionForm(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
         services.connection_update(
@@ -94,8 +101,9 @@ def connection_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def connection_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.MANAGE_CONNECTIONS)
-    connection = selectors.connection_get(slug)
+    connection = selectors.connection_for(request, slug, Perm.MANAGE_CONNECTIONS)
+    if (stale := require_recent_auth(request)) is not None:
+        return stale
     name = connection.name
     services.connection_delete(actor=request.user, connection=connection)
     messages.success(request, f"Connection “{name}” deleted. Its audit history is kept.")
@@ -106,8 +114,7 @@ def connection_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def connection_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    require(request.user, Perm.MANAGE_CONNECTIONS)
-    connection = selectors.connection_get(slug)
+    connection = selectors.connection_for(request, slug, Perm.MANAGE_CONNECTIONS)
     connection = services.connection_test(actor=request.user, connection=connection)
     after_test = {}
     for _receiver, answer in connection_tested.send(sender=Connection, connection=connection):

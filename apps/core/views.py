@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest
 from apps.core.logging import database_down
 
@@ -38,7 +39,11 @@ def readyz(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HtmxHttpRequest, exception=None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    """403 with the reason the refusal gave (the change policy's plain sentence), or the general one."""
+    reason = str(exception or "").strip() if exception is not None else ""
+    if getattr(request, "htmx", False):
+        return alert_response(request, reason or "You do not have permission to do that.", status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def page_not_found(request: HtmxHttpRequest, exception=None) -> HttpResponse:

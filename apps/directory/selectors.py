@@ -12,6 +12,7 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from apps.accounts.scope import Scope
 from apps.connections.models import Connection
 from apps.directory.models import DirectorySync, DirectoryUser, normalize
 from apps.providers.retool import vocabulary as retool
@@ -76,11 +77,17 @@ COUNT_CAP = 1_000
 BIGRAM_DENSE_AT = 20_000
 
 
-def _connection_ids(*, connection: str = "", kind: str = "", environment: str = "") -> list[int] | None:
-    """The connection filters resolved up front, so the search query stays on one table (None: no filter)."""
-    if not (connection or kind or environment):
+def _connection_ids(
+    *, connection: str = "", kind: str = "", environment: str = "", scope: Scope | None = None
+) -> list[int] | None:
+    """The connection filters resolved up front, so the search query stays on one table (None: no filter). An
+    operator's scope (``apps.accounts.scope``) limits them to the connections it covers."""
+    restricted = scope is not None and not scope.unrestricted
+    if not (connection or kind or environment or restricted):
         return None
     qs = Connection.objects.all()
+    if restricted:
+        qs = qs.filter(scope.q())
     if connection:
         qs = qs.filter(slug=connection)
     if kind:
@@ -231,7 +238,9 @@ def _sqlite_sparse_page(
     return [row[0] for row in rows], rows[0][1]
 
 
-def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> SearchResult:
+def user_search(
+    *, page: int = 1, per_page: int = PER_PAGE, scope: Scope | None = None, **filters: Any
+) -> SearchResult:
     """Each person once (by e-mail), with their rows on every matching instance. A row matches when its e-mail and
     name contain every word of the query, in any order (``raman priya``, ``p raman``), case-, accent- and
     punctuation-insensitive (``o’brien`` finds O'Brien). Two queries (plus a bounded trigram count): a page of
@@ -243,6 +252,7 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
             connection=filters.get("connection", ""),
             kind=filters.get("kind", ""),
             environment=filters.get("environment", ""),
+            scope=scope,
         ),
         "status": filters.get("status", ""),
         "role": filters.get("role", ""),
@@ -298,12 +308,12 @@ def user_search(*, page: int = 1, per_page: int = PER_PAGE, **filters: Any) -> S
     )
 
 
-def person_rows(*, email: str) -> list[DirectoryUser]:
-    return list(
-        DirectoryUser.objects.filter(email=email.strip().lower())
-        .select_related("connection")
-        .order_by("connection__name")
-    )
+def person_rows(*, email: str, scope: Scope | None = None) -> list[DirectoryUser]:
+    """The person's rows on every instance (only those ``scope`` covers, when given)."""
+    rows = DirectoryUser.objects.filter(email=email.strip().lower())
+    if scope is not None:
+        rows = rows.filter(scope.q("connection__"))
+    return list(rows.select_related("connection").order_by("connection__name"))
 
 
 @dataclass
@@ -357,11 +367,13 @@ def sync_state(*, connection: Connection) -> DirectorySync | None:
     return DirectorySync.objects.filter(connection=connection).first()
 
 
-def group_choices() -> list[str]:
-    """Group names for the filter (custom groups and Retool groups seen in the index)."""
+def group_choices(scope: Scope | None = None) -> list[str]:
+    """Group names for the filter (custom groups and Retool groups seen in the index, on the connections ``scope``
+    covers when given)."""
     names: set[str] = set()
-    for value in (
-        DirectoryUser.objects.exclude(group_names="").values_list("group_names", flat=True).distinct()[:5000]
-    ):
+    rows = DirectoryUser.objects.exclude(group_names="")
+    if scope is not None:
+        rows = rows.filter(scope.q("connection__"))
+    for value in rows.values_list("group_names", flat=True).distinct()[:5000]:
         names.update(n for n in value.split("|") if n)
     return sorted(names)[:500]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.roles import Perm, require
+from apps.accounts.scope import operator_scope
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
 from apps.connections.selectors import connection_for
@@ -29,7 +30,8 @@ from apps.directory.selectors import (
 
 
 def _search_context(request: HtmxHttpRequest, *, connection: Connection | None = None) -> dict[str, Any]:
-    connections = list(Connection.objects.order_by("name").only("name", "slug"))
+    scope = operator_scope(request.user)
+    connections = list(Connection.objects.filter(scope.q()).order_by("name").only("name", "slug"))
     form = forms.SearchForm(
         request.GET,
         connections=connections,
@@ -40,11 +42,14 @@ def _search_context(request: HtmxHttpRequest, *, connection: Connection | None =
         filters = form.filters()
         if connection is not None:
             filters["connection"] = connection.slug
-        result = user_search(page=form.cleaned_data.get("page") or 1, **filters)
+        result = user_search(page=form.cleaned_data.get("page") or 1, scope=scope, **filters)
     return {
         "form": form,
         "result": result,
-        "age": index_age(connection=connection),
+        "age": index_age(
+            connection=connection,
+            connection_ids=None if scope.unrestricted else [c.pk for c in connections],
+        ),
         "searched": bool(
             request.GET.get("q") or any(request.GET.get(f) for f in ("status", "role", "group"))
         ),
@@ -57,15 +62,15 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     context = _search_context(request)
     if wants_partial(request):
         return render(request, "directory/search.html#results", context)
-    context["group_names"] = group_choices()
-    context["has_connections"] = Connection.objects.exists()
+    context["group_names"] = group_choices(operator_scope(request.user))
+    context["has_connections"] = Connection.objects.filter(operator_scope(request.user).q()).exists()
     return render(request, "directory/search.html", context)
 
 
 @require_GET
 def person(request: HtmxHttpRequest, email: str) -> HttpResponse:
     require(request.user, Perm.VIEW)
-    rows = person_rows(email=email)
+    rows = person_rows(email=email, scope=operator_scope(request.user))
     # how old the index is on the instances this person is on (all of them when on none)
     age = index_age(connection_ids=[r.connection_id for r in rows] if rows else None)
     return render(

@@ -9,11 +9,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
+from apps.accounts.policy import Change, enforce
 from apps.audit.models import AuditEvent
 from apps.audit.services import audited
 from apps.connections.clients import get_provider
 from apps.directory.services import index_remove_group, index_rename_group, index_upsert_user
-from apps.groups.permissions import require_group_edit, require_member_change
+from apps.groups.permissions import member_target, require_group_edit, require_member_change
 from apps.groups.selectors import GroupsScope, group_version
 from apps.providers.base import RemoteGroup
 from apps.providers.errors import ConflictError, ProviderError
@@ -173,6 +174,7 @@ def group_delete(
         require_group_edit(actor, current)
         if current.builtin:
             raise PermissionDenied(f"“{current.name}” is a built-in group: it cannot be deleted.")
+        enforce(operator=actor, action=Change.GROUP_DELETE, target=member_target(scope.connection, current))
         provider.delete_group(group_id, workspace_id=scope.workspace_id)
         event.after = None
     index_remove_group(
@@ -184,12 +186,19 @@ def group_delete(
 # -- membership ------------------------------------------------------------------------------------------------
 
 
+def _member(provider, scope: GroupsScope, actor, action: str, group: RemoteGroup, user_id: str):
+    """The member read live upstream, once the policy allows ``actor`` to change their membership of ``group``
+    (PermissionDenied with its reason otherwise, before anything is sent)."""
+    user = provider.get_user(user_id)
+    require_member_change(actor, action, scope.connection, group, user)
+    return user
+
+
 def _membership_groups(
-    provider, scope: GroupsScope, event, user_id: str, expected: Sequence[str] | None
+    scope: GroupsScope, event, user, expected: Sequence[str] | None
 ) -> tuple[Any, list[str]]:
     """The user's group ids in this workspace, recorded as ``before``; a ConflictError when they are not in the
     workspace or their groups changed since the page was loaded (``expected``)."""
-    user = provider.get_user(user_id)
     membership = user.membership(scope.workspace_id or "")
     if membership is None:
         raise ConflictError(
@@ -229,11 +238,11 @@ def group_member_add(
         **_target(scope, group_id),
     ) as event:
         group = _read_group(provider, scope, event, group_id)
-        require_member_change(actor, group)
+        member = _member(provider, scope, actor, Change.GROUP_MEMBER_ADD, group, user_id)
         if scope.members_by_membership:
             # the person was picked from a search, so there is no page state of their groups to compare: adding
             # is refused only when they are already in this group
-            user, current = _membership_groups(provider, scope, event, user_id, None)
+            user, current = _membership_groups(scope, event, member, None)
             if group.id in current:
                 raise ConflictError(f"{user.email} is already a member of {group.name}.")
             new = [*current, group.id]
@@ -279,9 +288,9 @@ def group_member_remove(
         **_target(scope, group_id),
     ) as event:
         group = _read_group(provider, scope, event, group_id)
-        require_member_change(actor, group)
+        member = _member(provider, scope, actor, Change.GROUP_MEMBER_REMOVE, group, user_id)
         if scope.members_by_membership:
-            user, current = _membership_groups(provider, scope, event, user_id, expected_groups)
+            user, current = _membership_groups(scope, event, member, expected_groups)
             if group.id not in current:
                 raise ConflictError(f"{user.email} is no longer a member of {group.name}.")
             new = [g for g in current if g != group.id]
@@ -321,7 +330,7 @@ def group_member_admin(
         **_target(scope, group_id),
     ) as event:
         group = _read_group(provider, scope, event, group_id)
-        require_member_change(actor, group)
+        _member(provider, scope, actor, Change.GROUP_MEMBER_ADMIN, group, user_id)
         before = next((m for m in group.members if m.id == user_id), None)
         if before is None:
             raise ConflictError(f"That user is no longer a member of {group.name}.")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.accounts.reauth import require_recent_auth
 from apps.accounts.roles import Perm, require
 from apps.connections.clients import connection_capabilities
 from apps.connections.selectors import connection_for, connection_get, connection_list
@@ -32,10 +33,10 @@ from apps.groups.forms import (
     group_form_initial,
 )
 from apps.groups.permissions import (
-    can_change_members,
     can_edit_group,
     can_manage_groups,
     is_admin_group,
+    member_change_decision,
 )
 from apps.providers.errors import ConflictError, NotFoundError, ProviderError, RejectedError, Unsupported
 from apps.providers.retool import vocabulary as retool
@@ -105,6 +106,7 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
     add_form = extra.pop("add_form", None) or MemberAddForm()
     # The member list (with the add form) is swapped whole: a refused add keeps the search and the person picked.
     picker_q = add_form.data.get("user_q", "") if add_form.is_bound else ""
+    member_decision = member_change_decision(request.user, group, scope.connection)
     return _base_context(
         scope,
         group=group,
@@ -112,7 +114,8 @@ def _member_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
         member_total=len(rows),
         mq=q,
         is_admin_group=is_admin_group(group),
-        may_change_members=scope.can_change_members and can_change_members(request.user, group),
+        may_change_members=scope.can_change_members and member_decision.allowed,
+        member_reason=member_decision.reason,
         may_edit=can_edit_group(request.user, group),
         warning=sel.RETOOL_BUILTIN_WARNINGS.get(group.name) if group.is_builtin else None,
         add_form=add_form,
@@ -202,6 +205,8 @@ def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", 
 def group_member_add(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     scope = _scope(request, slug)
     require(request.user, Perm.CHANGE_PEOPLE)
+    if is_admin_group(sel.group_get(scope, group_id)) and (stale := require_recent_auth(request)) is not None:
+        return stale  # membership of the admin group grants admin: a recent sign-in first
     form = MemberAddForm(request.POST)
     if not form.is_valid():
         group = sel.group_get(scope, group_id)
@@ -292,7 +297,9 @@ def _access_context(request: HtmxHttpRequest, scope: sel.GroupsScope, group, **e
         error = ""
     except ProviderError as exc:
         panel, error = access.GroupAccess(), exc.message
-    may_grant = caps.supports_access_grant and can_change_members(request.user, group)
+    may_grant = (
+        caps.supports_access_grant and member_change_decision(request.user, group, scope.connection).allowed
+    )
     form = extra.pop("access_form", None) or AccessChangeForm(objects=panel.choices, prefix="access")
     return {
         "show_access": True,
@@ -453,6 +460,8 @@ def group_delete(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResp
     try:
         scope = _scope(request, slug)
         require(request.user, Perm.MANAGE_GROUPS)
+        if (stale := require_recent_auth(request)) is not None:
+            return stale
         form = GroupDeleteForm(request.POST, prefix="delete")
         if not form.is_valid():
             errors = _form_errors(form)
@@ -488,10 +497,10 @@ def _drift(request: HtmxHttpRequest, *, every_row: bool = False):
     left = right = report = None
     if form.is_valid():
         left = sel.groups_scope(
-            connection_get(form.cleaned_data["left"]), form.cleaned_data["left_ws"] or None
+            connection_get(form.cleaned_data["left"], request.user), form.cleaned_data["left_ws"] or None
         )
         right = sel.groups_scope(
-            connection_get(form.cleaned_data["right"]), form.cleaned_data["right_ws"] or None
+            connection_get(form.cleaned_data["right"], request.user), form.cleaned_data["right_ws"] or None
         )
         for side in (left, right):
             if side.unavailable:
@@ -516,7 +525,9 @@ def group_drift(request: HtmxHttpRequest) -> HttpResponse:
         "right": right,
         "report": report,
         # only instances with a groups API can be compared
-        "connections": [c for c in connection_list() if connection_capabilities(c).supports_groups],
+        "connections": [
+            c for c in connection_list(user=request.user) if connection_capabilities(c).supports_groups
+        ],
         "differences_only": _differences_only(request),
         "query": request.GET.urlencode(),
         "drift_sides": [

@@ -132,7 +132,15 @@ class ProfileForm(ChangeForm):
     email = forms.EmailField(required=False, max_length=254)
     user_type = forms.ChoiceField(required=False, choices=[(t, t) for t in USER_TYPES], label="User type")
 
-    def __init__(self, *args, email_editable=True, last_name_required=False, user_types=False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        email_editable=True,
+        email_locked_reason="",
+        last_name_required=False,
+        user_types=False,
+        **kwargs,
+    ):
         """``last_name_required``: the instance refuses an empty last name (Retool: 1 to 36 characters);
         ``user_types``: the instance has a user type that can be changed (Retool)."""
         super().__init__(*args, **kwargs)
@@ -148,7 +156,9 @@ class ProfileForm(ChangeForm):
             self.fields["email"].required = True
         else:
             self.fields["email"].disabled = True
-            self.fields["email"].help_text = "Retool e-mail addresses cannot be changed after creation."
+            self.fields["email"].help_text = (
+                email_locked_reason or "Retool e-mail addresses cannot be changed after creation."
+            )
 
 
 class CreateForm(ChangeForm):
@@ -167,6 +177,9 @@ class CreateForm(ChangeForm):
         self.fields["workspace_id"].required = needs_workspace
         self.fields["role"].choices = [(r, r) for r in roles if r != "member"]
         self.fields["role"].required = needs_workspace
+        if self.fields["role"].choices:
+            # the products list roles from most to least privileged: a new user starts with the least
+            self.fields["role"].initial = self.fields["role"].choices[-1][0]
         self.fields["groups"].choices = sorted(
             {(g.id, f"{g.name} ({w.name})") for w in workspaces for g in w.groups}, key=lambda c: c[1]
         )
@@ -255,6 +268,8 @@ class WorkspaceAddForm(ChangeForm):
         super().__init__(*args, **kwargs)
         self.fields["workspace_id"].choices = [(w.id, w.name) for w in workspaces]
         self.fields["role"].choices = [(r, r) for r in roles]
+        if roles:
+            self.fields["role"].initial = roles[-1]  # the least privileged role
         self.fields["groups"].choices = [(g.id, f"{g.name} ({w.name})") for w in workspaces for g in w.groups]
         self.group_workspace = {g.id: w.id for w in workspaces for g in w.groups}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from apps.accounts.roles import Perm
+from apps.accounts.policy import Change
 from apps.audit.selectors import history_url
 from apps.connections.models import Connection
 from apps.core.http import HtmxHttpRequest
@@ -162,7 +162,9 @@ def _attribute_rows(detail: UserDetail, bound: Bound | None) -> list[dict[str, A
     ]
 
 
-def _person_forms(detail: UserDetail, bound: Bound | None, ms_fp: str) -> dict[str, Any]:
+def _person_forms(
+    detail: UserDetail, bound: Bound | None, ms_fp: str, *, email_reason: str
+) -> dict[str, Any]:
     """The forms about the person as a whole: add to a workspace, instance role, status and profile."""
     person, caps = detail.user, detail.caps
     if bound is not None and bound.refused and bound.kind == "role" and not bound.key:
@@ -201,7 +203,11 @@ def _person_forms(detail: UserDetail, bound: Bound | None, ms_fp: str) -> dict[s
                     "email": person.email,
                     "user_type": person.user_type or "default",
                 },
-                **forms_profile_options(caps),
+                **{
+                    **forms_profile_options(caps),
+                    "email_editable": caps.supports_workspaces and not email_reason,
+                },
+                email_locked_reason=email_reason if caps.supports_workspaces else "",
                 auto_id="id_profile_%s",
             ),
         ),
@@ -213,6 +219,15 @@ def detail_context(
 ) -> dict[str, Any]:
     person = detail.user
     ms_fp = services.memberships_fingerprint(person)
+    change = services.user_decide(
+        actor=request.user, action=Change.USER_PROFILE, connection=connection, user=person
+    )
+    grant = services.user_decide(
+        actor=request.user, action=Change.USER_ROLE, connection=connection, user=person, grants_admin=True
+    )
+    email = services.user_decide(
+        actor=request.user, action=Change.USER_EMAIL, connection=connection, user=person
+    )
     declared = {a.name for a in detail.attributes}
     args = (connection.slug, person.id)
     return {
@@ -222,11 +237,16 @@ def detail_context(
         "detail": detail,
         "person": person,
         "caps": detail.caps,
-        "can_change": request.user.has_perm(Perm.CHANGE_PEOPLE),
-        "can_grant": request.user.has_perm(Perm.GRANT_ADMIN),
+        # the policy's answers for this operator and this account: a refused action is shown disabled, with why
+        "can_change": change.allowed,
+        "change_reason": change.reason,
+        "can_grant": grant.allowed,
+        "grant_reason": grant.reason,
+        "can_email": email.allowed,
+        "email_reason": email.reason,
         "workspace_rows": _workspace_rows(detail, bound, ms_fp),
         "addable": detail.addable_workspaces,
-        **_person_forms(detail, bound, ms_fp),
+        **_person_forms(detail, bound, ms_fp, email_reason="" if email.allowed else email.reason),
         "attributes": _attribute_rows(detail, bound),
         "raw_metadata": {k: v for k, v in person.metadata.items() if k not in declared}
         if not person.workspaces

@@ -14,8 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
-from apps.accounts.policy import Change, Target, decide, is_protected_account
-from apps.accounts.roles import Perm
+from apps.accounts.policy import Change, Decision, Target, decide, enforce, is_protected_account
 from apps.audit.services import audited
 from apps.connections.clients import get_provider
 from apps.connections.models import Connection
@@ -76,9 +75,34 @@ def memberships_fingerprint(user: RemoteUser) -> str:
     )
 
 
-def _require_grant_admin(actor) -> None:
-    if not actor.has_perm(Perm.GRANT_ADMIN):
-        raise PermissionDenied("Only admin operators can grant admin rights.")
+# ---------------------------------------------------------------------------------------------------------------
+# The policy's view of a user (asked by every change below and by the detail page)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def user_policy_target(
+    connection: Connection, user: RemoteUser | None, *, grants_admin: bool = False, offboarding: bool = False
+) -> Target:
+    """What the policy needs to know about a change to ``user`` (read live upstream; None for a new user)."""
+    return Target(
+        connection=connection,
+        kind="user",
+        protected=user is not None and is_protected_account(user),
+        grants_admin=grants_admin,
+        offboarding=offboarding,
+    )
+
+
+def user_decide(
+    *, actor, action: str, connection: Connection, user: RemoteUser | None, **target: bool
+) -> Decision:
+    """The policy's answer for ``actor`` doing ``action`` to ``user`` (for pages: show it disabled with the reason)."""
+    return decide(operator=actor, action=action, target=user_policy_target(connection, user, **target))
+
+
+def _enforce(actor, action: str, connection: Connection, user: RemoteUser | None, **target: bool) -> None:
+    """Refuse (PermissionDenied with the policy's reason) before anything is sent upstream."""
+    enforce(operator=actor, action=action, target=user_policy_target(connection, user, **target))
 
 
 def _audit(action: str, *, actor, connection: Connection, user_id: str, reason: str, ticket: str, **kw):
@@ -164,8 +188,7 @@ def user_role_change(
     """ToolJet: the role in one workspace. Retool: ``admin`` = membership of the group named admin."""
 
     def write(provider, current: RemoteUser) -> None:
-        if role == "admin":
-            _require_grant_admin(actor)
+        _enforce(actor, Change.USER_ROLE, connection, current, grants_admin=role == "admin")
         membership = current.membership(workspace_id) if workspace_id else None
         if (membership.role if membership else current.role) == role:
             where = f" in {membership.workspace_name}" if membership and membership.workspace_name else ""
@@ -201,6 +224,7 @@ def user_status_change(
     reactivates each archived membership."""
 
     def write(provider, current: RemoteUser) -> None:
+        _enforce(actor, Change.USER_STATUS, connection, current, offboarding=status != "active")
         if workspace_id and status == "archived":
             provider.patch_membership(user_id, workspace_id, status="archived")
             return
@@ -248,8 +272,13 @@ def user_create(
             target_repr=f"{first_name} {last_name} <{email}>".strip(),
         ) as pending,
     ):
-        if any(w.role == "admin" for w in workspaces):
-            _require_grant_admin(actor)
+        _enforce(
+            actor,
+            Change.USER_CREATE,
+            connection,
+            None,
+            grants_admin=any(w.role == "admin" for w in workspaces) or (user_type or "") == "admin",
+        )
         created = provider.create_user(
             email=email,
             first_name=first_name,
@@ -280,6 +309,7 @@ def user_profile_update(
 
     def write(provider, current: RemoteUser) -> None:
         new_email = email if email and email.lower() != current.email.lower() else None
+        _enforce(actor, Change.USER_EMAIL if new_email else Change.USER_PROFILE, connection, current)
         new_type = {"user_type": user_type} if user_type and user_type != current.user_type else {}
         provider.update_user_profile(
             user_id, first_name=first_name, last_name=last_name, email=new_email, **new_type
@@ -318,6 +348,7 @@ def user_metadata_update(
         ) as pending,
     ):
         pending.extra = {"workspace_id": workspace_id}
+        _enforce(actor, Change.USER_METADATA, connection, provider.get_user(user_id))
         current = provider.get_user_metadata(workspace_id, user_id)
         pending.target_repr = f"{current.name or current.email} <{current.email}>"
         pending.before = current.as_dict()
@@ -359,6 +390,7 @@ def user_attribute_set(
         current = provider.get_user(user_id)
         pending.target_repr = user_repr(current)
         pending.before = {name: current.metadata.get(name)}
+        _enforce(actor, Change.USER_ATTRIBUTE, connection, current)
         if value is None:
             metadata = provider.delete_user_attribute(user_id, name)
         else:
@@ -391,6 +423,10 @@ def user_workspaces_change(
     read-modify-write with the same conflict check as metadata."""
 
     def write(provider, current: RemoteUser) -> None:
+        if add is not None:
+            _enforce(actor, Change.USER_WORKSPACE_ADD, connection, current, grants_admin=add.role == "admin")
+        if remove is not None:
+            _enforce(actor, Change.USER_WORKSPACE_REMOVE, connection, current, offboarding=True)
         if loaded_fingerprint and memberships_fingerprint(current) != loaded_fingerprint:
             raise ConflictError(
                 "This user's workspaces were changed in ToolJet since you opened the page. Reload and try again.",
@@ -400,8 +436,6 @@ def user_workspaces_change(
         if add is not None:
             if current.membership(add.workspace_id or ""):
                 raise ConflictError("This user is already a member of that workspace.")
-            if add.role == "admin":
-                _require_grant_admin(actor)
             assignments.append(add)
         provider.replace_workspaces(user_id, assignments)
 
@@ -430,6 +464,7 @@ def user_workspace_groups_set(
     """ToolJet: replace the user's custom groups in one workspace (ids or names)."""
 
     def write(provider, current: RemoteUser) -> None:
+        _enforce(actor, Change.USER_WORKSPACE_GROUPS, connection, current)
         provider.patch_membership(user_id, workspace_id, groups=list(groups))
 
     return _user_change(

@@ -17,6 +17,8 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.policy import Change
+from apps.accounts.reauth import require_recent_auth
 from apps.accounts.roles import Perm, require
 from apps.connections.clients import connection_capabilities
 from apps.connections.models import Connection
@@ -161,6 +163,12 @@ def _change(request: HtmxHttpRequest, slug: str, capability: str) -> tuple[Conne
     return connection, connection_capabilities(connection)
 
 
+def _reauth_to_grant_admin(request: HtmxHttpRequest) -> HttpResponse | None:
+    """Granting admin (a role, a workspace role, a new user) needs a recent sign-in: the response that sends the
+    operator to re-authenticate, or None."""
+    return require_recent_auth(request) if request.POST.get("role") == "admin" else None
+
+
 def _reason(form) -> dict[str, str]:
     return {"reason": form.cleaned_data["reason"], "ticket": form.cleaned_data["ticket"]}
 
@@ -190,6 +198,8 @@ def _save(
 @require_POST
 def user_role_change(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     connection, caps = _change(request, slug, "supports_role_change")
+    if (stale := _reauth_to_grant_admin(request)) is not None:
+        return stale
     form = forms.RoleForm(request.POST, roles=caps.roles, per_workspace=caps.supports_workspaces)
     ws = request.POST.get("workspace_id", "")
 
@@ -301,6 +311,8 @@ def user_attribute_update(request: HtmxHttpRequest, slug: str, user_id: str) -> 
 @require_POST
 def user_workspace_add(request: HtmxHttpRequest, slug: str, user_id: str) -> HttpResponse:
     connection, caps = _change(request, slug, "supports_workspaces")
+    if (stale := _reauth_to_grant_admin(request)) is not None:
+        return stale
     addable = user_detail_get(connection=connection, user_id=user_id).addable_workspaces
     form = forms.WorkspaceAddForm(request.POST, workspaces=addable, roles=caps.roles)
 
@@ -370,6 +382,10 @@ def user_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "connection_ctx": connection,
         "caps": caps,
         "created": None,
+        # the policy's answer for a new user created as admin (the admin role is shown disabled with why)
+        "grant": services.user_decide(
+            actor=request.user, action=Change.USER_CREATE, connection=connection, user=None, grants_admin=True
+        ),
     }
     workspaces = []
     if caps.supports_user_create and caps.supports_workspaces:
@@ -377,6 +393,8 @@ def user_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     kw = {"workspaces": workspaces, "roles": caps.roles, "needs_workspace": caps.supports_workspaces}
     if request.method == "POST":
         require(request.user, Perm.CHANGE_PEOPLE)
+        if (stale := _reauth_to_grant_admin(request)) is not None:
+            return stale
         if not caps.supports_user_create:
             raise Unsupported(caps.reason("supports_user_create") or "", capability="supports_user_create")
         form = forms.CreateForm(request.POST, **kw)

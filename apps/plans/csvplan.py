@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.accounts.scope import operator_scope
 from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
 from apps.directory.models import DirectoryUser
@@ -219,7 +220,8 @@ def plan_build_csv(*, actor, upload, filename: str, size: int, ticket: str = "")
         raise PlanError(f"The file is {size:,} bytes; the limit is {MAX_BYTES:,}. Split it.")
     validator = _Validator(
         actor=actor,
-        connections={c.slug.lower(): c for c in Connection.objects.all()},
+        # an instance outside the operator's scope is as unknown as one that does not exist
+        connections={c.slug.lower(): c for c in Connection.objects.filter(operator_scope(actor).q())},
         lookups=_Lookups(),
     )
     specs: list[OpSpec] = []

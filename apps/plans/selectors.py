@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.accounts.policy import operator_is_admin
+from apps.accounts.scope import operator_scope
 from apps.plans.models import Operation, Plan
 
 
@@ -13,12 +14,22 @@ def plan_get(*, pk: int) -> Plan:
     )
 
 
+def plans_visible_to(user) -> QuerySet[Plan]:
+    """The plans an operator may see: none with an operation on a connection their scope does not cover."""
+    scope = operator_scope(user)
+    if scope.unrestricted:
+        return Plan.objects.all()
+    hidden = Operation.objects.exclude(scope.q("connection__")).values("plan_id")
+    return Plan.objects.exclude(pk__in=hidden)
+
+
 def approval_queue(*, user) -> QuerySet[Plan]:
     """Requests waiting for a second approver that have not expired (for admins; empty for everyone else)."""
     if not operator_is_admin(user):
         return Plan.objects.none()
     return (
-        Plan.objects.filter(state=Plan.State.PENDING_APPROVAL, request_expires_at__gt=timezone.now())
+        plans_visible_to(user)
+        .filter(state=Plan.State.PENDING_APPROVAL, request_expires_at__gt=timezone.now())
         .select_related("author")
         .order_by("created_at")
     )
@@ -30,7 +41,7 @@ def approval_count(*, user) -> int:
 
 
 def plan_list(*, user) -> QuerySet[Plan]:
-    return Plan.objects.select_related("author", "on_behalf_of").order_by("-created_at")
+    return plans_visible_to(user).select_related("author", "on_behalf_of").order_by("-created_at")
 
 
 def plan_progress(*, plan: Plan) -> dict[str, int]:

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.policy import decide, operator_is_admin
+from apps.accounts.scope import operator_scope
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.connections.clients import connection_capabilities, get_provider
@@ -95,12 +96,12 @@ def plan_create(
     return plan
 
 
-def _index_rows(email: str) -> list[DirectoryUser]:
-    return list(
-        DirectoryUser.objects.filter(email=email.strip().lower())
-        .select_related("connection")
-        .order_by("connection__name")
-    )
+def _index_rows(email: str, actor=None) -> list[DirectoryUser]:
+    """The person's index rows, on the connections ``actor``'s scope covers (a plan never reaches past it)."""
+    rows = DirectoryUser.objects.filter(email=email.strip().lower())
+    if getattr(actor, "is_authenticated", False):
+        rows = rows.filter(operator_scope(actor).q("connection__"))
+    return list(rows.select_related("connection").order_by("connection__name"))
 
 
 def _invite_revoke_spec(row: DirectoryUser) -> OpSpec:
@@ -118,7 +119,7 @@ def plan_build_offboard(*, actor, email: str, include_groups: bool = True, ticke
     """Every instance the directory index has this person on: remove them from their custom groups (optional),
     then deactivate them (ToolJet archives the account, Retool disables it); and revoke each of their pending
     Retool invites, so a link sent before the offboarding cannot let them in afterwards."""
-    rows = _index_rows(email)
+    rows = _index_rows(email, actor)
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
     specs: list[OpSpec] = []
@@ -264,7 +265,7 @@ BUILDER_ACTIONS: dict[str, str] = {
 def plan_build_role(*, actor, email: str, role: str, ticket: str = "") -> Plan:
     """Every instance the person is on: the role in every workspace (ToolJet) or the instance role (Retool). An
     instance without that role gets a skipped operation saying so. An invite has no role yet: left out."""
-    rows = [r for r in _index_rows(email) if not r.invite]
+    rows = [r for r in _index_rows(email, actor) if not r.invite]
     if not rows:
         raise PlanError(f"{email} is on no indexed instance.")
     specs = [spec for row in rows for spec in account_specs(row, "role", role=role)]
@@ -293,6 +294,7 @@ def plan_build_selection(
         raise PlanError("Name the group.")
     rows = list(
         DirectoryUser.objects.filter(pk__in=account_ids[:MAX_SELECTION])
+        .filter(operator_scope(actor).q("connection__"))
         .select_related("connection")
         .order_by("email", "connection__name")
     )
@@ -322,10 +324,10 @@ def plan_build_copy_access(*, actor, email: str, source_email: str, ticket: str 
     email, source_email = email.strip().lower(), source_email.strip().lower()
     if email == source_email:
         raise PlanError("Pick another person to copy access from.")
-    sources = _index_rows(source_email)
+    sources = _index_rows(source_email, actor)
     if not sources:
         raise PlanError(f"{source_email} is on no indexed instance.")
-    mine = {row.connection_id: row for row in _index_rows(email)}
+    mine = {row.connection_id: row for row in _index_rows(email, actor)}
     specs: list[OpSpec] = []
     notes: list[str] = []
     for src in sources:

@@ -30,6 +30,8 @@ def _plan_for(request: HtmxHttpRequest, pk: int) -> Plan:
         raise Http404 from None
     if plan.state == Plan.State.DRAFT and plan.author_id != request.user.pk:
         raise Http404
+    if not selectors.plans_visible_to(request.user).filter(pk=plan.pk).exists():
+        raise Http404  # an operation on a connection outside the operator's scope
     return plan
 
 

@@ -8,6 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.reauth import require_recent_auth
 from apps.accounts.roles import Perm, require
 from apps.audit.models import AuditEvent
 from apps.connections.clients import connection_capabilities, get_provider
@@ -48,7 +49,7 @@ def fleet(request: HtmxHttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     environment = request.GET.get("environment", "")
     shared = request.GET.get("shared") == "1"
-    connections = list(connection_list(kind=kind, environment=environment))
+    connections = list(connection_list(kind=kind, environment=environment, user=request.user))
     result = selectors.fleet_inventory(connections, q=q, shared_only=shared)
     context = {
         "fleet": result,
@@ -274,6 +275,10 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
         in {t.casefold() for t in summary.get("taken", [])},
         "form": form,
     }
+    # importing into a production instance needs a recent sign-in
+    production = request.method == "POST" and connection.environment == "production"
+    if production and (stale := require_recent_auth(request)) is not None:
+        return stale
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -351,7 +356,7 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     source_version = selectors.instance_tooljet_version(
         connection, workspace_id=workspace_id or app.workspace_id
     )
-    targets = selectors.copy_targets(connection_list(), source_version=source_version)
+    targets = selectors.copy_targets(connection_list(user=request.user), source_version=source_version)
     form = CopyForm(request.POST or None, targets=targets, versions=versions)
     context = {
         "connection": connection,
@@ -362,7 +367,7 @@ def app_copy(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
     }
     if request.method == "POST" and form.is_valid():
         target_slug, target_ws = form.target_parts()
-        target = connection_get(target_slug)
+        target = connection_get(target_slug, request.user)
         if (target.pk, target_ws) == (connection.pk, workspace_id or app.workspace_id):
             form.add_error("target", "Pick another workspace or connection than the source.")
             return render(request, "transfers/copy.html", context)

@@ -136,20 +136,20 @@ def test_it_has_live_filters_and_real_links(viewer_client, events):
     assert f'href="/audit/{events["role"].sequence}/"' in text
 
 
-def test_it_pages_by_position_older_and_newer_with_the_filters_kept(viewer_client, record):
+def test_it_pages_by_position_older_and_newer_with_the_filters_kept(admin_client, record):
     synced = [record(action="directory.sync").sequence for _ in range(55)]
     record(action="user.role")
-    first = viewer_client.get(f"{LIST}?action=directory.sync")
+    first = admin_client.get(f"{LIST}?action=directory.sync")
     assert [e.sequence for e in first.context["page"].object_list] == synced[::-1][:50]
     assert f"?action=directory.sync&amp;before={synced[5]}" in first.text and "after=" not in first.text
-    second = viewer_client.get(f"{LIST}?action=directory.sync&before={synced[5]}")
+    second = admin_client.get(f"{LIST}?action=directory.sync&before={synced[5]}")
     assert [e.sequence for e in second.context["page"].object_list] == synced[4::-1]
     assert f"?action=directory.sync&amp;after={synced[4]}" in second.text and "before=" not in second.text
-    back = viewer_client.get(f"{LIST}?action=directory.sync&after={synced[4]}")
+    back = admin_client.get(f"{LIST}?action=directory.sync&after={synced[4]}")
     assert [e.sequence for e in back.context["page"].object_list] == synced[::-1][:50]
     assert "after=" not in back.text  # the newest page again
     assert (
-        viewer_client.get(f"{LIST}?action=directory.sync&before=not-a-number")
+        admin_client.get(f"{LIST}?action=directory.sync&before=not-a-number")
         .context["page"]
         .object_list[0]
         .sequence
@@ -194,12 +194,12 @@ def test_an_admin_verifies_the_chain_from_the_page_and_the_line_follows_it(
     assert "Chain last verified" in status.text and "OK" in status.text
 
 
-def test_it_renders_a_readable_diff(viewer_client, record):
+def test_it_renders_a_readable_diff(admin_client, record):
     event = record(
         before={"role": "viewer", "name": "Ada", "metadata": {"team": "a", "old": 1}},
         after={"role": "admin", "name": "Ada", "metadata": {"team": "b", "new": 2}},
     )
-    response = viewer_client.get(event.get_absolute_url())
+    response = admin_client.get(event.get_absolute_url())
     lines = {line.path: line for line in response.context["diff"]}
     assert lines["role"].kind == "changed" and (lines["role"].before, lines["role"].after) == (
         "viewer",
@@ -212,7 +212,7 @@ def test_it_renders_a_readable_diff(viewer_client, record):
     assert 'class="diff-removed"' in response.text
 
 
-def test_a_list_of_workspaces_diffs_item_by_item_with_what_changed_first(viewer_client, record):
+def test_a_list_of_workspaces_diffs_item_by_item_with_what_changed_first(admin_client, record):
     ws = [
         {"id": "w1", "name": "Acme Staging", "role": "admin"},
         {"id": "w2", "name": "Lab", "role": "end-user"},
@@ -222,7 +222,7 @@ def test_a_list_of_workspaces_diffs_item_by_item_with_what_changed_first(viewer_
         before={"email": "a@example.com", "workspaces": ws},
         after={"email": "a@example.com", "workspaces": moved},
     )
-    response = viewer_client.get(event.get_absolute_url())
+    response = admin_client.get(event.get_absolute_url())
     diff = response.context["diff"]
     lines = {line.path: line for line in diff}
     assert (lines["workspaces[Acme Staging].role"].before, lines["workspaces[Acme Staging].role"].after) == (

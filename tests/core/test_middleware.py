@@ -44,7 +44,7 @@ def test_it_turns_htmx_errors_into_an_alert_fragment(viewer_client, htmx_headers
     assert response.status_code == 403
     assert response["HX-Retarget"] == "#alerts"
     assert b"<html" not in response.content
-    assert b"permission" in response.content
+    assert b"read-only" in response.content  # the refusal's reason
 
 
 @pytest.mark.django_db

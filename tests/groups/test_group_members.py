@@ -176,7 +176,12 @@ def test_it_adds_removes_and_toggles_retool_group_admin(
 ):
     sim, conn = retool(simulator, probed_connection)
     group = rt_group(sim, "Finance")
-    user = next(u for u in sim.state.users.values() if not any(m["id"] == u["id"] for m in group["members"]))
+    admins = {m["id"] for m in rt_group(sim, "admin")["members"]}
+    user = next(
+        u
+        for u in sim.state.users.values()
+        if u["id"] not in admins and not any(m["id"] == u["id"] for m in group["members"])
+    )
     url = f"/connections/{conn.slug}/groups/{group['id']}/members/"
     response = helpdesk_client.post(url, reason(user_id=user["id"]), headers=htmx_headers)
     assert "Member added." in response.content.decode()

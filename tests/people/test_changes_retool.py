@@ -32,12 +32,21 @@ def test_it_grants_and_removes_admin_through_the_admin_group(
     assert any(m["id"] == jose["id"] for m in admin_group["members"])
     row = DirectoryUser.objects.get(connection=connection, remote_id=jose["id"])
     assert row.is_admin and "|admin|" in row.roles
-    helpdesk_client.post(_url(connection, jose["id"], "role"), {"role": "member", **R}, headers=htmx_headers)
+    # jose now holds admin: helpdesk may not demote him (the same rule as on ToolJet), an admin operator may
+    writes = len(sim.writes())
+    refused = helpdesk_client.post(
+        _url(connection, jose["id"], "role"), {"role": "member", **R}, headers=htmx_headers
+    )
+    assert refused.status_code == 403
+    assert "only admin operators can change it" in refused.content.decode()
+    assert len(sim.writes()) == writes and any(m["id"] == jose["id"] for m in admin_group["members"])
+    admin_client.post(_url(connection, jose["id"], "role"), {"role": "member", **R}, headers=htmx_headers)
     assert not any(m["id"] == jose["id"] for m in admin_group["members"])
     assert not DirectoryUser.objects.get(connection=connection, remote_id=jose["id"]).is_admin
     outcomes = list(
         AuditEvent.objects.filter(action="user.role").order_by("sequence").values_list("outcome", flat=True)
     )
+    # the second refusal on the same person within a minute is not written again (one denied row a minute)
     assert outcomes == ["denied", "success", "success"]
 
 
