@@ -119,12 +119,13 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
 # -- export download ------------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_POST
 def app_export(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
-    """A plain link: GET here → upstream POST export → streamed to the browser as an attachment."""
+    """A form's POST (CSRF-protected) → upstream POST export → streamed back as the answer, an attachment. Never a
+    GET: an export calls the instance and writes an audit row, which a link or an <img> on any page must not do."""
     connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_export")
     form = ExportOptionsForm(
-        request.GET, versions=[request.GET.get("version", "")] if request.GET.get("version") else []
+        request.POST, versions=[request.POST.get("version", "")] if request.POST.get("version") else []
     )
     if not form.is_valid():
         return alert_response(request, "Choose a workspace and valid export options.", status=400)
