@@ -15,7 +15,7 @@ from apps.connections.models import Connection
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.providers.errors import ProviderError
+from apps.providers.errors import ProviderError, ProviderStatusError
 from apps.transfers import selectors
 from apps.transfers.forms import (
     CloneForm,
@@ -283,10 +283,33 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
             )
             return render(request, "transfers/import_confirm.html", context)
         except ProviderError as exc:
-            form.add_error(None, f"The instance refused the import: {exc.message}")
+            form.add_error(None, _import_failed(staged, data["app_name"], exc, is_copy=is_copy))
             return render(request, "transfers/import_confirm.html", context)
         return redirect("transfers:import_result", slug=connection.slug, staged_id=staged_id)
     return render(request, "transfers/import_confirm.html", context)
+
+
+def _import_failed(staged, app_name: str, exc: ProviderError, *, is_copy: bool) -> str:
+    """What to tell the operator when the import (or the copy's import) raised: refused, or — its answer lost —
+    of unknown outcome, then settled by re-reading the workspace's apps when the instance answers."""
+    what = "copy" if is_copy else "import"
+    if not exc.may_have_applied:
+        if isinstance(exc, ProviderStatusError):
+            return f"The instance refused the {what}: {exc.message}"
+        return f"The {what} could not be sent: {exc.message}"
+    name = app_name.strip()
+    landed = imports.import_landed(staged=staged, app_name=name)
+    lost = f"The answer to the {what} was lost on the way back, so its outcome was unknown."
+    if landed is True:
+        return f"{lost} The app list now shows “{name}”: the {what} was applied. Do not send it again."
+    if landed is False:
+        return (
+            f"{lost} The app list does not show “{name}” (read just now): it was most likely not applied. "
+            "Check the app list again before trying once more."
+        )
+    return (
+        f"{lost} It may have been applied: check the workspace's app list for “{name}” before trying again."
+    )
 
 
 @require_GET
