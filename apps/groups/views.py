@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts.roles import Perm, require
+from apps.connections.auditing import audit_failed_write
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import provider_error_response
 from apps.core.http import HtmxHttpRequest, wants_partial
@@ -187,6 +188,7 @@ def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", 
 
 
 @require_POST
+@audit_failed_write(svc.Action.GROUP_MEMBER_ADD, target_type="group", target_kwarg="group_id")
 def group_member_add(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     scope = _scope(request, slug)
     require(request.user, Perm.CHANGE_PEOPLE)
@@ -247,11 +249,13 @@ def _member_change(request: HtmxHttpRequest, slug: str, group_id: str, action: s
 
 
 @require_POST
+@audit_failed_write(svc.Action.GROUP_MEMBER_REMOVE, target_type="group", target_kwarg="group_id")
 def group_member_remove(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     return _member_change(request, slug, group_id, "remove")
 
 
 @require_POST
+@audit_failed_write(svc.Action.GROUP_MEMBER_ADMIN, target_type="group", target_kwarg="group_id")
 def group_member_admin(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     return _member_change(request, slug, group_id, "admin")
 
@@ -271,6 +275,7 @@ def group_user_picker(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@audit_failed_write(svc.Action.GROUP_CREATE, target_type="group")
 def group_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     scope = _scope(request, slug)
     if scope.unavailable:
@@ -307,6 +312,7 @@ def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@audit_failed_write(svc.Action.GROUP_UPDATE, target_type="group", target_kwarg="group_id")
 def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     conflict = None
     scope = _scope(request, slug)
@@ -354,6 +360,7 @@ def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpRespon
 
 
 @require_POST
+@audit_failed_write(svc.Action.GROUP_DELETE, target_type="group", target_kwarg="group_id")
 def group_delete(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     try:
         scope = _scope(request, slug)

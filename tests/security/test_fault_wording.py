@@ -38,3 +38,29 @@ def test_an_import_to_an_instance_refusing_connections_writes_a_failure_row(admi
     event = AuditEvent.objects.get(action="app.import")
     assert event.outcome == "failure" and event.target_repr == "Shipped App"
     assert not imports(sim)
+
+
+def _refusing(connection):
+    connection.base_url = "http://127.0.0.1:9"  # nothing listens there: connection refused
+    connection.save()
+
+
+def test_group_writes_to_an_instance_refusing_connections_write_failure_rows(
+    simulator, probed_connection, admin_client
+):
+    from tests.groups.helpers import ws_id
+
+    sim = simulator("tooljet", profile="latest")
+    connection = probed_connection(sim)
+    group = sim.state.custom_groups(ws_id(sim))[0]
+    person = next(iter(sim.state.users.values()))
+    base = f"/connections/{connection.slug}/groups/{group['id']}"
+    _refusing(connection)
+    sent = {"ws": ws_id(sim), "reason": "audit me", "ticket": "", "name": "X", "version": "v"}
+    edit = admin_client.post(f"{base}/edit/", sent)
+    add = admin_client.post(f"{base}/members/", {**sent, "user_id": person["id"]})
+    assert edit.status_code == 502 and add.status_code == 502
+    rows = {e.action: e for e in AuditEvent.objects.filter(action__startswith="group.")}
+    assert set(rows) == {"group.update", "group.member_add"}
+    for event in rows.values():
+        assert event.outcome == "failure" and event.target_id == group["id"] and event.reason == "audit me"
