@@ -11,6 +11,7 @@ lock until that transaction commits.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import ipaddress
@@ -256,6 +257,8 @@ def audited(
             duration_ms=int((time.monotonic() - started) * 1000),
             extra=pending.extra,
         )
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.audited = True  # for outer nets (apps.connections.auditing): this failure has its row
         raise
     pending.record = audit_record(
         action=action,

@@ -10,13 +10,15 @@ class ConnectionsConfig(AppConfig):
     def ready(self) -> None:
         from apps.connections.alerts import page_connection
         from apps.core.alerts import register_page_context, register_upstream_error
-        from apps.providers.errors import ProviderError, Unsupported
+        from apps.providers.errors import InvalidPathSegment, ProviderError, Unsupported
 
         # an upstream failure no view handled is an alert, not a 500 page; its page keeps the connection's tabs
         register_upstream_error(ProviderError)
         # something this connection cannot do (known from its probe, or learnt from the instance): one answer,
         # 409 — the request is fine, the connection's state does not allow it
         register_upstream_error(Unsupported, status=409)
+        # an id no object can have names nothing: not found, whatever the view was about to do with it
+        register_upstream_error(InvalidPathSegment, status=404)
         register_page_context(page_connection)
 
         from apps.connections import health

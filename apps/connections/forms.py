@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from apps.connections.models import Connection
 from apps.connections.urlnorm import check_outbound, normalize_base_url
+from apps.core.forms import ReasonFormMixin
 
 
 class ConnectionForm(forms.ModelForm):
@@ -100,3 +101,7 @@ class ConnectionForm(forms.ModelForm):
         ):
             data["requests_per_minute"] = Connection.DEFAULT_RPM.get(data["kind"])
         return data
+
+
+class ConnectionDeleteForm(ReasonFormMixin):
+    """Deleting a connection drops its index and the console's way into the instance: say why (audited)."""

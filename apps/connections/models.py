@@ -116,3 +116,17 @@ class Connection(models.Model):
         if self.last_test_ok is None:
             return "unknown"
         return "ok" if self.last_test_ok else "failing"
+
+
+class UpstreamLock(models.Model):
+    """One row per (connection, upstream object) that a check-then-write locks (``locks.upstream_object_lock``),
+    so two operators saving the same object take turns: the second reads what the first wrote."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "key"], name="upstream_lock_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}:{self.key}"

@@ -72,9 +72,16 @@ def connection_update(*, actor, connection: Connection, data: dict, token: str =
     return connection
 
 
-def connection_delete(*, actor, connection: Connection) -> None:
+def connection_delete(*, actor, connection: Connection, reason: str = "", ticket: str = "") -> None:
     with transaction.atomic():
-        _audit("connection.delete", connection, actor=actor, before=_snapshot(connection))
+        _audit(
+            "connection.delete",
+            connection,
+            actor=actor,
+            before=_snapshot(connection),
+            reason=reason,
+            ticket=ticket,
+        )
         connection.delete()
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from apps.accounts.reauth import require_recent_auth
 from apps.accounts.roles import Perm, require
 from apps.connections import selectors, services
-from apps.connections.forms import ConnectionForm
+from apps.connections.forms import ConnectionDeleteForm, ConnectionForm
 from apps.connections.models import Connection
 from apps.connections.signals import connection_tested
 from apps.core.http import HtmxHttpRequest, wants_partial
@@ -105,7 +106,17 @@ def connection_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if (stale := require_recent_auth(request)) is not None:
         return stale
     name = connection.name
-    services.connection_delete(actor=request.user, connection=connection)
+    form = ConnectionDeleteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        url = reverse("connections:connection_detail", args=[connection.slug])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    services.connection_delete(
+        actor=request.user,
+        connection=connection,
+        reason=form.cleaned_data["reason"],
+        ticket=form.cleaned_data["ticket"],
+    )
     messages.success(request, f"Connection “{name}” deleted. Its audit history is kept.")
     if request.htmx:
         return HttpResponseClientRedirect("/connections/")

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.connections.clients import connection_capabilities, get_provider
 from apps.connections.models import Connection
+from apps.core.tasks import task_pending
 from apps.directory.models import DirectorySync, DirectoryUser, normalize
 from apps.directory.tasks import sync_connection
 from apps.providers.base import RemoteGroupRef, RemoteInvite, RemoteUser
@@ -341,10 +342,24 @@ def directory_sync(*, connection: Connection) -> DirectorySync:
     return sync
 
 
-def sync_request(*, connection: Connection) -> None:
-    """Show the connection's sync as queued at once (the users page polls it) and run it in the background."""
-    sync_mark_queued(connection=connection)
-    sync_connection.enqueue(connection.pk)
+SYNC_TASK = "apps.directory.tasks.sync_connection"
+
+
+def sync_request(*, connection: Connection) -> bool:
+    """Queue a sync of the connection's index and show it as queued at once (the users page polls it).
+
+    At most one sync per connection waits to start (and one runs): a request while one is already queued joins it
+    and returns False; True when this call queued one. A sync that is running does not count as queued: it may
+    have read the instance before the change that made someone press refresh. Requests for one connection are
+    serialised on its ``DirectorySync`` row (a row lock on PostgreSQL; SQLite's IMMEDIATE transactions)."""
+    with transaction.atomic():
+        DirectorySync.objects.get_or_create(connection=connection)
+        DirectorySync.objects.select_for_update().filter(connection=connection).exists()
+        if task_pending(SYNC_TASK, status="READY", args_kwargs__args__0=connection.pk):
+            return False
+        sync_mark_queued(connection=connection)
+        sync_connection.enqueue(connection.pk)
+    return True
 
 
 def directory_index_start(*, connection: Connection) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -98,14 +99,21 @@ def user_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def directory_refresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Queue a sync of this connection's index; the status component polls until it is done."""
-    connection = connection_for(request, slug, Perm.VIEW)
-    services.sync_request(connection=connection)
+    connection = connection_for(request, slug, Perm.CHANGE_PEOPLE)
+    queued = services.sync_request(connection=connection)
+    note = (
+        ""
+        if queued
+        else "A sync was already waiting to start: this refresh joins it (nothing more is queued)."
+    )
     if not wants_partial(request):
+        if note:
+            messages.info(request, note)
         return redirect("directory:user_list", slug=slug)
     return render(
         request,
         "directory/user_list.html#sync_panel",
-        {"connection": connection, "sync": sync_state(connection=connection)},
+        {"connection": connection, "sync": sync_state(connection=connection), "sync_note": note},
     )
 
 

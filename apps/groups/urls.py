@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+import apps.connections.converters  # noqa: F401 - registers <remote_id:…>
 from apps.groups import views as views
 
 app_name = "groups"
@@ -9,31 +10,33 @@ urlpatterns = [
     path("connections/<slug:slug>/groups/", views.group_list, name="group_list"),
     path("connections/<slug:slug>/groups/new/", views.group_create, name="group_create"),
     path("connections/<slug:slug>/groups/people/", views.group_user_picker, name="group_user_picker"),
-    path("connections/<slug:slug>/groups/<str:group_id>/", views.group_detail, name="group_detail"),
-    path("connections/<slug:slug>/groups/<str:group_id>/edit/", views.group_edit, name="group_edit"),
-    path("connections/<slug:slug>/groups/<str:group_id>/delete/", views.group_delete, name="group_delete"),
+    path("connections/<slug:slug>/groups/<remote_id:group_id>/", views.group_detail, name="group_detail"),
+    path("connections/<slug:slug>/groups/<remote_id:group_id>/edit/", views.group_edit, name="group_edit"),
     path(
-        "connections/<slug:slug>/groups/<str:group_id>/members/",
+        "connections/<slug:slug>/groups/<remote_id:group_id>/delete/", views.group_delete, name="group_delete"
+    ),
+    path(
+        "connections/<slug:slug>/groups/<remote_id:group_id>/members/",
         views.group_member_add,
         name="group_member_add",
     ),
     path(
-        "connections/<slug:slug>/groups/<str:group_id>/members/remove/",
+        "connections/<slug:slug>/groups/<remote_id:group_id>/members/remove/",
         views.group_member_remove,
         name="group_member_remove",
     ),
     path(
-        "connections/<slug:slug>/groups/<str:group_id>/members/admin/",
+        "connections/<slug:slug>/groups/<remote_id:group_id>/members/admin/",
         views.group_member_admin,
         name="group_member_admin",
     ),
     path(
-        "connections/<slug:slug>/groups/<str:group_id>/access/grant/",
+        "connections/<slug:slug>/groups/<remote_id:group_id>/access/grant/",
         views.group_access_grant,
         name="group_access_grant",
     ),
     path(
-        "connections/<slug:slug>/groups/<str:group_id>/access/revoke/",
+        "connections/<slug:slug>/groups/<remote_id:group_id>/access/revoke/",
         views.group_access_revoke,
         name="group_access_revoke",
     ),

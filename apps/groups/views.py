@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts.reauth import require_recent_auth
 from apps.accounts.roles import Perm, require
+from apps.connections.auditing import audit_failed_write
 from apps.connections.clients import connection_capabilities
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import provider_error_response
@@ -202,6 +203,7 @@ def _member_response(request: HtmxHttpRequest, scope, group, message: str = "", 
 
 
 @require_POST
+@audit_failed_write(svc.Action.GROUP_MEMBER_ADD, target_type="group", target_kwarg="group_id")
 def group_member_add(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     scope = _scope(request, slug)
     require(request.user, Perm.CHANGE_PEOPLE)
@@ -264,11 +266,13 @@ def _member_change(request: HtmxHttpRequest, slug: str, group_id: str, action: s
 
 
 @require_POST
+@audit_failed_write(svc.Action.GROUP_MEMBER_REMOVE, target_type="group", target_kwarg="group_id")
 def group_member_remove(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     return _member_change(request, slug, group_id, "remove")
 
 
 @require_POST
+@audit_failed_write(svc.Action.GROUP_MEMBER_ADMIN, target_type="group", target_kwarg="group_id")
 def group_member_admin(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     return _member_change(request, slug, group_id, "admin")
 
@@ -371,6 +375,7 @@ def group_access_revoke(request: HtmxHttpRequest, slug: str, group_id: str) -> H
 
 
 @require_http_methods(["GET", "POST"])
+@audit_failed_write(svc.Action.GROUP_CREATE, target_type="group")
 def group_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     scope = _scope(request, slug)
     if scope.unavailable:
@@ -407,6 +412,7 @@ def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@audit_failed_write(svc.Action.GROUP_UPDATE, target_type="group", target_kwarg="group_id")
 def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     conflict = None
     scope = _scope(request, slug)
@@ -456,6 +462,7 @@ def group_edit(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpRespon
 
 
 @require_POST
+@audit_failed_write(svc.Action.GROUP_DELETE, target_type="group", target_kwarg="group_id")
 def group_delete(request: HtmxHttpRequest, slug: str, group_id: str) -> HttpResponse:
     try:
         scope = _scope(request, slug)

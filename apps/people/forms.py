@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.renderers import DjangoTemplates
@@ -11,6 +9,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from apps.core.forms import ReasonFormMixin
+from apps.providers import jsonguard
 
 KEY_MAX = 100
 VALUE_MAX = 1000
@@ -252,7 +251,7 @@ class AttributeForm(ChangeForm):
                     self.add_error("value", "This attribute is a number.")
             elif kind == "json":
                 try:
-                    json.loads(value)
+                    jsonguard.loads(value)
                 except ValueError:
                     self.add_error("value", "This attribute holds JSON; the value is not valid JSON.")
         return data

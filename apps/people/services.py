@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from apps.accounts.policy import Change, Decision, Target, decide, enforce, is_protected_account
 from apps.audit.services import audited
 from apps.connections.clients import get_provider
+from apps.connections.locks import upstream_object_lock
 from apps.connections.models import Connection
 from apps.directory.services import index_upsert_user
 from apps.providers.base import RemoteUser, WorkspaceAssignment
@@ -349,17 +350,19 @@ def user_metadata_update(
     ):
         pending.extra = {"workspace_id": workspace_id}
         _enforce(actor, Change.USER_METADATA, connection, provider.get_user(user_id))
-        current = provider.get_user_metadata(workspace_id, user_id)
-        pending.target_repr = f"{current.name or current.email} <{current.email}>"
-        pending.before = current.as_dict()
-        if fingerprint(current.as_dict()) != loaded_fingerprint:
-            raise ConflictError(
-                "The metadata was changed in ToolJet since you opened the form. Compare both versions below, "
-                "then save again.",
-                current=current.as_dict(),
-                expected=dict(items),
-            )
-        saved = provider.put_user_metadata(workspace_id, user_id, list(items))
+        # two operators saving this person's metadata take turns: the second reads what the first wrote
+        with upstream_object_lock(connection, f"user-metadata:{workspace_id}:{user_id}"):
+            current = provider.get_user_metadata(workspace_id, user_id)
+            pending.target_repr = f"{current.name or current.email} <{current.email}>"
+            pending.before = current.as_dict()
+            if fingerprint(current.as_dict()) != loaded_fingerprint:
+                raise ConflictError(
+                    "The metadata was changed in ToolJet since you opened the form. Compare both versions "
+                    "below, then save again.",
+                    current=current.as_dict(),
+                    expected=dict(items),
+                )
+            saved = provider.put_user_metadata(workspace_id, user_id, list(items))
         pending.after = saved.as_dict()
     return saved.as_dict()
 

@@ -275,6 +275,14 @@ class NotFoundError(ProviderStatusError):
         return self.message != HTML_MESSAGE and not (self.upstream_message or "").startswith("Cannot ")
 
 
+class InvalidPathSegment(NotFoundError, ValueError):
+    """An id taken from the browser that no object can have (``/``, ``\\``, ``..``, ``?``, ``#``, control or
+    invisible characters, surrounding spaces): refused before anything is sent. It names nothing, so it is a
+    not-found (the core answers 404); it is a ``ValueError`` too, for callers validating input."""
+
+    default_message = "There is no such object: the address holds an id with characters no id can have."
+
+
 class ConflictError(ProviderStatusError):
     default_message = "This was changed upstream in the meantime, or it already exists. Reload and try again."
 

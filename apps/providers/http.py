@@ -25,6 +25,7 @@ import random
 import ssl
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from apps.providers.base import ConnectionConfig
 from apps.providers.errors import (
     ConnectionRefused,
     DNSFailure,
+    InvalidPathSegment,
     OutboundRefused,
     ProviderError,
     ProviderTimeout,
@@ -64,6 +66,7 @@ __all__ = [
     "fan_out",
     "parse_retry_after",
     "seg",
+    "segment_problem",
     "send",
 ]
 
@@ -97,20 +100,37 @@ httpcore.HTTP11Connection.READ_NUM_BYTES = READ_SIZE
 # --------------------------------------------------------------------------------------------------------------
 
 
+# characters no id has: controls, invisible format characters (bidi overrides, zero-width), line separators
+_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+MAX_SEGMENT = 512
+
+
+def segment_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be one path segment sent upstream, or None when it can. The URL converter for ids in
+    our own URLs asks the same question, so a malformed id is refused by the router before any view runs."""
+    text = str(value) if value is not None else ""
+    if not text or text.strip() != text:
+        return "path parameter must be a non-empty string without surrounding spaces"
+    if len(text) > MAX_SEGMENT:
+        return "path parameter is too long"
+    if text in (".", "..") or "/" in text or "\\" in text or ".." in text or "?" in text or "#" in text:
+        return "path parameter contains a forbidden character"
+    if any(unicodedata.category(ch) in _BAD_CATEGORIES for ch in text):
+        return "path parameter contains a control or invisible character"
+    return None
+
+
 def seg(value: Any) -> str:
     """Validate and percent-encode one path segment taken from the browser.
 
-    Rejects empty values, ``/``, ``\\``, ``..``, ``?``, ``#`` and control characters with ``ValueError`` before
-    anything is sent. ``@`` and ``+`` stay readable (ToolJet takes e-mail addresses in paths).
+    Refuses empty values, ``/``, ``\\``, ``.``/``..``, ``?``, ``#``, control and invisible characters and
+    surrounding spaces with :class:`InvalidPathSegment` (a not-found, also a ``ValueError``) before anything is
+    sent. ``@`` and ``+`` stay readable (ToolJet takes e-mail addresses in paths).
     """
-    text = str(value) if value is not None else ""
-    if not text or text.strip() != text:
-        raise ValueError("path parameter must be a non-empty string without surrounding spaces")
-    if "/" in text or "\\" in text or ".." in text or "?" in text or "#" in text:
-        raise ValueError("path parameter contains a forbidden character")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise ValueError("path parameter contains a control character")
-    return quote(text, safe="@+:")
+    problem = segment_problem(value)
+    if problem:
+        raise InvalidPathSegment(upstream_message=None, details=(problem,))
+    return quote(str(value), safe="@+:")
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+import apps.connections.converters  # noqa: F401 - registers <remote_id:…>
 from apps.transfers import access_views, bundle_views, views
 
 app_name = "transfers"
@@ -19,10 +20,10 @@ urlpatterns = [
         views.import_result,
         name="import_result",
     ),
-    path("connections/<slug:slug>/apps/<str:app_id>/", views.app_detail, name="app_detail"),
-    path("connections/<slug:slug>/apps/<str:app_id>/export/", views.app_export, name="app_export"),
-    path("connections/<slug:slug>/apps/<str:app_id>/copy/", views.app_copy, name="app_copy"),
-    path("connections/<slug:slug>/apps/<str:app_id>/clone/", views.app_clone, name="app_clone"),
+    path("connections/<slug:slug>/apps/<remote_id:app_id>/", views.app_detail, name="app_detail"),
+    path("connections/<slug:slug>/apps/<remote_id:app_id>/export/", views.app_export, name="app_export"),
+    path("connections/<slug:slug>/apps/<remote_id:app_id>/copy/", views.app_copy, name="app_copy"),
+    path("connections/<slug:slug>/apps/<remote_id:app_id>/clone/", views.app_clone, name="app_clone"),
     path("connections/<slug:slug>/bundles/", bundle_views.bundle_create, name="bundle_create"),
     path("connections/<slug:slug>/bundles/upload/", bundle_views.bundle_upload, name="bundle_upload"),
     path(

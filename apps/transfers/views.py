@@ -16,7 +16,7 @@ from apps.connections.models import Connection
 from apps.connections.selectors import connection_for, connection_get, connection_list
 from apps.core.alerts import alert_response
 from apps.core.http import HtmxHttpRequest, wants_partial
-from apps.providers.errors import ProviderError
+from apps.providers.errors import ProviderError, ProviderStatusError
 from apps.transfers import access, selectors
 from apps.transfers.forms import (
     CloneForm,
@@ -138,12 +138,13 @@ def app_detail(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse
 # -- export download ------------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_POST
 def app_export(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
-    """A plain link: GET here → upstream POST export → streamed to the browser as an attachment."""
+    """A form's POST (CSRF-protected) → upstream POST export → streamed back as the answer, an attachment. Never a
+    GET: an export calls the instance and writes an audit row, which a link or an <img> on any page must not do."""
     connection = connection_for(request, slug, Perm.TRANSFER_APPS, "supports_app_export")
     form = ExportOptionsForm(
-        request.GET, versions=[request.GET.get("version", "")] if request.GET.get("version") else []
+        request.POST, versions=[request.POST.get("version", "")] if request.POST.get("version") else []
     )
     if not form.is_valid():
         return alert_response(request, "Choose a workspace and valid export options.", status=400)
@@ -305,13 +306,36 @@ def import_confirm(request: HtmxHttpRequest, slug: str, staged_id) -> HttpRespon
             )
             return render(request, "transfers/import_confirm.html", context)
         except ProviderError as exc:
-            form.add_error(None, f"The instance refused the import: {exc.message}")
+            form.add_error(None, _import_failed(staged, data["app_name"], exc, is_copy=is_copy))
             return render(request, "transfers/import_confirm.html", context)
         except StorageProblem as exc:
             form.add_error(None, exc.message)
             return render(request, "transfers/import_confirm.html", context)
         return redirect("transfers:import_result", slug=connection.slug, staged_id=staged_id)
     return render(request, "transfers/import_confirm.html", context)
+
+
+def _import_failed(staged, app_name: str, exc: ProviderError, *, is_copy: bool) -> str:
+    """What to tell the operator when the import (or the copy's import) raised: refused, or — its answer lost —
+    of unknown outcome, then settled by re-reading the workspace's apps when the instance answers."""
+    what = "copy" if is_copy else "import"
+    if not exc.may_have_applied:
+        if isinstance(exc, ProviderStatusError):
+            return f"The instance refused the {what}: {exc.message}"
+        return f"The {what} could not be sent: {exc.message}"
+    name = app_name.strip()
+    landed = imports.import_landed(staged=staged, app_name=name)
+    lost = f"The answer to the {what} was lost on the way back, so its outcome was unknown."
+    if landed is True:
+        return f"{lost} The app list now shows “{name}”: the {what} was applied. Do not send it again."
+    if landed is False:
+        return (
+            f"{lost} The app list does not show “{name}” (read just now): it was most likely not applied. "
+            "Check the app list again before trying once more."
+        )
+    return (
+        f"{lost} It may have been applied: check the workspace's app list for “{name}” before trying again."
+    )
 
 
 @require_GET

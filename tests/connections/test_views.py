@@ -176,9 +176,23 @@ def test_editing_with_a_new_token_replaces_it(admin_client, connection):
 
 
 def test_it_deletes_a_connection(admin_client, connection):
-    response = admin_client.post("/connections/prod-tj/delete/")
+    response = admin_client.post("/connections/prod-tj/delete/", {"reason": "instance retired"})
     assert response.status_code == 302
     assert not Connection.objects.exists()
+
+
+def test_deleting_a_connection_asks_a_reason_and_audits_it(admin_client, connection, settings):
+    from apps.audit.models import AuditEvent
+
+    settings.ADMINUI_REQUIRE_REASON = True
+    refused = admin_client.post("/connections/prod-tj/delete/", follow=True)
+    assert Connection.objects.exists()
+    assert "Say why" in refused.content.decode()
+    assert 'name="reason"' in admin_client.get("/connections/prod-tj/").content.decode()
+    admin_client.post("/connections/prod-tj/delete/", {"reason": "instance retired", "ticket": "OPS-9"})
+    assert not Connection.objects.exists()
+    event = AuditEvent.objects.get(action="connection.delete")
+    assert (event.reason, event.ticket) == ("instance retired", "OPS-9")
 
 
 def test_it_shows_the_production_banner(admin_client, connection):

@@ -27,7 +27,7 @@ def _asks(sim, connection):
             {"role": "admin", "reason": "Admin"},
         ),
         "supports_groups": ("post", f"{base}/groups/new/", {"name": "Support", "reason": "New team"}),
-        "supports_app_export": ("get", f"{base}/apps/{app_id}/export/", {"workspace": "x"}),
+        "supports_app_export": ("post", f"{base}/apps/{app_id}/export/", {"workspace": "x"}),
     }
 
 

@@ -31,7 +31,7 @@ def test_it_exports_an_app_and_imports_the_file_into_another_instance(page, cons
     expect(row).to_have_count(1)
     shot(page, "apps")
     with page.expect_download() as download_info:
-        row.get_by_role("link", name="Export newest").click()
+        row.get_by_role("button", name="Export newest").click()
     download = download_info.value
     assert download.failure() is None
     assert download.suggested_filename.endswith(".json"), download.suggested_filename

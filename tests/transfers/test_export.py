@@ -16,7 +16,7 @@ from tests.transfers.conftest import app_id, workspace_id
 
 def _download(client, connection, sim, name="Sales Dashboard", **params):
     ws = workspace_id(sim)
-    response = client.get(
+    response = client.post(
         f"/connections/{connection.slug}/apps/{app_id(sim, name)}/export/", {"workspace": ws, **params}
     )
     return response
@@ -121,5 +121,35 @@ def test_it_is_for_admins_only(helpdesk_client, viewer_client, tooljet):
 def test_it_is_not_offered_where_the_api_has_no_export(admin_client, retool):
     sim, connection = retool
     some_app = next(iter(sim.app.state.apps))
-    response = admin_client.get(f"/connections/{connection.slug}/apps/{some_app}/export/", {"workspace": "x"})
+    response = admin_client.post(
+        f"/connections/{connection.slug}/apps/{some_app}/export/", {"workspace": "x"}
+    )
     assert response.status_code == 409
+
+
+def test_a_get_changes_nothing(admin_client, tooljet):
+    """An <img src> or a link on any page cannot start an export: GET is refused before the instance is called."""
+    sim, connection = tooljet
+    url = f"/connections/{connection.slug}/apps/{app_id(sim, 'Sales Dashboard')}/export/"
+    response = admin_client.get(url, {"workspace": workspace_id(sim)})
+    assert response.status_code == 405
+    assert not [r for r in sim.requests if "/export/" in r[1]]
+    assert not AuditEvent.objects.filter(action="app.export").exists()
+
+
+def test_the_post_needs_the_csrf_token(operator_admin, tooljet):
+    from django.test import Client
+
+    sim, connection = tooljet
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator_admin)
+    url = f"/connections/{connection.slug}/apps/{app_id(sim, 'Sales Dashboard')}/export/"
+    assert client.post(url, {"workspace": workspace_id(sim)}).status_code == 403
+    assert not [r for r in sim.requests if "/export/" in r[1]]
+    page = client.get(f"/connections/{connection.slug}/apps/").content.decode()
+    assert 'method="post" action="' + url in page and "csrfmiddlewaretoken" in page
+    token = client.cookies["csrftoken"].value
+    response = client.post(url, {"workspace": workspace_id(sim), "csrfmiddlewaretoken": token})
+    assert response.status_code == 200 and response.streaming
+    b"".join(response.streaming_content)
+    assert AuditEvent.objects.get(action="app.export").outcome == "success"

@@ -164,7 +164,14 @@ def app_copy_run(
         "tables": staged.summary.get("tables", []),
     }
     target_apps = check_name(
-        provider, staged, actor=actor, app_name=app_name, after=after, reason=reason, ticket=ticket
+        provider,
+        staged,
+        actor=actor,
+        app_name=app_name,
+        after=after,
+        reason=reason,
+        ticket=ticket,
+        action=Action.APP_COPY,
     )
     backup_bundle = None
     with audited(

@@ -284,11 +284,39 @@ def import_staged(provider, staged: StagedImport, app_name: str) -> ImportResult
 
 
 def check_name(
-    provider, staged: StagedImport, *, actor, app_name: str, after: dict, reason: str, ticket: str
+    provider,
+    staged: StagedImport,
+    *,
+    actor,
+    app_name: str,
+    after: dict,
+    reason: str,
+    ticket: str,
+    action: str = Action.APP_IMPORT,
 ) -> list[RemoteApp]:
     """The apps of the target workspace; raises NameTaken (after writing the ``app.import_rejected`` row) when
-    ``app_name`` is one of theirs, and nothing is sent upstream then."""
-    apps = list(provider.iter_apps(staged.workspace_id))
+    ``app_name`` is one of theirs, and nothing is sent upstream then. When the workspace cannot be read (the
+    instance is down, refuses the connection…) the attempted ``action`` gets its failure row before the error
+    goes on: every write that was asked for is audited, even one that never reached the instance."""
+    try:
+        apps = list(provider.iter_apps(staged.workspace_id))
+    except ProviderError as exc:
+        audit_record(
+            action=action,
+            actor=actor,
+            connection=staged.connection,
+            target_type="app",
+            target_repr=app_name,
+            after=after,
+            reason=reason,
+            ticket=ticket,
+            outcome="failure",
+            error=exc.message,
+            upstream_status=exc.status_code,
+            upstream_request_id=exc.upstream_request_id or "",
+            extra={"staged_import": str(staged.pk)},
+        )
+        raise
     taken = [a.name for a in apps]
     if app_name.casefold() not in {t.casefold() for t in taken}:
         return apps
@@ -349,3 +377,13 @@ def app_import(
         event.after = {**after, "upstream_message": result.message}
     staged_discard(staged)
     return result
+
+
+def import_landed(*, staged: StagedImport, app_name: str) -> bool | None:
+    """After a lost answer: does the target workspace now hold an app called ``app_name``? None when it cannot be
+    read either (then the operator must look)."""
+    try:
+        apps = get_provider(staged.connection).iter_apps(staged.workspace_id)
+        return app_name.strip().casefold() in {a.name.casefold() for a in apps}
+    except ProviderError:
+        return None
