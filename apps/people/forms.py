@@ -151,9 +151,8 @@ class ProfileForm(ChangeForm):
             )
         if not user_types:
             del self.fields["user_type"]
-        if email_editable:
-            self.fields["email"].required = True
-        else:
+        # an empty e-mail changes nothing: the field is disabled (so not sent) for whoever may not change it
+        if not email_editable:
             self.fields["email"].disabled = True
             self.fields["email"].help_text = (
                 email_locked_reason or "Retool e-mail addresses cannot be changed after creation."

@@ -253,7 +253,7 @@ def user_profile_update(request: HtmxHttpRequest, slug: str, user_id: str) -> Ht
             user_id=user_id,
             first_name=data["first_name"],
             last_name=data["last_name"],
-            email=data["email"] if form.email_editable else None,
+            email=(data["email"] or None) if form.email_editable else None,
             user_type=data.get("user_type") or None,
             **_reason(form),
         )

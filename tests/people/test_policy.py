@@ -22,7 +22,7 @@ def _url(connection, uid, what):
 def _pick(connection, *, protected: bool):
     """A user read live upstream that holds admin anywhere (or holds it nowhere)."""
     with get_provider(connection) as provider:
-        for row in DirectoryUser.objects.filter(connection=connection).order_by("email"):
+        for row in DirectoryUser.objects.filter(connection=connection, invite__isnull=True).order_by("email"):
             user = provider.get_user(row.remote_id)
             if is_protected_account(user) == protected and user.status in ("active", "enabled", ""):
                 return user

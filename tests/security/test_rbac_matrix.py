@@ -90,7 +90,7 @@ def _pick(connection, protected: bool):
     from apps.directory.models import DirectoryUser
 
     with get_provider(connection) as provider:
-        for row in DirectoryUser.objects.filter(connection=connection).order_by("email"):
+        for row in DirectoryUser.objects.filter(connection=connection, invite__isnull=True).order_by("email"):
             user = provider.get_user(row.remote_id)
             if is_protected_account(user) == protected and row.active:
                 return user
@@ -115,7 +115,7 @@ def _probes(kind: str, sim, connection) -> list[Probe]:
         Probe("connections:connection_detail", "GET", f"/connections/{s}/"),
         Probe("directory:user_list", "GET", f"/connections/{s}/users/"),
         Probe("directory:sync_status", "GET", f"/connections/{s}/users/sync-status/"),
-        Probe("directory:directory_refresh", "POST", f"/connections/{s}/users/refresh/"),
+        Probe("directory:directory_refresh", "POST", f"/connections/{s}/users/refresh/", access="people"),
         Probe("people:user_detail", "GET", f"/connections/{s}/users/{person.id}/"),
         Probe("people:user_detail", "GET", f"/connections/{s}/users/{admin.id}/", target="admin"),
         Probe("people:user_create", "GET", f"/connections/{s}/users/new/"),
@@ -124,6 +124,39 @@ def _probes(kind: str, sim, connection) -> list[Probe]:
             "groups:group_user_picker", "GET", f"/connections/{s}/groups/people/?user_q=a", access="people"
         ),
         Probe("transfers:app_list", "GET", f"/connections/{s}/apps/"),
+        Probe("transfers:fleet_access", "GET", "/apps/access/?name=Sales+Dashboard"),
+        Probe("transfers:fleet_access_csv", "GET", "/apps/access.csv?name=Sales+Dashboard"),
+        Probe("people:user_apps", "GET", f"/connections/{s}/users/{person.id}/apps/"),
+        Probe("people:invite_list", "GET", f"/connections/{s}/invites/"),
+        Probe("plans:csv_template", "GET", "/plans/csv/template.csv"),
+        Probe("plans:csv_upload", "GET", "/plans/csv/", access="people"),
+        Probe("plans:selection_build", "POST", "/plans/selection/", {"action": "offboard"}, access="people"),
+        Probe(
+            "plans:copy_access_build",
+            "POST",
+            "/plans/copy-access/",
+            {"email": person.email, "source_email": admin.email},
+            access="people",
+        ),
+        # objects that do not exist: nothing may be sent upstream, whoever asks
+        Probe("plans:csv_errors", "GET", "/plans/999999/errors.csv", access="missing"),
+        Probe("plans:plan_end_now", "POST", "/plans/999999/end/", access="missing"),
+        Probe(
+            "groups:group_access_grant",
+            "POST",
+            f"/connections/{s}/groups/999999/access/grant/",
+            {"object": "app:999999", "level": "use"},
+            access="missing",
+        ),
+        Probe(
+            "groups:group_access_revoke",
+            "POST",
+            f"/connections/{s}/groups/999999/access/revoke/",
+            {"object": "app:999999"},
+            access="missing",
+        ),
+        Probe("people:invite_revoke", "POST", f"/connections/{s}/invites/999999/revoke/", access="missing"),
+        Probe("people:invite_renew", "POST", f"/connections/{s}/invites/999999/renew/", access="missing"),
         # admin operators only
         Probe("connections:connection_add", "GET", "/connections/add/", access="admin"),
         Probe("connections:connection_add", "POST", "/connections/add/", access="admin"),
@@ -166,6 +199,26 @@ def _probes(kind: str, sim, connection) -> list[Probe]:
             send_as_admin=False,
         ),
     ]
+    if (
+        kind == "retool"
+    ):  # invites and a person's own grants exist on Retool only (elsewhere: 409 for everyone)
+        probes += [
+            Probe(
+                "people:invite_create",
+                "POST",
+                f"/connections/{s}/invites/new/",
+                {"email": "invitee@example.com"},
+                access="people",
+                send_as_admin=False,
+            ),
+            Probe(
+                "people:user_access_revoke",
+                "POST",
+                f"/connections/{s}/users/{person.id}/apps/revoke/",
+                {"object": "app:999999"},
+                access="people",
+            ),
+        ]
     for target, user in (("", person), ("admin", admin)):
         u = f"/connections/{s}/users/{user.id}"
         as_admin = target == ""  # an admin's change to the protected account would spoil later probes
@@ -391,7 +444,11 @@ def test_every_url_name_is_classified():
         "transfers:bundle_detail", "transfers:bundle_retry", "transfers:bundle_download", "audit:event_detail",
         "plans:plan_detail", "plans:plan_submit", "plans:plan_approve", "plans:plan_reject", "plans:plan_retry",
         "plans:plan_revert", "accounts:operator_detail", "accounts:operator_role", "accounts:operator_scope",
-        "accounts:operator_disable", "accounts:operator_password_reset",
+        "accounts:operator_disable", "accounts:operator_password_reset", "transfers:fleet_access",
+        "transfers:fleet_access_csv", "people:user_apps", "people:invite_list", "plans:csv_template",
+        "plans:csv_upload", "plans:selection_build", "plans:copy_access_build", "plans:csv_errors",
+        "plans:plan_end_now", "groups:group_access_grant", "groups:group_access_revoke", "people:invite_revoke",
+        "people:invite_renew", "people:invite_create", "people:user_access_revoke",
     }  # fmt: skip
     unclassified = _url_names() - probed - set(EXEMPT)
     assert not unclassified, f"classify these URL names in the RBAC matrix: {sorted(unclassified)}"
