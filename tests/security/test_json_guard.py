@@ -121,7 +121,7 @@ def test_it_keeps_ijson_small_at_the_limit():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert count > 60 * depth
-    assert peak < 20 * 1024 * 1024
+    assert peak < 50 * 1024 * 1024  # the bound the design asks for; the depth² cost reached gigabytes
 
 
 def test_it_follows_the_setting(settings):
