@@ -445,7 +445,10 @@ def app_clone(request: HtmxHttpRequest, slug: str, app_id: str) -> HttpResponse:
             "transfers/clone_form.html",
             {"connection": connection, "connection_ctx": connection, "form": form, "app_id": app_id},
         )
-    message = f"Cloned into “{clone.name}”" + (f" in folder {clone.folder_id}." if clone.folder_id else ".")
+    folder = (
+        selectors.folder_names(connection).get(clone.folder_id, clone.folder_id) if clone.folder_id else ""
+    )
+    message = f"Cloned into “{clone.name}”" + (f" in folder {folder}." if folder else ".")
     if wants_partial(request):
         return render(
             request,

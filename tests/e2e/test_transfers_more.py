@@ -67,11 +67,12 @@ def test_it_clones_a_retool_app_into_a_folder(page, console):
     clone.get_by_label("Reason").fill("Sandbox for the ops team (e2e)")
     clone.get_by_role("button", name="Clone app").click()
 
-    expect(clone.get_by_role("status")).to_have_text(f"Cloned into “{clone_name}” in folder app_2.")
+    folder_name = console.fleet["retool"].state.folders["app_2"]["name"]
+    expect(clone.get_by_role("status")).to_have_text(f"Cloned into “{clone_name}” in folder {folder_name}.")
     assert any(
         method == "POST" and path.endswith("/apps/cloneApp")
         for method, path in console.fleet["retool"].requests
     )
     page.goto("/connections/retool/apps/")
-    folder = page.locator("section.folder").filter(has=page.get_by_role("heading", name=re.compile("app_2")))
+    folder = page.locator("section.folder").filter(has=page.get_by_role("heading", name=folder_name))
     expect(folder.get_by_role("link", name=clone_name, exact=True)).to_be_visible()
