@@ -35,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
+CSRF = "b" * 32  # a fixed CSRF secret for the benchmark's own session
 TOKEN = "tj-bench-token"
 MAX_GROWTH_MB = 64
 MIN_RATIO = 0.70
@@ -131,7 +132,9 @@ def _child_setup(sim_url: str) -> None:
 # -- measurement -------------------------------------------------------------------------------------------------
 
 
-def _download(method: str, url: str, *, headers: dict[str, str]) -> tuple[int, float]:
+def _download(
+    method: str, url: str, *, headers: dict[str, str], body: str | None = None
+) -> tuple[int, float]:
     """Read a whole response body into one reused 1 MiB buffer, as a browser writing to disk would."""
     parts = urlsplit(url)
     buffer = memoryview(bytearray(1024 * 1024))
@@ -139,7 +142,7 @@ def _download(method: str, url: str, *, headers: dict[str, str]) -> tuple[int, f
     start = time.perf_counter()
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
     try:
-        conn.request(method, f"{parts.path}?{parts.query}", headers=headers)
+        conn.request(method, f"{parts.path}?{parts.query}", body=body, headers=headers)
         response = conn.getresponse()
         if response.status not in (200, 201):
             raise RuntimeError(f"{method} {url} → {response.status}: {response.read(300)!r}")
@@ -152,9 +155,9 @@ def _download(method: str, url: str, *, headers: dict[str, str]) -> tuple[int, f
 
 # Read the body with fetch() and discard it piece by piece, timed inside the page (no Playwright round trip).
 _FETCH_JS = """
-async ([method, url, headers]) => {
+async ([method, url, headers, body]) => {
   const start = performance.now();
-  const response = await fetch(url, {method, headers, credentials: "same-origin", cache: "no-store"});
+  const response = await fetch(url, {method, headers, body, credentials: "same-origin", cache: "no-store"});
   if (!response.ok) throw new Error(`${method} ${url} → ${response.status}`);
   const reader = response.body.getReader();
   let size = 0;
@@ -182,15 +185,22 @@ class _Chromium:
         )
         context = self._browser.new_context()
         host = urlsplit(console_origin).hostname
-        context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
+        context.add_cookies(
+            [
+                {"name": "sessionid", "value": session, "domain": host, "path": "/"},
+                {"name": "csrftoken", "value": CSRF, "domain": host, "path": "/"},
+            ]
+        )
         self.pages = {}
         for name, origin in (("direct", direct_origin), ("console", console_origin)):
             page = context.new_page()
             page.goto(f"{origin}/healthz")
             self.pages[name] = page
 
-    def download(self, which: str, method: str, url: str, headers: dict[str, str]) -> tuple[int, float]:
-        size, seconds = self.pages[which].evaluate(_FETCH_JS, [method, url, headers])
+    def download(
+        self, which: str, method: str, url: str, headers: dict[str, str], body: str | None = None
+    ) -> tuple[int, float]:
+        size, seconds = self.pages[which].evaluate(_FETCH_JS, [method, url, headers, body])
         return int(size), float(seconds)
 
     def close(self) -> None:
@@ -293,28 +303,29 @@ def run(pad_mb: int = 200, rounds: int = 3) -> dict:
             direct_url = (
                 f"{sim_url}/api/ext/export/workspace/{info['workspace']}/apps/{info['app']}?exportTJDB=true"
             )
-            console_url = (
-                f"http://127.0.0.1:{port}/connections/bench/apps/{info['app']}/export/?{urlencode(query)}"
-            )
+            # an export is a form's POST (CSRF: the token in the cookie and the header)
+            console_url = f"http://127.0.0.1:{port}/connections/bench/apps/{info['app']}/export/"
+            console_body = urlencode(query)
+            form = {"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": CSRF}
             direct_headers = {"Authorization": f"Basic {TOKEN}", "Content-Length": "0"}
-            console_headers = {"Cookie": f"sessionid={info['session']}"}
+            console_headers = {"Cookie": f"sessionid={info['session']}; csrftoken={CSRF}", **form}
             # warm the console (imports, templates, DB, the upstream connection) before measuring
-            _download("GET", console_url, headers=console_headers)
+            _download("POST", console_url, headers=console_headers, body=console_body)
             (worker,) = _children(console.pid)
             pids = {"simulator": sim.pid, "console": worker}
             browser = _Chromium(
                 direct_origin=sim_url, console_origin=f"http://127.0.0.1:{port}", session=info["session"]
             )
             try:
-                browser.download("console", "GET", console_url, {})  # warm the browser's side too
+                browser.download("console", "POST", console_url, form, console_body)  # warm the browser too
                 downloads = {
                     "chromium": (
                         lambda: browser.download("direct", "POST", direct_url, direct_headers),
-                        lambda: browser.download("console", "GET", console_url, {}),
+                        lambda: browser.download("console", "POST", console_url, form, console_body),
                     ),
                     "lean": (
                         lambda: _download("POST", direct_url, headers=direct_headers),
-                        lambda: _download("GET", console_url, headers=console_headers),
+                        lambda: _download("POST", console_url, headers=console_headers, body=console_body),
                     ),
                 }
                 runs = {client: ([], []) for client in downloads}
