@@ -71,9 +71,23 @@ class DatabaseCollector:
         yield from self._directory()
         yield from self._tasks()
         yield from self._schedule()
-        exports = GaugeMetricFamily("adminui_exports_bytes", "Bytes on disk under ADMINUI_EXPORTS_DIR.")
-        exports.add_metric([], _dir_bytes(Path(settings.ADMINUI_EXPORTS_DIR)))
-        yield exports
+        yield self._exports()
+
+    def _exports(self) -> Metric:
+        """A local folder is measured on disk (whatever is in it); shared storage by the rows that account for
+        its files (listing a bucket at every scrape would cost a request per thousand objects)."""
+        from apps.transfers import storage
+
+        exports = GaugeMetricFamily(
+            "adminui_exports_bytes",
+            "Bytes the transfers storage holds: ADMINUI_EXPORTS_DIR on disk, or what the rows account for on "
+            "shared storage.",
+        )
+        local = storage.is_local()
+        exports.add_metric(
+            [], _dir_bytes(Path(settings.ADMINUI_EXPORTS_DIR)) if local else storage.bytes_kept()
+        )
+        return exports
 
     def _directory(self) -> Iterator[Metric]:
         from apps.directory.models import DirectorySync

@@ -307,3 +307,15 @@ def test_the_cleanup_removes_expired_bundles_from_the_bucket(admin_client, toolj
     assert stored_keys(s3_storage) == []
     assert Bundle.objects.filter(pk=bundle.pk).exists()  # the row stays for the record
     assert transfers_cleanup().bundles == 0
+
+
+def test_the_exports_metric_counts_what_shared_storage_holds(db, s3_storage, settings):
+    from django.test import Client
+
+    from apps.transfers.models import Bundle
+
+    settings.ADMINUI_METRICS_TOKEN = "t"
+    Bundle.objects.create(status=Bundle.Status.DONE, size=4321)
+    Bundle.objects.create(status=Bundle.Status.FAILED, size=99)  # its files are gone
+    text = Client().get("/metrics", headers={"Authorization": "Bearer t"}).content.decode()
+    assert "adminui_exports_bytes 4321.0" in text
