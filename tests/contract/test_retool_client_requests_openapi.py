@@ -107,7 +107,6 @@ def exercise(p: RetoolProvider) -> None:
     p.set_invite_attribute(invite.id, attribute.name, "y")
     p.delete_invite_attribute(invite.id, attribute.name)
     p.delete_invite(invite.id)
-    p.disable_user(user.id)
 
 
 def test_it_sends_only_requests_the_spec_accepts(simulator, openapi):
