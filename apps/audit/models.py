@@ -182,6 +182,17 @@ class AuditEvent(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("audit:event_detail", kwargs={"pk": self.pk})
 
+    @property
+    def member(self) -> str:
+        """Who a group membership change was about (its target is the group): the e-mail where it was recorded,
+        else the upstream user id."""
+        if not self.action.startswith("group.member_"):
+            return ""
+        extra, after, before = self.extra or {}, self.after or {}, self.before or {}
+        return str(
+            extra.get("user_email") or after.get("user") or before.get("user") or extra.get("user_id") or ""
+        )
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("audit events cannot be updated")

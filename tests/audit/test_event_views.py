@@ -339,3 +339,18 @@ def test_a_change_with_an_unknown_outcome_says_it_may_have_been_applied(admin_cl
     event = record(before={"role": "viewer"}, after=None, outcome="unknown", extra={"role": "admin"})
     response = admin_client.get(event.get_absolute_url())
     assert "may have been applied" in response.text and "− removed" not in response.text
+
+
+def test_the_list_names_the_member_a_group_change_was_about(admin_client, record):
+    record(
+        action="group.member_add",
+        target_type="group",
+        target_id="7",
+        target_repr="Support",
+        extra={"user_id": "u-9", "user_email": "zoe.obrien@example.com"},
+    )
+    record(
+        action="group.member_remove", target_type="group", target_id="7", after={"user": "mateo@example.com"}
+    )
+    html = admin_client.get(LIST).text
+    assert "member zoe.obrien@example.com" in html and "member mateo@example.com" in html

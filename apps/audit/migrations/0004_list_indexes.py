@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0004_plan_and_operator_actions"),
+        ("audit", "0003_outcome_unknown"),
         ("connections", "0003_drop_capabilities_probed_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
