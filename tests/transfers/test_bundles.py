@@ -178,7 +178,7 @@ def test_a_queued_bundle_says_it_waits_for_the_worker(
         f"/connections/{connection.slug}/bundles/{bundle.pk}/", headers=htmx_headers
     ).content.decode()
     assert "Waiting for the background worker…" in html
-    assert "db_worker" not in html  # not yet worth a warning
+    assert "manage.py worker" not in html  # not yet worth a warning
 
 
 def test_it_warns_when_the_worker_seems_not_to_run(
@@ -191,7 +191,7 @@ def test_it_warns_when_the_worker_seems_not_to_run(
     response = admin_client.get(f"/connections/{connection.slug}/bundles/{bundle.pk}/", headers=htmx_headers)
     html = response.content.decode()
     assert response.status_code == 200 and 'hx-trigger="every 1s"' in html  # still polling
-    assert "may not be running" in html and "manage.py db_worker" in html
+    assert "may not be running" in html and "manage.py worker" in html
 
 
 def test_a_finished_bundle_reads_done(admin_client, tooljet, django_capture_on_commit_callbacks):
