@@ -6,6 +6,7 @@ import base64
 import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.routing import Map, Rule
@@ -460,10 +461,11 @@ class RetoolSimulator(SimulatorApp):
             self._user(uid)["active"] = False
         return empty_response(204)
 
-    def on_user_attr_set(self, request: Request, uid: str) -> Response:
+    def _attr_set(self, request: Request, holder: Callable[[], dict]) -> Response:
+        """``POST …/user_attributes`` of a user or an invite: ``{name, value}``, a declared name, a string or null."""
         body = self.object_body(request)
         with self.lock:
-            user = self._user(uid)
+            record = holder()
             name, value = body.get("name"), body.get("value", ...)
             if set(body) - {"name", "value"} or value is ...:
                 raise _bad("Body must be {name, value}")
@@ -471,17 +473,23 @@ class RetoolSimulator(SimulatorApp):
                 raise _bad("value must be a string or null")
             if not any(a["name"] == name for a in self.state.attributes.values()):
                 raise _bad(f"User attribute {name!r} does not exist")
-            user["metadata"][name] = value
-            return json_response({"success": True, "data": {"metadata": dict(user["metadata"])}})
+            record["metadata"][name] = value
+            return json_response({"success": True, "data": {"metadata": dict(record["metadata"])}})
 
-    def on_user_attr_delete(self, request: Request, uid: str, name: str) -> Response:
+    def _attr_delete(self, holder: Callable[[], dict], name: str) -> Response:
         with self.lock:
-            user = self._user(uid)
+            record = holder()
             # simulator's choice: retool.md §12 pins the 400 for an undeclared name on POST only
             if not any(a["name"] == name for a in self.state.attributes.values()):
                 raise _bad(f"User attribute {name!r} does not exist")
-            user["metadata"].pop(name, None)
-            return json_response({"success": True, "data": {"metadata": dict(user["metadata"])}})
+            record["metadata"].pop(name, None)
+            return json_response({"success": True, "data": {"metadata": dict(record["metadata"])}})
+
+    def on_user_attr_set(self, request: Request, uid: str) -> Response:
+        return self._attr_set(request, lambda: self._user(uid))
+
+    def on_user_attr_delete(self, request: Request, uid: str, name: str) -> Response:
+        return self._attr_delete(lambda: self._user(uid), name)
 
     # -- org user attributes ------------------------------------------------------------------------------------
     def on_attributes_list(self, request: Request) -> Response:
@@ -1109,27 +1117,11 @@ class RetoolSimulator(SimulatorApp):
         return empty_response(204)
 
     def on_invite_attr_set(self, request: Request, invite_id: str) -> Response:
-        body = self.object_body(request)
-        with self.lock:
-            invite = self._invite(invite_id)
-            name, value = body.get("name"), body.get("value", ...)
-            if set(body) - {"name", "value"} or value is ...:
-                raise _bad("Body must be {name, value}")
-            if value is not None and not isinstance(value, str):
-                raise _bad("value must be a string or null")
-            if not any(a["name"] == name for a in self.state.attributes.values()):
-                raise _bad(f"User attribute {name!r} does not exist")
-            invite["metadata"][name] = value
-            # simulator's choice: "the updated attributes" take the users' shape, {metadata}
-            return json_response({"success": True, "data": {"metadata": dict(invite["metadata"])}})
+        # simulator's choice: "the updated attributes" take the users' shape, {metadata}
+        return self._attr_set(request, lambda: self._invite(invite_id))
 
     def on_invite_attr_delete(self, request: Request, invite_id: str, name: str) -> Response:
-        with self.lock:
-            invite = self._invite(invite_id)
-            if not any(a["name"] == name for a in self.state.attributes.values()):
-                raise _bad(f"User attribute {name!r} does not exist")
-            invite["metadata"].pop(name, None)
-            return json_response({"success": True, "data": {"metadata": dict(invite["metadata"])}})
+        return self._attr_delete(lambda: self._invite(invite_id), name)
 
 
 def create_app(
