@@ -10,6 +10,7 @@ one audited change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,21 +233,15 @@ def invite_create(
     return invite
 
 
-def _current(provider, invite_id: str, caps: Capabilities) -> tuple[RemoteInvite, tuple[str, ...]]:
-    invite = provider.get_invite(invite_id)
-    return invite, _named_groups(invite, _group_map(provider, caps) if invite.group_ids else {})
-
-
-def invite_revoke(
-    *, actor, connection: Connection, invite_id: str, reason: str = "", ticket: str = ""
-) -> RemoteInvite:
-    """Delete a pending or expired invite: its link stops working. A claimed one is refused (the person has an
-    account now; deactivate that instead)."""
+@contextmanager
+def _existing_invite(action: str, *, actor, connection: Connection, invite_id: str, reason: str, ticket: str):
+    """A change to an invite that exists upstream: the client, the audit row (``before`` = the invite as read
+    now) and the invite with its groups' names."""
     caps = connection_capabilities(connection)
     with (
         get_provider(connection) as provider,
         _audit(
-            AuditEvent.Action.INVITE_REVOKE,
+            action,
             actor=actor,
             connection=connection,
             target_id=str(invite_id),
@@ -255,9 +250,26 @@ def invite_revoke(
             ticket=ticket,
         ) as pending,
     ):
-        invite, names = _current(provider, invite_id, caps)
+        invite = provider.get_invite(invite_id)
+        names = _named_groups(invite, _group_map(provider, caps) if invite.group_ids else {})
         pending.before = invite_snapshot(invite, names)
         pending.target_repr = invite.email
+        yield provider, pending, invite, names
+
+
+def invite_revoke(
+    *, actor, connection: Connection, invite_id: str, reason: str = "", ticket: str = ""
+) -> RemoteInvite:
+    """Delete a pending or expired invite: its link stops working. A claimed one is refused (the person has an
+    account now; deactivate that instead)."""
+    with _existing_invite(
+        AuditEvent.Action.INVITE_REVOKE,
+        actor=actor,
+        connection=connection,
+        invite_id=invite_id,
+        reason=reason,
+        ticket=ticket,
+    ) as (provider, _pending, invite, _names):
         _check(actor, Change.INVITE_REVOKE, connection)
         if invite.status == "claimed":
             raise InviteError(
@@ -273,22 +285,14 @@ def invite_renew(
 ) -> RemoteInvite:
     """Invite again after an invite expired: delete it and create a new one with the same e-mail, groups and
     metadata (attributes included) — one audited change whose ``before`` is the old invite and ``after`` the new."""
-    caps = connection_capabilities(connection)
-    with (
-        get_provider(connection) as provider,
-        _audit(
-            AuditEvent.Action.INVITE_RENEW,
-            actor=actor,
-            connection=connection,
-            target_id=str(invite_id),
-            target_repr="",
-            reason=reason,
-            ticket=ticket,
-        ) as pending,
-    ):
-        old, names = _current(provider, invite_id, caps)
-        pending.before = invite_snapshot(old, names)
-        pending.target_repr = old.email
+    with _existing_invite(
+        AuditEvent.Action.INVITE_RENEW,
+        actor=actor,
+        connection=connection,
+        invite_id=invite_id,
+        reason=reason,
+        ticket=ticket,
+    ) as (provider, pending, old, names):
         _check(actor, Change.INVITE_RENEW, connection, names)
         if old.status != "expired":
             raise InviteError(
